@@ -1,0 +1,254 @@
+"""The one async protocol every broker connector implements, its records and its typed errors.
+
+Contract (every connector implements all of it):
+
+=====================  ==========================================================================
+call                   behaviour
+=====================  ==========================================================================
+``verify()``           Authenticates and returns ``AccountInfo`` (account number, type, buying
+                       power, cash, equity, paper/live). Raises ``AuthError`` on bad or expired
+                       credentials, ``EnvironmentMismatch`` when the account is of the other
+                       environment than the one asked for.
+``place_order(req)``   Sends one order carrying ``req.client_order_id`` (our id) and returns the
+                       broker's view of it. **Never retried blindly**: when the request may have
+                       reached the broker but no answer came back, raises ``OutcomeUnknown``; the
+                       caller then looks the order up with ``get_order(client_order_id)``.
+``preview_order(req)`` Validates the order with the broker (buying power, permissions) without
+                       placing it; raises ``OrderRejected`` with the broker's reason.
+``cancel_order(ref)``  Requests cancellation; returns the order as the broker now reports it.
+                       Raises ``OrderNotFound`` for an unknown order and ``OrderRejected`` when the
+                       order can no longer be cancelled.
+``get_order(coid)``    The order with our client order id, or ``None`` when the broker has none.
+``list_orders()``      Open orders plus today's finished ones.
+``positions()``        Current positions, average cost in price per share/contract.
+``quotes(symbols)``    Latest quotes; unknown symbols are simply absent from the mapping.
+``close()``            Releases connections; the connector can't be used afterwards.
+=====================  ==========================================================================
+
+Errors: every failure is one of the ``BrokerError`` subclasses below, with a message a trader can
+read. Nothing secret is ever put into an error message.
+
+Non-blocking: every method is a coroutine awaited on the app's single asyncio loop; connectors with
+a blocking SDK run it with ``asyncio.to_thread``. Money and quantities are ``Decimal``; timestamps
+are timezone-aware.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from app.domain.models import (
+    AssetClass,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    Quote,
+)
+
+
+class Environment(enum.Enum):
+    """Which of the broker's worlds a connection talks to: paper/sandbox money or real money."""
+
+    PAPER = "paper"
+    LIVE = "live"
+
+
+class AccountType(enum.Enum):
+    CASH = "cash"
+    MARGIN = "margin"
+    IRA = "ira"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    account_number: str
+    account_type: AccountType
+    buying_power: Decimal
+    cash: Decimal
+    equity: Decimal
+    is_paper: bool
+    account_type_label: str = ""
+    currency: str = "USD"
+
+    @property
+    def account_last4(self) -> str:
+        return self.account_number[-4:]
+
+    def __repr__(self) -> str:
+        return (
+            f"AccountInfo(account=…{self.account_last4}, type={self.account_type.value}, "
+            f"paper={self.is_paper}, buying_power={self.buying_power})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerOrder:
+    """An order as the broker reports it."""
+
+    client_order_id: str
+    broker_order_id: str
+    symbol: str
+    status: OrderStatus
+    filled_quantity: Decimal
+    average_fill_price: Decimal | None
+    updated_at: datetime
+    quantity: Decimal | None = None
+    reason: str = ""
+    raw_status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerPosition:
+    symbol: str
+    asset_class: AssetClass
+    quantity: Decimal
+    average_cost: Decimal
+    market_value: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPreview:
+    """What the broker says an order would cost, without placing it."""
+
+    estimated_cost: Decimal | None
+    commission: Decimal | None
+    buying_power_effect: Decimal | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    """Both ids of an order; connectors use whichever their API needs."""
+
+    client_order_id: str
+    broker_order_id: str | None = None
+
+    @classmethod
+    def of(cls, order: Order | BrokerOrder) -> OrderRef:
+        return cls(order.client_order_id, order.broker_order_id)
+
+
+class BrokerError(Exception):
+    """Base of every connector error; ``str()`` is a message for the trader."""
+
+
+class AuthError(BrokerError):
+    """Bad, expired or revoked credentials."""
+
+
+class EnvironmentMismatch(BrokerError):
+    """The account belongs to the other environment (a paper connection reached a live account)."""
+
+
+class OrderRejected(BrokerError):
+    """The broker refused the order; ``reason`` is the broker's own words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Order rejected: {reason}")
+        self.reason = reason
+
+
+class OrderNotFound(BrokerError):
+    """The broker has no order with that id."""
+
+
+class RateLimited(BrokerError):
+    """Too many requests; try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str = "The broker is rate limiting requests.", retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BrokerUnavailable(BrokerError):
+    """The broker could not be reached or failed on its side; nothing is known to have happened."""
+
+
+class OutcomeUnknown(BrokerError):
+    """An order request may or may not have reached the broker; look it up before doing anything else."""
+
+    def __init__(self, client_order_id: str, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or f"No answer from the broker for order {client_order_id}; its status will be checked before anything is resent."
+        )
+        self.client_order_id = client_order_id
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialField:
+    """One field of a broker's connection form."""
+
+    name: str
+    label: str
+    secret: bool = False
+    help: str = ""
+    default: str = ""
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    options: bool = True
+    stop_limit: bool = True
+    preview: bool = True
+    extended_hours: bool = True
+    fractional: bool = False
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """A connected broker account. See the module docstring for the contract."""
+
+    name: str
+    environment: Environment
+
+    async def verify(self) -> AccountInfo: ...
+
+    async def place_order(self, request: OrderRequest) -> BrokerOrder: ...
+
+    async def preview_order(self, request: OrderRequest) -> OrderPreview: ...
+
+    async def cancel_order(self, ref: OrderRef) -> BrokerOrder: ...
+
+    async def get_order(self, client_order_id: str) -> BrokerOrder | None: ...
+
+    async def list_orders(self) -> list[BrokerOrder]: ...
+
+    async def positions(self) -> list[BrokerPosition]: ...
+
+    async def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]: ...
+
+    async def close(self) -> None: ...
+
+
+class BrokerFactory(Protocol):
+    """Builds a connector from the fields of its connection form."""
+
+    def __call__(
+        self,
+        credentials: Mapping[str, str],
+        environment: Environment,
+        *,
+        base_url: str | None = None,
+    ) -> Broker: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSpec:
+    """Registry entry: how to build a connector and what its connection form asks for."""
+
+    key: str
+    display_name: str
+    factory: BrokerFactory
+    fields: tuple[CredentialField, ...]
+    environments: tuple[Environment, ...] = (Environment.PAPER, Environment.LIVE)
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    docs: str = ""

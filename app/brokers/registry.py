@@ -1,0 +1,30 @@
+"""Broker name -> connector spec: how to build it and which credential fields its form asks for."""
+
+from __future__ import annotations
+
+from app.brokers.base import BrokerSpec
+
+
+def _load_specs() -> dict[str, BrokerSpec]:
+    from app.brokers import alpaca, ibkr, tastytrade, tradier
+
+    specs = (alpaca.SPEC, tradier.SPEC, tastytrade.SPEC, ibkr.SPEC)
+    return {spec.key: spec for spec in specs}
+
+
+_SPECS: dict[str, BrokerSpec] | None = None
+
+
+def specs() -> dict[str, BrokerSpec]:
+    """Every supported broker, in display order."""
+    global _SPECS
+    if _SPECS is None:
+        _SPECS = _load_specs()
+    return _SPECS
+
+
+def get_spec(key: str) -> BrokerSpec:
+    try:
+        return specs()[key]
+    except KeyError:
+        raise KeyError(f"Unknown broker '{key}'.") from None
