@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.domain.paper_engine import PaperSettings
 from app.storage.schema import SettingRow
 
 
@@ -22,3 +24,35 @@ def put_setting(session: Session, key: str, value: Any) -> None:
         session.add(SettingRow(key=key, value=text))
     else:
         row.value = text
+
+
+PAPER_SETTINGS_KEY = "paper.settings"
+
+
+def load_paper_settings(session: Session) -> PaperSettings:
+    """The saved paper settings, or the defaults on first launch."""
+    raw = get_setting(session, PAPER_SETTINGS_KEY) or {}
+    defaults = PaperSettings()
+    return PaperSettings(
+        starting_cash=Decimal(raw.get("starting_cash", str(defaults.starting_cash))),
+        slippage_bps=Decimal(raw.get("slippage_bps", str(defaults.slippage_bps))),
+        commission_per_order=Decimal(raw.get("commission_per_order", str(defaults.commission_per_order))),
+        commission_per_share=Decimal(raw.get("commission_per_share", str(defaults.commission_per_share))),
+        commission_per_contract=Decimal(raw.get("commission_per_contract", str(defaults.commission_per_contract))),
+        allow_shorting=bool(raw.get("allow_shorting", defaults.allow_shorting)),
+    )
+
+
+def save_paper_settings(session: Session, settings: PaperSettings) -> None:
+    put_setting(
+        session,
+        PAPER_SETTINGS_KEY,
+        {
+            "starting_cash": str(settings.starting_cash),
+            "slippage_bps": str(settings.slippage_bps),
+            "commission_per_order": str(settings.commission_per_order),
+            "commission_per_share": str(settings.commission_per_share),
+            "commission_per_contract": str(settings.commission_per_contract),
+            "allow_shorting": settings.allow_shorting,
+        },
+    )

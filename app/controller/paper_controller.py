@@ -1,0 +1,276 @@
+"""The paper-trading controller: order ticket -> engine -> database -> views, and the quote/clock loop.
+
+Every engine step runs on the app's event loop under one lock and is persisted through the
+database worker before the views hear of it, so what the trader sees is what a restart restores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+import qasync
+from PySide6.QtCore import QObject, Signal
+
+from app.controller.views import PositionView
+from app.domain.models import AccountSummary, Order, Quote
+from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperError, PaperSettings
+from app.domain.validation import TicketError, build_order_request
+from app.marketdata.base import QuoteSource, QuoteUnavailable
+from app.storage.paper_repository import PaperState, load_paper_state, reset_paper_account, save_paper_update
+from app.storage.settings_repository import load_paper_settings, save_paper_settings
+from app.storage.worker import DatabaseWorker
+
+log = logging.getLogger(__name__)
+
+QUOTE_TIMEOUT_SECONDS = 10.0
+
+
+class PaperTradingController(QObject):
+    orders_changed = Signal(list)
+    positions_changed = Signal(list)
+    account_changed = Signal(object)
+    settings_changed = Signal(object)
+    ticket_rejected = Signal(dict)
+    order_placed = Signal(str)
+    quotes_status = Signal(str)
+    error = Signal(str)
+
+    def __init__(
+        self,
+        worker: DatabaseWorker,
+        quotes: QuoteSource,
+        clock: Callable[[], datetime],
+        *,
+        poll_interval: float = 5.0,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._worker = worker
+        self._quotes = quotes
+        self._clock = clock
+        self._poll_interval = poll_interval
+        self._engine: PaperEngine | None = None
+        self._marks: dict[str, Decimal] = {}
+        self._lock = asyncio.Lock()
+        self._poller: asyncio.Task[None] | None = None
+
+    # ---- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the saved account and start following quotes."""
+        await self._load()
+        self._emit_all()
+        if self._poller is None:
+            self._poller = asyncio.ensure_future(self._poll_forever())
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            try:
+                await self._poller
+            except asyncio.CancelledError:
+                pass
+            self._poller = None
+
+    def set_quote_source(self, quotes: QuoteSource) -> None:
+        """A connected broker's market data replaces the default source."""
+        self._quotes = quotes
+
+    @property
+    def engine(self) -> PaperEngine:
+        if self._engine is None:
+            raise RuntimeError("the paper account is not loaded yet")
+        return self._engine
+
+    async def _load(self) -> None:
+        settings = await self._worker.run(load_paper_settings)
+        now = self._clock()
+        state: PaperState = await self._worker.run(lambda s: load_paper_state(s, settings.starting_cash, now))
+        self._engine = PaperEngine(settings, cash=state.cash, positions=state.positions, orders=state.orders)
+        self.settings_changed.emit(settings)
+
+    # ---- slots --------------------------------------------------------------------------------
+
+    @qasync.asyncSlot(dict)
+    async def submit_ticket(self, ticket: dict[str, object]) -> None:
+        await self.submit(ticket)
+
+    async def submit(self, ticket: Mapping[str, object]) -> str | None:
+        """Validate and place one paper order; returns its client order id, None when refused."""
+        try:
+            request = build_order_request(
+                symbol=str(ticket.get("symbol", "")),
+                side=str(ticket.get("side", "")),
+                quantity=str(ticket.get("quantity", "")),
+                order_type=str(ticket.get("order_type", "")),
+                limit_price=str(ticket.get("limit_price", "") or ""),
+                stop_price=str(ticket.get("stop_price", "") or ""),
+                time_in_force=str(ticket.get("time_in_force", "day")),
+                extended_hours=bool(ticket.get("extended_hours", False)),
+            )
+        except TicketError as exc:
+            self.ticket_rejected.emit(dict(exc.errors))
+            return None
+        quote = (await self._fetch_quotes([request.symbol])).get(request.symbol)
+        async with self._lock:
+            update = self.engine.submit(request, self._clock(), quote)
+            if not await self._persist(update):
+                return None
+        self._emit_all()
+        self.order_placed.emit(request.client_order_id)
+        return request.client_order_id
+
+    @qasync.asyncSlot(str)
+    async def cancel_order(self, client_order_id: str) -> None:
+        await self.cancel(client_order_id)
+
+    async def cancel(self, client_order_id: str) -> bool:
+        async with self._lock:
+            try:
+                update = self.engine.cancel(client_order_id, self._clock())
+            except PaperError as exc:
+                self.error.emit(str(exc))
+                return False
+            if not await self._persist(update):
+                return False
+        self._emit_all()
+        return True
+
+    @qasync.asyncSlot(dict)
+    async def save_settings(self, values: dict[str, object]) -> None:
+        await self.apply_settings(values)
+
+    async def apply_settings(self, values: Mapping[str, object]) -> bool:
+        try:
+            settings = PaperSettings(
+                starting_cash=_decimal(values, "starting_cash"),
+                slippage_bps=_decimal(values, "slippage_bps"),
+                commission_per_order=_decimal(values, "commission_per_order"),
+                commission_per_share=_decimal(values, "commission_per_share"),
+                commission_per_contract=_decimal(values, "commission_per_contract"),
+                allow_shorting=bool(values.get("allow_shorting", False)),
+            )
+        except (ValueError, TypeError) as exc:
+            self.error.emit(f"Settings not saved: {exc}")
+            return False
+        async with self._lock:
+            try:
+                await self._worker.run(lambda s: save_paper_settings(s, settings))
+            except Exception:
+                log.exception("Saving paper settings failed")
+                self.error.emit("The settings could not be saved; nothing was changed.")
+                return False
+            engine = self.engine
+            self._engine = PaperEngine(
+                settings, cash=engine.cash, positions=engine.positions.values(), orders=engine.orders.values()
+            )
+        self.settings_changed.emit(settings)
+        self._emit_all()
+        return True
+
+    @qasync.asyncSlot()
+    async def reset_account(self) -> None:
+        await self.reset()
+
+    async def reset(self) -> bool:
+        """Start over with the configured starting cash (the view asks for confirmation first)."""
+        async with self._lock:
+            settings = self.engine.settings
+            now = self._clock()
+            try:
+                await self._worker.run(lambda s: reset_paper_account(s, settings.starting_cash, now))
+            except Exception:
+                log.exception("Resetting the paper account failed")
+                self.error.emit("The paper account could not be reset; nothing was changed.")
+                return False
+            self.engine.reset(settings)
+            self._marks.clear()
+        self._emit_all()
+        return True
+
+    # ---- quotes and clock ---------------------------------------------------------------------
+
+    async def _poll_forever(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("Paper quote refresh failed")
+            await asyncio.sleep(self._poll_interval)
+
+    async def refresh(self) -> None:
+        """One cycle: fresh quotes for watched symbols, work resting orders, expire at the close."""
+        symbols = sorted(self.engine.symbols_to_watch())
+        quotes = await self._fetch_quotes(symbols) if symbols else {}
+        changed = False
+        async with self._lock:
+            now = self._clock()
+            for quote in quotes.values():
+                changed |= await self._persist(self.engine.on_quote(quote, now))
+            changed |= await self._persist(self.engine.on_clock(now))
+        if changed or quotes:
+            self._emit_all()
+
+    async def _fetch_quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        wanted = list(symbols)
+        try:
+            quotes = await asyncio.wait_for(self._quotes.quotes(wanted), QUOTE_TIMEOUT_SECONDS)
+        except (QuoteUnavailable, asyncio.TimeoutError) as exc:
+            message = str(exc) or "the quote source did not answer in time"
+            self.quotes_status.emit(f"Quotes unavailable: {message}")
+            return {}
+        for symbol, quote in quotes.items():
+            if quote.mark is not None:
+                self._marks[symbol] = quote.mark
+        missing = [s for s in wanted if s not in quotes]
+        delayed = " (delayed)" if getattr(self._quotes, "delayed", False) else ""
+        status = f"Quotes: {self._quotes.name}{delayed}, updated {self._clock().astimezone():%H:%M:%S}"
+        if missing:
+            status += f"; no quote for {', '.join(missing)}"
+        self.quotes_status.emit(status)
+        return quotes
+
+    # ---- persistence and views ----------------------------------------------------------------
+
+    async def _persist(self, update: EngineUpdate) -> bool:
+        """Write what changed; on failure reload the last saved state so memory never runs ahead."""
+        if not update:
+            return False
+        try:
+            await self._worker.run(
+                lambda s: save_paper_update(
+                    s, cash=update.cash, orders=update.orders, fills=update.fills, positions=update.positions
+                )
+            )
+        except Exception:
+            log.exception("Saving a paper update failed")
+            self.error.emit("The paper account could not be saved; the last saved state was restored.")
+            await self._load()
+            self._emit_all()
+            return False
+        return True
+
+    def _emit_all(self) -> None:
+        engine = self.engine
+        orders: list[Order] = sorted(engine.orders.values(), key=lambda o: o.created_at, reverse=True)
+        self.orders_changed.emit(orders)
+        views = [
+            PositionView(position, self._marks.get(symbol))
+            for symbol, position in sorted(engine.positions.items())
+            if position.quantity != 0
+        ]
+        self.positions_changed.emit(views)
+        summary: AccountSummary = engine.summary(self._marks)
+        self.account_changed.emit(summary)
+
+
+def _decimal(values: Mapping[str, object], key: str) -> Decimal:
+    raw = values.get(key, "0")
+    try:
+        return Decimal(str(raw).replace(",", "").replace("$", "").strip() or "0")
+    except InvalidOperation:
+        raise ValueError(f"'{raw}' is not a number ({key.replace('_', ' ')}).") from None

@@ -1,0 +1,209 @@
+"""Composition root: parses arguments, builds every layer, wires views to controllers, runs the loop."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import qasync
+from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import __version__
+from app.controller.mode_controller import TradingModeController
+from app.controller.paper_controller import PaperTradingController
+from app.logs import configure_logging
+from app.marketdata.base import QuoteSource
+from app.marketdata.cboe import CboeDelayedQuotes
+from app.paths import AppPaths, resolve_paths
+from app.security.redaction import redact
+from app.storage.database import DatabaseError, open_database
+from app.storage.worker import DatabaseWorker
+from app.ui.main_window import MainWindow
+
+log = logging.getLogger("app")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_DATABASE = 2
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="tradebridge", description="TradeBridge desktop trading client")
+    parser.add_argument("--data-dir", help="folder for the database, logs and backups (or $TRADEBRIDGE_DATA_DIR)")
+    parser.add_argument(
+        "--smoke-test", action="store_true", help="build the main window, run migrations, process events once, exit"
+    )
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG level (secrets are still scrubbed)")
+    parser.add_argument("--quotes-url", help="base URL of the delayed-quotes service (developer setting)")
+    parser.add_argument("--version", action="version", version=f"TradeBridge {__version__}")
+    return parser.parse_args(argv)
+
+
+@dataclass
+class AppServices:
+    """Everything one running app holds, so it can be shut down in order."""
+
+    paths: AppPaths
+    worker: DatabaseWorker
+    quotes: QuoteSource
+    paper: PaperTradingController
+    mode: TradingModeController
+    window: MainWindow
+
+    async def shutdown(self) -> None:
+        await self.paper.stop()
+        await self.quotes.close()
+        await self.worker.close()
+
+
+def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeController) -> None:
+    """Bind views to controllers by signals; neither side knows the other's type beyond this."""
+    orders = window.orders_pane
+    orders.order_submitted.connect(paper.submit_ticket)
+    orders.cancel_requested.connect(paper.cancel_order)
+    paper.orders_changed.connect(orders.show_orders)
+    paper.positions_changed.connect(orders.show_positions)
+    paper.account_changed.connect(orders.show_account)
+    paper.ticket_rejected.connect(orders.show_ticket_errors)
+    paper.order_placed.connect(orders.order_accepted)
+    paper.error.connect(orders.show_message)
+    paper.error.connect(window.show_error)
+    paper.quotes_status.connect(window.show_quotes_status)
+
+    settings = window.settings_pane
+    settings.paper_settings_submitted.connect(paper.save_settings)
+    settings.paper_reset_requested.connect(paper.reset_account)
+    paper.settings_changed.connect(settings.show_paper_settings)
+    paper.settings_changed.connect(lambda _s: settings.show_message("Paper settings saved."))
+    paper.error.connect(settings.show_message)
+
+    window.mode_pane.mode_requested.connect(mode.request_mode)
+    mode.mode_changed.connect(window.show_mode)
+    mode.live_availability_changed.connect(window.mode_pane.show_live_availability)
+    mode.error.connect(window.show_error)
+
+
+async def start_app(
+    paths: AppPaths,
+    *,
+    quotes: QuoteSource | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    poll_interval: float = 5.0,
+    quotes_url: str | None = None,
+) -> AppServices:
+    """Open the database (off the Qt thread), build the controllers and the window, load state."""
+    worker = DatabaseWorker()
+    try:
+        await worker.open(lambda: open_database(paths.database, paths.backups))
+    except BaseException:
+        await worker.close()
+        raise
+    source = quotes or (CboeDelayedQuotes(base_url=quotes_url) if quotes_url else CboeDelayedQuotes())
+    paper = PaperTradingController(worker, source, clock, poll_interval=poll_interval)
+    mode = TradingModeController()
+    window = MainWindow()
+    wire(window, paper, mode)
+    services = AppServices(paths, worker, source, paper, mode, window)
+    try:
+        await paper.start()
+    except BaseException:
+        await services.shutdown()
+        window.deleteLater()
+        raise
+    mode.publish()
+    return services
+
+
+async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths) -> int:
+    try:
+        services = await start_app(paths, quotes_url=args.quotes_url)
+    except DatabaseError as exc:
+        log.error("The database can't be opened: %s", exc)
+        _show_fatal(str(exc), interactive=not args.smoke_test)
+        return EXIT_DATABASE
+    window = services.window
+    window.show()
+    if args.smoke_test:
+        app.processEvents()
+        log.info("Smoke test passed: main window built on %s", paths.data_dir)
+        window.close()
+        await services.shutdown()
+        return EXIT_OK
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    await closed.wait()
+    await services.shutdown()
+    return EXIT_OK
+
+
+def _show_fatal(message: str, *, interactive: bool) -> None:
+    print(f"TradeBridge: {message}", file=sys.stderr)
+    if interactive and QApplication.instance() is not None:
+        QMessageBox.critical(None, "TradeBridge can't start", message)
+
+
+def _qt_message_handler(mode: QtMsgType, _context: Any, message: str) -> None:
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }.get(mode, logging.WARNING)
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def install_error_handlers(loop: asyncio.AbstractEventLoop, *, interactive: bool) -> None:
+    """Unexpected errors are logged (scrubbed) and shown, never lost in a silent print."""
+
+    def excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.critical("Unexpected error", exc_info=(kind, value, tb))
+        if interactive and QApplication.instance() is not None:
+            text = redact("".join(traceback.format_exception_only(kind, value)).strip())
+            QMessageBox.critical(None, "Unexpected error", f"{text}\n\nDetails are in the log file.")
+
+    def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, BaseException):
+            excepthook(type(error), error, error.__traceback__)
+        else:
+            log.error("Event loop error: %s", context.get("message"))
+
+    sys.excepthook = excepthook
+    loop.set_exception_handler(loop_handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.smoke_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    paths = resolve_paths(args.data_dir).ensure()
+    configure_logging(paths, logging.DEBUG if args.debug else logging.INFO)
+    log.info("TradeBridge %s starting; data in %s", __version__, paths.data_dir)
+    qInstallMessageHandler(_qt_message_handler)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("TradeBridge")
+    app.setApplicationVersion(__version__)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    install_error_handlers(loop, interactive=not args.smoke_test)
+    try:
+        with loop:
+            return loop.run_until_complete(_run(app, args, paths))
+    except Exception as exc:
+        log.critical("TradeBridge stopped on an unexpected error", exc_info=True)
+        _show_fatal(redact(f"{type(exc).__name__}: {exc}"), interactive=not args.smoke_test)
+        return EXIT_ERROR
+    finally:
+        qInstallMessageHandler(None)
+        logging.shutdown()

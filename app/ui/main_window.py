@@ -1,0 +1,65 @@
+"""The main window: the always-visible PAPER/LIVE badge and the Orders, Trading Mode and Settings panes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+
+from app.domain.models import TradingMode
+from app.ui.mode_pane import TradingModePane
+from app.ui.orders_pane import OrdersPane
+from app.ui.settings_pane import SettingsPane
+
+BADGE_STYLES = {
+    TradingMode.PAPER: "background: #2e6b3f; color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold;",
+    TradingMode.LIVE: "background: #b3261e; color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold;",
+}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("main_window")
+        self.setWindowTitle("TradeBridge")
+        self.resize(1280, 800)
+        self.badge = QLabel(objectName="mode_badge")
+        self.orders_pane = OrdersPane()
+        self.mode_pane = TradingModePane()
+        self.settings_pane = SettingsPane()
+        self.tabs = QTabWidget(objectName="main.tabs")
+        self.tabs.addTab(self.orders_pane, "Orders")
+        self.tabs.addTab(self.mode_pane, "Trading Mode")
+        self.tabs.addTab(self.settings_pane, "Settings")
+
+        header = QHBoxLayout()
+        title = QLabel("TradeBridge")
+        title.setStyleSheet("font-size: 16px; font-weight: bold;")
+        header.addWidget(title)
+        header.addStretch(1)
+        header.addWidget(self.badge)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(header)
+        layout.addWidget(self.tabs)
+        self.setCentralWidget(central)
+        self.quotes_status = QLabel(objectName="status.quotes")
+        self.statusBar().addPermanentWidget(self.quotes_status)
+        self.show_mode(TradingMode.PAPER)
+
+    @Slot(object)
+    def show_mode(self, mode: TradingMode) -> None:
+        self.badge.setText(mode.value.upper())
+        self.badge.setStyleSheet(BADGE_STYLES[mode])
+        self.badge.setToolTip(
+            "Live: orders go to your broker with real money." if mode is TradingMode.LIVE else "Paper: simulated orders."
+        )
+        self.orders_pane.set_mode(mode)
+        self.mode_pane.show_mode(mode)
+
+    @Slot(str)
+    def show_quotes_status(self, text: str) -> None:
+        self.quotes_status.setText(text)
+
+    @Slot(str)
+    def show_error(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15000)

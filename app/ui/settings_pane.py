@@ -1,0 +1,123 @@
+"""The Settings pane: broker connection status and the paper account's settings and reset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.paper_engine import PaperSettings
+from app.ui.formatting import fmt_money
+
+
+def ask_confirmation(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(
+        parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class SettingsPane(QWidget):
+    paper_settings_submitted = Signal(dict)
+    paper_reset_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings_pane")
+        #: Replaced in tests; asks the trader before anything irreversible.
+        self.confirm: Callable[[str, str], bool] = lambda title, text: ask_confirmation(self, title, text)
+
+        broker_box = QGroupBox("Broker account")
+        broker_layout = QVBoxLayout(broker_box)
+        self.broker_status = QLabel("No broker connected", objectName="settings.broker_status")
+        broker_layout.addWidget(self.broker_status)
+        hint = QLabel(
+            "Paper trading needs no account. Connecting Alpaca, Tradier, Tastytrade or Interactive Brokers "
+            "for live trading is done here."
+        )
+        hint.setWordWrap(True)
+        broker_layout.addWidget(hint)
+
+        paper_box = QGroupBox("Paper account")
+        form = QFormLayout(paper_box)
+        self.starting_cash = QLineEdit(objectName="settings.paper.starting_cash")
+        self.slippage_bps = QLineEdit(objectName="settings.paper.slippage_bps")
+        self.commission_per_order = QLineEdit(objectName="settings.paper.commission_per_order")
+        self.commission_per_share = QLineEdit(objectName="settings.paper.commission_per_share")
+        self.commission_per_contract = QLineEdit(objectName="settings.paper.commission_per_contract")
+        self.allow_shorting = QCheckBox("Allow short selling", objectName="settings.paper.allow_shorting")
+        form.addRow("Starting cash (USD, applies on reset)", self.starting_cash)
+        form.addRow("Slippage (basis points)", self.slippage_bps)
+        form.addRow("Commission per order (USD)", self.commission_per_order)
+        form.addRow("Commission per share (USD)", self.commission_per_share)
+        form.addRow("Commission per option contract (USD)", self.commission_per_contract)
+        form.addRow("", self.allow_shorting)
+        self.save_button = QPushButton("Save paper settings", objectName="settings.paper.save")
+        self.reset_button = QPushButton("Reset paper account…", objectName="settings.paper.reset")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.reset_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+        self.message = QLabel(objectName="settings.message")
+        self.message.setWordWrap(True)
+        form.addRow(self.message)
+
+        self._sections = QVBoxLayout(self)
+        self._sections.addWidget(broker_box)
+        self._sections.addWidget(paper_box)
+        self._sections.addStretch(1)
+
+        self.save_button.clicked.connect(self._save)
+        self.reset_button.clicked.connect(self._reset)
+
+    def add_section(self, widget: QWidget) -> None:
+        """Add a group (e.g. the security panel) above the trailing stretch."""
+        self._sections.insertWidget(self._sections.count() - 1, widget)
+
+    @Slot(object)
+    def show_paper_settings(self, settings: PaperSettings) -> None:
+        self.starting_cash.setText(str(settings.starting_cash))
+        self.slippage_bps.setText(str(settings.slippage_bps))
+        self.commission_per_order.setText(str(settings.commission_per_order))
+        self.commission_per_share.setText(str(settings.commission_per_share))
+        self.commission_per_contract.setText(str(settings.commission_per_contract))
+        self.allow_shorting.setChecked(settings.allow_shorting)
+        self._starting_cash_text = fmt_money(settings.starting_cash)
+
+    @Slot(str)
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+
+    def _save(self) -> None:
+        self.paper_settings_submitted.emit(
+            {
+                "starting_cash": self.starting_cash.text(),
+                "slippage_bps": self.slippage_bps.text(),
+                "commission_per_order": self.commission_per_order.text(),
+                "commission_per_share": self.commission_per_share.text(),
+                "commission_per_contract": self.commission_per_contract.text(),
+                "allow_shorting": self.allow_shorting.isChecked(),
+            }
+        )
+
+    def _reset(self) -> None:
+        amount = getattr(self, "_starting_cash_text", "the starting cash")
+        if self.confirm(
+            "Reset paper account",
+            f"Start the paper account over with {amount}? Every paper order, fill and position is deleted. "
+            "This can't be undone.",
+        ):
+            self.paper_reset_requested.emit()
