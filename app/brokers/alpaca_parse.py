@@ -1,0 +1,302 @@
+"""Pure parsers from Alpaca's wire format (Trading API v2, Market Data v2/v1beta1) to broker records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.brokers.base import AccountInfo, AccountType, BrokerOrder, BrokerPosition
+from app.domain.models import AssetClass, OrderStatus, Quote
+
+#: Every status of alpaca-py's ``OrderStatus`` enum (alpaca/trading/enums.py) mapped onto ours.
+#: Statuses meaning "still working" map to NEW and become PARTIALLY_FILLED when shares have filled.
+ORDER_STATUS_MAP: Mapping[str, OrderStatus] = {
+    "new": OrderStatus.NEW,
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    # GTC order that stopped executing for today; it works again tomorrow.
+    "done_for_day": OrderStatus.NEW,
+    "canceled": OrderStatus.CANCELED,
+    "expired": OrderStatus.EXPIRED,
+    # This order was replaced by another (``replaced_by``); it will never fill itself.
+    "replaced": OrderStatus.CANCELED,
+    "pending_cancel": OrderStatus.PENDING_CANCEL,
+    # The order keeps working until the replacement is accepted.
+    "pending_replace": OrderStatus.NEW,
+    # Received by Alpaca but not yet routed/acknowledged by a venue.
+    "pending_review": OrderStatus.PENDING_SUBMIT,
+    "accepted": OrderStatus.PENDING_SUBMIT,
+    "pending_new": OrderStatus.PENDING_SUBMIT,
+    # Accepted into an auction; working.
+    "accepted_for_bidding": OrderStatus.NEW,
+    # A fill is guaranteed but has not happened yet.
+    "stopped": OrderStatus.NEW,
+    "rejected": OrderStatus.REJECTED,
+    # Not eligible for trading right now, but still open.
+    "suspended": OrderStatus.NEW,
+    # Done for the day, settlement figures pending.
+    "calculated": OrderStatus.NEW,
+    # Waiting on a trigger (e.g. a bracket leg).
+    "held": OrderStatus.NEW,
+}
+
+_ASSET_CLASSES: Mapping[str, AssetClass] = {"us_equity": AssetClass.EQUITY, "us_option": AssetClass.OPTION}
+
+#: ``multiplier`` of GET /v2/account -> (our type, label). Alpaca has no cash/margin field: every account
+#: is opened as a margin account, and "1" is its "limited margin account with 1x buying power", which
+#: trades like a cash account (no leverage), so we call it CASH (account-v2.yaml; docs "Account Plans").
+_MULTIPLIER_TYPES: Mapping[Decimal, tuple[AccountType, str]] = {
+    Decimal(1): (AccountType.CASH, "Limited margin, 1x buying power (trades like cash)"),
+    Decimal(2): (AccountType.MARGIN, "Reg T margin, 2x buying power"),
+    Decimal(4): (AccountType.MARGIN, "Pattern day trader margin, 4x intraday buying power"),
+}
+
+
+class AlpacaParseError(ValueError):
+    """A payload did not have the shape Alpaca documents."""
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """A decimal from Alpaca's numbers: strings on the Trading API, JSON numbers on the Data API.
+
+    Floats go through ``str`` so ``161.11`` stays ``Decimal("161.11")`` rather than its binary expansion.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise AlpacaParseError(f"not a number: {value!r}")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        result = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise AlpacaParseError(f"not a number: {value!r}") from exc
+    if not result.is_finite():
+        raise AlpacaParseError(f"not a finite number: {value!r}")
+    return result
+
+
+def _required_decimal(raw: Mapping[str, Any], key: str) -> Decimal:
+    value = to_decimal(raw.get(key))
+    if value is None:
+        raise AlpacaParseError(f"missing '{key}'")
+    return value
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """RFC 3339 with up to nanoseconds ('2022-03-18T14:02:43.651613184Z') -> aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise AlpacaParseError(f"not a timestamp: {value!r}")
+    text = value.strip().replace("z", "Z")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        # Python keeps microseconds; Alpaca sends nanoseconds on many fields.
+        text = f"{head}.{rest[:digits][:6].ljust(6, '0')}{rest[digits:]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise AlpacaParseError(f"not a timestamp: {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def map_order_status(raw_status: str, filled_quantity: Decimal) -> OrderStatus:
+    """Alpaca's status word -> ours; unknown words stay UNKNOWN rather than being guessed."""
+    status = ORDER_STATUS_MAP.get((raw_status or "").strip().lower(), OrderStatus.UNKNOWN)
+    if status is OrderStatus.NEW and filled_quantity > 0:
+        return OrderStatus.PARTIALLY_FILLED
+    return status
+
+
+def parse_alpaca_order(raw: Mapping[str, Any]) -> BrokerOrder:
+    """One Alpaca order object (POST/GET /v2/orders...) -> BrokerOrder."""
+    try:
+        broker_id = str(raw["id"])
+        client_id = str(raw["client_order_id"])
+    except KeyError as exc:
+        raise AlpacaParseError(f"order without '{exc.args[0]}'") from exc
+    filled = to_decimal(raw.get("filled_qty")) or Decimal(0)
+    raw_status = str(raw.get("status") or "")
+    status = map_order_status(raw_status, filled)
+    average = to_decimal(raw.get("filled_avg_price"))
+    updated = (
+        parse_timestamp(raw.get("updated_at"))
+        or parse_timestamp(raw.get("submitted_at"))
+        or parse_timestamp(raw.get("created_at"))
+    )
+    if updated is None:
+        raise AlpacaParseError("order without a timestamp")
+    reason = ""
+    if raw_status == "replaced" and raw.get("replaced_by"):
+        reason = f"replaced by order {raw['replaced_by']}"
+    elif status is OrderStatus.REJECTED:
+        # Alpaca's order object carries no rejection text, only the time it failed.
+        reason = "rejected by Alpaca"
+    return BrokerOrder(
+        client_order_id=client_id,
+        broker_order_id=broker_id,
+        symbol=str(raw.get("symbol") or ""),
+        status=status,
+        filled_quantity=filled,
+        # Alpaca's mocks send 0 instead of null before any fill; there is no fill price then.
+        average_fill_price=average if average and filled > 0 else None,
+        updated_at=updated,
+        quantity=to_decimal(raw.get("qty")),
+        reason=reason,
+        raw_status=raw_status,
+    )
+
+
+def parse_alpaca_orders(raw: Any) -> list[BrokerOrder]:
+    if not isinstance(raw, list):
+        raise AlpacaParseError("order list is not a JSON array")
+    return [parse_alpaca_order(item) for item in raw]
+
+
+def looks_like_paper_account(account_number: str) -> bool:
+    """Paper account numbers start with 'PA' (observed convention; Alpaca does not document it)."""
+    return account_number.strip().upper().startswith("PA")
+
+
+def account_type_from_multiplier(multiplier: Any) -> tuple[AccountType, str]:
+    try:
+        value = to_decimal(multiplier)
+    except AlpacaParseError:
+        value = None
+    if value is None:
+        return AccountType.UNKNOWN, ""
+    return _MULTIPLIER_TYPES.get(value, (AccountType.UNKNOWN, f"Margin multiplier {value}"))
+
+
+def parse_alpaca_account(raw: Mapping[str, Any], *, is_paper: bool) -> AccountInfo:
+    """GET /v2/account -> AccountInfo. ``is_paper`` comes from the environment the caller connected to."""
+    number = str(raw.get("account_number") or "")
+    if not number:
+        raise AlpacaParseError("account without 'account_number'")
+    account_type, label = account_type_from_multiplier(raw.get("multiplier"))
+    equity = to_decimal(raw.get("equity"))
+    if equity is None:
+        equity = to_decimal(raw.get("portfolio_value"))
+    return AccountInfo(
+        account_number=number,
+        account_type=account_type,
+        buying_power=_required_decimal(raw, "buying_power"),
+        cash=_required_decimal(raw, "cash"),
+        equity=equity if equity is not None else Decimal(0),
+        is_paper=is_paper,
+        account_type_label=label,
+        currency=str(raw.get("currency") or "USD"),
+    )
+
+
+def parse_alpaca_position(raw: Mapping[str, Any]) -> BrokerPosition:
+    """One GET /v2/positions item. Short positions come with ``side: short``; the quantity is made negative."""
+    quantity = _required_decimal(raw, "qty")
+    if str(raw.get("side") or "").lower() == "short" and quantity > 0:
+        quantity = -quantity
+    asset_class = _ASSET_CLASSES.get(str(raw.get("asset_class") or "us_equity"))
+    if asset_class is None:
+        raise AlpacaParseError(f"unsupported asset class {raw.get('asset_class')!r}")
+    return BrokerPosition(
+        symbol=str(raw.get("symbol") or ""),
+        asset_class=asset_class,
+        quantity=quantity,
+        # Per share for stocks and per share of premium for options: the price the contract is quoted in.
+        average_cost=_required_decimal(raw, "avg_entry_price"),
+        market_value=to_decimal(raw.get("market_value")),
+    )
+
+
+def parse_alpaca_positions(raw: Any) -> list[BrokerPosition]:
+    if not isinstance(raw, list):
+        raise AlpacaParseError("position list is not a JSON array")
+    positions = []
+    for item in raw:
+        if str(item.get("asset_class") or "us_equity") in _ASSET_CLASSES:
+            positions.append(parse_alpaca_position(item))
+    return positions
+
+
+def _price(value: Any) -> Decimal | None:
+    # The data API sends 0 for a missing side of the book (e.g. an option nobody bids for).
+    price = to_decimal(value)
+    return price if price is not None and price > 0 else None
+
+
+def _quote_from(symbol: str, quote: Mapping[str, Any] | None, trade: Mapping[str, Any] | None) -> Quote | None:
+    if not quote and not trade:
+        return None
+    quote = quote or {}
+    trade = trade or {}
+    timestamp = parse_timestamp(quote.get("t")) or parse_timestamp(trade.get("t"))
+    if timestamp is None:
+        return None
+    return Quote(
+        symbol=symbol,
+        bid=_price(quote.get("bp")),
+        ask=_price(quote.get("ap")),
+        last=_price(trade.get("p")),
+        timestamp=timestamp,
+        bid_size=to_decimal(quote.get("bs")),
+        ask_size=to_decimal(quote.get("as")),
+    )
+
+
+def parse_alpaca_quotes(
+    quotes: Mapping[str, Mapping[str, Any]] | None, trades: Mapping[str, Mapping[str, Any]] | None
+) -> dict[str, Quote]:
+    """Latest quotes ``{"AAPL": {"bp", "ap", ...}}`` and latest trades ``{"AAPL": {"p", ...}}`` -> quotes.
+
+    These are the inner mappings of ``{"quotes": {...}}`` / ``{"trades": {...}}``; symbols the API
+    doesn't know are simply absent there, and so here.
+    """
+    quotes = quotes or {}
+    trades = trades or {}
+    result: dict[str, Quote] = {}
+    for symbol in dict.fromkeys([*quotes, *trades]):
+        parsed = _quote_from(symbol, quotes.get(symbol), trades.get(symbol))
+        if parsed is not None:
+            result[symbol] = parsed
+    return result
+
+
+def parse_alpaca_option_snapshots(snapshots: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Quote]:
+    """Option snapshots ``{"AAPL250117C00150000": {"latestQuote": {...}, "latestTrade": {...}}}`` -> quotes."""
+    result: dict[str, Quote] = {}
+    for symbol, snapshot in (snapshots or {}).items():
+        if not snapshot:
+            continue
+        parsed = _quote_from(symbol, snapshot.get("latestQuote"), snapshot.get("latestTrade"))
+        if parsed is not None:
+            result[symbol] = parsed
+    return result
+
+
+def parse_error_body(text: str | None) -> tuple[int | None, str]:
+    """Alpaca's ``{"code": 40310000, "message": "..."}`` -> (code, message); HTML or text bodies degrade gracefully."""
+    text = (text or "").strip()
+    if not text:
+        return None, ""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        # nginx answers some auth failures with an HTML page; its text is no message for a trader.
+        return None, "" if text.startswith("<") else text[:200]
+    if not isinstance(body, dict):
+        return None, text[:200]
+    code = body.get("code")
+    try:
+        code = int(code) if code is not None else None
+    except (TypeError, ValueError):
+        code = None
+    message = body.get("message")
+    return code, str(message).strip() if message is not None else ""
