@@ -1,0 +1,557 @@
+"""A stateful fake of Alpaca (Trading API v2 + Market Data) on one loopback server, its harness and a CLI.
+
+What it reproduces, and from where (see docs/brokers/alpaca.md and shared broker-apis.md §1):
+
+- auth by the two headers ``APCA-API-KEY-ID`` / ``APCA-API-SECRET-KEY``; the Trading API answers a
+  bad pair with 401 ``{"code":40110000,"message":"request is not authorized"}``, the data host with
+  nginx's HTML 403 page (alpaca-trade-api-go#276, alpaca-trade-api-csharp#244);
+- error bodies ``{"code", "message"}``; Trading API numbers as strings, Data API numbers as JSON numbers;
+  timestamps with nanoseconds;
+- the order life cycle: POST answers ``accepted`` (even for an order that fills at once), the order
+  then goes ``new`` and fills by the harness's rules; DELETE answers 204 with no body; 422 "order is not
+  cancelable" for finished orders; 404 ``order not found``; duplicate ``client_order_id`` -> 422
+  "client_order_id must be unique"; 403 40310000 for insufficient buying power or quantity;
+- fault switches for the next matching request: reject, unauthorized, rate_limit (429 + Retry-After),
+  server_error (500, nothing stored), gateway_timeout (504 after the order was stored), drop_response
+  (order stored, connection closed), slow (answer after a delay), reject_later (accepted, then rejected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.brokers.alpaca import AlpacaBroker
+from app.brokers.base import Environment
+from tests.fakes import http_server
+from tests.fakes.alpaca_book import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    AlpacaBook,
+    BookOrder,
+    BookQuote,
+    asset_class_of,
+    wire_number,
+    wire_time,
+)
+from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router
+
+KEY_ID = "PKFAKE7T3ST0K3Y1D0001"
+SECRET_KEY = "fake-alpaca-secret-0001-do-not-use"
+PAPER_ACCOUNT = "PA3FAKE0TB01"
+LIVE_ACCOUNT = "6FAKE0TB01"
+
+NOT_AUTHORIZED = {"code": 40110000, "message": "request is not authorized"}
+NGINX_403 = (
+    "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n"
+    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+NGINX_504 = (
+    "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+    "<center><h1>504 Gateway Time-out</h1></center>\r\n</body>\r\n</html>\r\n"
+)
+
+#: Faults answered before any handler runs; the rest happen inside the order handler.
+_GATEWAY_FAULTS = frozenset({"unauthorized", "rate_limit", "server_error", "slow"})
+_ORDER_FAULTS = frozenset({"reject", "gateway_timeout", "drop_response", "reject_later", "slow"})
+FAULT_KINDS = _GATEWAY_FAULTS | _ORDER_FAULTS
+
+
+@dataclass
+class Fault:
+    kind: str
+    method: str
+    path: str
+    times: int
+    retry_after: str
+    delay: float
+
+
+def _error(status: int, code: int, message: str, **extra: Any) -> Response:
+    return Response(status, {**extra, "code": code, "message": message})
+
+
+def _decimal(value: Any) -> Decimal | None:
+    # Alpaca accepts numbers and numeric strings alike; alpaca-py sends JSON numbers.
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+class FakeAlpaca:
+    """The fake broker: a FakeHTTPServer routing Trading and Data API paths to one account's books."""
+
+    def __init__(
+        self,
+        *,
+        key_id: str = KEY_ID,
+        secret_key: str = SECRET_KEY,
+        account_number: str = PAPER_ACCOUNT,
+        cash: Decimal = Decimal("100000"),
+        multiplier: str = "2",
+    ) -> None:
+        self.key_id = key_id
+        self.secret_key = secret_key
+        self.account_number = account_number
+        self.account_id = str(uuid.uuid4())
+        self.book = AlpacaBook(cash=cash, multiplier=multiplier)
+        self.async_cancel = False
+        self._faults: list[Fault] = []
+        self._accepted = 0
+        self._router = Router()
+        self._add_routes()
+        self.server = FakeHTTPServer(self._dispatch)
+
+    # -- control --------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self) -> FakeAlpaca:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal) -> None:
+        with self.book.lock:
+            self.book.quotes[symbol] = BookQuote(bid, ask, last)
+            self.book.on_quote(symbol)
+
+    def inject_fault(
+        self,
+        kind: str,
+        *,
+        method: str = "POST",
+        path: str = "/v2/orders",
+        times: int = 1,
+        retry_after: str = "1",
+        delay: float = 0.0,
+    ) -> None:
+        """Make the next ``times`` requests matching method and path prefix fail the named way."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {sorted(FAULT_KINDS)}")
+        with self.book.lock:
+            self._faults.append(Fault(kind, method.upper(), path, times, retry_after, delay))
+
+    def order_count(self) -> int:
+        """Orders accepted (stored) since start, whether or not their answer reached the client."""
+        return self._accepted
+
+    def requests_to(self, method: str, path: str) -> list[Request]:
+        return [r for r in self.server.requests if r.method == method.upper() and r.path == path]
+
+    def fill(self, client_order_id: str, qty: Decimal, price: Decimal) -> None:
+        """Fill part or all of a resting order, as a venue would."""
+        with self.book.lock:
+            order = self.book.order_by_client_id(client_order_id)
+            if order is None:
+                raise KeyError(client_order_id)
+            self.book.fill(order, qty, price)
+
+    def add_position(self, symbol: str, qty: Decimal, avg_entry_price: Decimal) -> None:
+        with self.book.lock:
+            self.book._apply_position(symbol, qty, avg_entry_price)
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def _take_fault(self, request: Request, kinds: frozenset[str]) -> Fault | None:
+        with self.book.lock:
+            for fault in self._faults:
+                if fault.kind in kinds and fault.method == request.method and request.path.startswith(fault.path):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def _dispatch(self, request: Request) -> Response:
+        is_data = request.path.startswith(("/v2/stocks", "/v1beta1/"))
+        fault = self._take_fault(request, _GATEWAY_FAULTS - {"slow"})
+        if fault is not None:
+            return self._gateway_fault(fault)
+        if (request.method, request.path) != ("POST", "/v2/orders"):
+            slow = self._take_fault(request, frozenset({"slow"}))
+            if slow is not None:
+                time.sleep(slow.delay)
+        if not self._authorized(request):
+            if is_data:
+                return Response(403, NGINX_403, content_type="text/html")
+            return Response(401, NOT_AUTHORIZED)
+        return self._router.dispatch(request)
+
+    def _authorized(self, request: Request) -> bool:
+        return (
+            request.header("apca-api-key-id") == self.key_id
+            and request.header("apca-api-secret-key") == self.secret_key
+        )
+
+    def _gateway_fault(self, fault: Fault) -> Response:
+        if fault.kind == "unauthorized":
+            return Response(401, NOT_AUTHORIZED)
+        if fault.kind == "rate_limit":
+            return Response(429, {"code": 42910000, "message": "rate limit exceeded"}, {"Retry-After": fault.retry_after})
+        return _error(500, 50010000, "internal server error occurred")
+
+    def _add_routes(self) -> None:
+        add = self._router.add
+        add("GET", "/v2/account", self._account)
+        add("POST", "/v2/orders", self._submit)
+        add("GET", "/v2/orders", self._list)
+        add("DELETE", "/v2/orders", self._cancel_all)
+        add("GET", "/v2/orders:by_client_order_id", self._by_client_id)
+        add("GET", "/v2/orders/{order_id}", self._get)
+        add("DELETE", "/v2/orders/{order_id}", self._cancel)
+        add("GET", "/v2/positions", self._positions)
+        add("GET", "/v2/positions/{symbol}", self._position)
+        add("GET", "/v2/stocks/quotes/latest", self._stock_quotes)
+        add("GET", "/v2/stocks/trades/latest", self._stock_trades)
+        add("GET", "/v1beta1/options/quotes/latest", self._option_quotes)
+        add("GET", "/v1beta1/options/snapshots", self._option_snapshots)
+
+    # -- trading --------------------------------------------------------------------------------
+
+    def _account(self, request: Request) -> Response:
+        with self.book.lock:
+            return Response(200, self.book.account_wire(self.account_number, self.account_id))
+
+    def _submit(self, request: Request) -> Response:
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, 40010000, "request body format is invalid")
+        if not isinstance(body, dict):
+            return _error(400, 40010000, "request body format is invalid")
+        invalid = self._validate(body)
+        if invalid is not None:
+            return invalid
+        fault = self._take_fault(request, _ORDER_FAULTS)
+        with self.book.lock:
+            if fault is not None and fault.kind == "reject":
+                return self._insufficient_buying_power(Decimal("48640000"))
+            order = self._new_order(body)
+            if isinstance(order, Response):
+                return order
+            self.book.orders.append(order)
+            self._accepted += 1
+            answer = order.to_wire()
+            if fault is not None and fault.kind == "reject_later":
+                self.book.reject(order)
+            else:
+                self.book.route(order)
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+        if fault is not None and fault.kind == "drop_response":
+            raise DropConnection()
+        if fault is not None and fault.kind == "gateway_timeout":
+            return Response(504, NGINX_504, content_type="text/html")
+        return Response(200, answer)
+
+    def _validate(self, body: dict[str, Any]) -> Response | None:
+        if not body.get("symbol"):
+            return _error(422, 40010001, "symbol is required")
+        qty = _decimal(body.get("qty"))
+        if qty is None or qty <= 0:
+            return _error(422, 40010001, "qty must be > 0")
+        if body.get("side") not in ("buy", "sell"):
+            return _error(422, 40010001, "invalid side")
+        kind = body.get("type")
+        if kind not in ("market", "limit", "stop", "stop_limit"):
+            return _error(422, 40010001, "invalid order type")
+        if body.get("time_in_force") not in ("day", "gtc", "opg", "cls", "ioc", "fok"):
+            return _error(422, 40010001, "invalid time_in_force")
+        if kind in ("limit", "stop_limit") and _decimal(body.get("limit_price")) is None:
+            return _error(422, 40010001, "limit_price is required for limit orders")
+        if kind in ("stop", "stop_limit") and _decimal(body.get("stop_price")) is None:
+            return _error(422, 40010001, "stop_price is required for stop orders")
+        if asset_class_of(str(body["symbol"])) == "us_option" and qty != qty.to_integral_value():
+            return _error(422, 40010001, "qty must be integer for options")
+        return None
+
+    def _insufficient_buying_power(self, cost: Decimal) -> Response:
+        return _error(
+            403,
+            40310000,
+            "insufficient buying power",
+            buying_power=wire_number(self.book.buying_power()),
+            cost_basis=wire_number(cost),
+        )
+
+    def _new_order(self, body: dict[str, Any]) -> BookOrder | Response:
+        client_id = str(body.get("client_order_id") or uuid.uuid4())
+        if self.book.order_by_client_id(client_id) is not None:
+            return _error(422, 40010001, "client_order_id must be unique")
+        symbol = str(body["symbol"]).upper()
+        order = BookOrder(
+            id=str(uuid.uuid4()),
+            client_order_id=client_id,
+            symbol=symbol,
+            side=body["side"],
+            type=body["type"],
+            time_in_force=body["time_in_force"],
+            qty=_decimal(body["qty"]) or Decimal(0),
+            limit_price=_decimal(body.get("limit_price")),
+            stop_price=_decimal(body.get("stop_price")),
+            extended_hours=bool(body.get("extended_hours", False)),
+            position_intent=body.get("position_intent"),
+        )
+        intent = order.position_intent or ""
+        if intent.endswith("_to_close"):
+            position = self.book.positions.get(symbol)
+            held = position.qty if position is not None else Decimal(0)
+            available = held if order.side == "sell" else -held
+            if available < order.qty:
+                return _error(
+                    403, 40310000, f"insufficient qty available for order (requested: {order.qty}, available: {max(available, 0)})"
+                )
+        if order.side == "buy" and not intent.endswith("_to_close"):
+            quote = self.book.quotes.get(symbol)
+            price = order.limit_price or order.stop_price or (quote.ask if quote else None)
+            if price is not None:
+                cost = order.qty * price * order.multiplier
+                if cost > self.book.buying_power():
+                    return self._insufficient_buying_power(cost)
+        return order
+
+    def _list(self, request: Request) -> Response:
+        status = request.arg("status", "open")
+        limit = int(request.arg("limit", "50") or 50)
+        if limit > 500:
+            return _error(422, 40010001, "limit must be <= 500")
+        after = request.arg("after")
+        until = request.arg("until")
+        symbols = set(filter(None, (request.arg("symbols") or "").split(",")))
+        wanted = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES, "all": OPEN_STATUSES | CLOSED_STATUSES}.get(status)
+        if wanted is None:
+            return _error(422, 40010001, f"invalid status {status}")
+        after_ns = _parse_ns(after) if after else None
+        until_ns = _parse_ns(until) if until else None
+        with self.book.lock:
+            self.book.settle_pending_cancels()
+            chosen = [
+                o
+                for o in self.book.orders
+                if o.status in wanted
+                and (after_ns is None or o.created_ns > after_ns)
+                and (until_ns is None or o.created_ns <= until_ns)
+                and (not symbols or o.symbol in symbols)
+            ]
+            chosen.sort(key=lambda o: o.created_ns, reverse=request.arg("direction", "desc") != "asc")
+            return Response(200, [o.to_wire() for o in chosen[:limit]])
+
+    def _cancel_all(self, request: Request) -> Response:
+        with self.book.lock:
+            result = []
+            for order in self.book.orders:
+                if order.is_open:
+                    self.book.cancel(order, pending=self.async_cancel)
+                    result.append({"id": order.id, "status": 200})
+            return Response(207, result)
+
+    def _by_client_id(self, request: Request) -> Response:
+        client_id = request.arg("client_order_id")
+        if not client_id:
+            return _error(422, 40010001, "client_order_id is missing")
+        with self.book.lock:
+            self.book.settle_pending_cancels()
+            order = self.book.order_by_client_id(client_id)
+            if order is None:
+                return _error(404, 40410000, "order not found")
+            return Response(200, order.to_wire())
+
+    def _get(self, request: Request, order_id: str) -> Response:
+        if not _is_uuid(order_id):
+            return _error(422, 40010001, "order_id is missing")
+        with self.book.lock:
+            self.book.settle_pending_cancels()
+            order = self.book.order_by_id(order_id)
+            if order is None:
+                return _error(404, 40410000, "order not found")
+            return Response(200, order.to_wire())
+
+    def _cancel(self, request: Request, order_id: str) -> Response:
+        if not _is_uuid(order_id):
+            return _error(422, 40010001, "order_id is missing")
+        with self.book.lock:
+            order = self.book.order_by_id(order_id)
+            if order is None:
+                return _error(404, 40410000, "order not found")
+            if not order.is_open or order.status == "pending_cancel":
+                return _error(422, 42210000, "order is not cancelable")
+            self.book.cancel(order, pending=self.async_cancel)
+        return Response(204)
+
+    def _positions(self, request: Request) -> Response:
+        with self.book.lock:
+            return Response(200, [self.book.position_wire(p) for p in self.book.positions.values()])
+
+    def _position(self, request: Request, symbol: str) -> Response:
+        with self.book.lock:
+            position = self.book.positions.get(symbol.upper())
+            if position is None:
+                return _error(404, 40410000, "position does not exist")
+            return Response(200, self.book.position_wire(position))
+
+    # -- market data ----------------------------------------------------------------------------
+
+    def _symbols(self, request: Request) -> list[str] | Response:
+        symbols = [s for s in (request.arg("symbols") or "").split(",") if s]
+        if not symbols:
+            return _error(400, 40010001, "missing symbols")
+        return symbols
+
+    def _quote_wire(self, quote: BookQuote) -> dict[str, Any]:
+        return {
+            "t": wire_time(quote.ns), "ax": "V", "ap": float(quote.ask), "as": quote.ask_size,
+            "bx": "V", "bp": float(quote.bid), "bs": quote.bid_size, "c": ["R"], "z": "C",
+        }
+
+    def _trade_wire(self, quote: BookQuote) -> dict[str, Any]:
+        return {"t": wire_time(quote.ns), "x": "V", "p": float(quote.last), "s": 100, "c": ["@"], "i": 52983525029461, "z": "C"}
+
+    def _latest(self, request: Request, key: str, build: Callable[[BookQuote], dict[str, Any]], option: bool) -> Response:
+        symbols = self._symbols(request)
+        if isinstance(symbols, Response):
+            return symbols
+        with self.book.lock:
+            found = {
+                s: build(self.book.quotes[s])
+                for s in symbols
+                if s in self.book.quotes and (asset_class_of(s) == "us_option") == option
+            }
+        return Response(200, {key: found})
+
+    def _stock_quotes(self, request: Request) -> Response:
+        return self._latest(request, "quotes", self._quote_wire, option=False)
+
+    def _stock_trades(self, request: Request) -> Response:
+        return self._latest(request, "trades", self._trade_wire, option=False)
+
+    def _option_quotes(self, request: Request) -> Response:
+        return self._latest(request, "quotes", self._quote_wire, option=True)
+
+    def _option_snapshots(self, request: Request) -> Response:
+        def snapshot(quote: BookQuote) -> dict[str, Any]:
+            return {
+                "latestQuote": {**self._quote_wire(quote), "c": "A", "ax": "C", "bx": "C"},
+                "latestTrade": {**self._trade_wire(quote), "c": "I", "x": "C"},
+                "impliedVolatility": 0.2874,
+                "greeks": {"delta": 0.5, "gamma": 0.02, "rho": 0.05, "theta": -0.04, "vega": 0.11},
+            }
+
+        response = self._latest(request, "snapshots", snapshot, option=True)
+        if isinstance(response.body, dict) and "snapshots" in response.body:
+            response.body["next_page_token"] = None
+        return response
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_ns(text: str) -> int:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return int(parsed.timestamp() * 1_000_000_000)
+
+
+_HARNESS_FAULTS = {"reject": "reject", "drop_response": "drop_response", "server_error": "server_error"}
+
+
+class AlpacaHarness:
+    """The contract suite's handle on the fake (tests/contract/harness.py)."""
+
+    name = "alpaca"
+
+    def __init__(self) -> None:
+        self.fake = FakeAlpaca()
+
+    async def start(self) -> None:
+        self.fake.start()
+
+    async def stop(self) -> None:
+        self.fake.stop()
+
+    def connector(self, *, valid_credentials: bool = True) -> AlpacaBroker:
+        credentials = {
+            "api_key_id": self.fake.key_id,
+            "api_secret_key": self.fake.secret_key if valid_credentials else "not-the-secret",
+        }
+        return AlpacaBroker(
+            credentials, Environment.PAPER, base_url=self.fake.url, timeout=(2.0, 5.0), retry_backoff=0.05
+        )
+
+    def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal) -> None:
+        self.fake.set_quote(symbol, bid, ask, last)
+
+    def inject_fault(self, fault: str) -> None:
+        self.fake.inject_fault(_HARNESS_FAULTS[fault])
+
+    def order_count(self) -> int:
+        return self.fake.order_count()
+
+
+def _start_on_port(fake: FakeAlpaca, port: int) -> None:
+    """Start on a chosen port: FakeHTTPServer always binds port 0, so its server class is swapped for the call."""
+    if not port:
+        fake.start()
+        return
+    original = http_server.ThreadingHTTPServer
+
+    class _FixedPort(original):  # type: ignore[misc, valid-type]
+        def __init__(self, address: tuple[str, int], handler: Any) -> None:
+            super().__init__((address[0], port), handler)
+
+    http_server.ThreadingHTTPServer = _FixedPort  # type: ignore[misc]
+    try:
+        fake.start()
+    finally:
+        http_server.ThreadingHTTPServer = original  # type: ignore[misc]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve a fake Alpaca (trading + market data) on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0 picks a free one)")
+    parser.add_argument("--live-account", action="store_true", help="serve a live-looking account number")
+    args = parser.parse_args(argv)
+    fake = FakeAlpaca(account_number=LIVE_ACCOUNT if args.live_account else PAPER_ACCOUNT)
+    for symbol, bid, ask, last in (
+        ("AAPL", "189.50", "189.60", "189.55"),
+        ("MSFT", "410.10", "410.30", "410.20"),
+        ("SPY", "520.05", "520.07", "520.06"),
+        ("AAPL250117C00150000", "40.10", "40.60", "40.35"),
+    ):
+        fake.book.quotes[symbol] = BookQuote(Decimal(bid), Decimal(ask), Decimal(last))
+    _start_on_port(fake, args.port)
+    environment = "live" if args.live_account else "paper"
+    print(f"Fake Alpaca serving at {fake.url}  (use it as the base-URL override, environment: {environment})")
+    print(f"  API key ID:     {fake.key_id}")
+    print(f"  API secret key: {fake.secret_key}")
+    print("Ctrl-C stops it.", flush=True)
+    stop = threading.Event()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
