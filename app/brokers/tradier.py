@@ -1,0 +1,538 @@
+"""Tradier connector: REST over httpx (Bearer token, JSON answers, form bodies) behind the Broker protocol.
+
+Tradier has no idempotency key: our client order id travels as the order ``tag`` and is found again
+by listing orders with ``includeTags=true``. Requests are paced per Tradier rate-limit bucket
+(standard, market data, trading), and the ``X-Ratelimit-*`` headers pause a bucket that is used up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+
+from app.brokers.base import (
+    AccountInfo,
+    AuthError,
+    BrokerError,
+    BrokerOrder,
+    BrokerPosition,
+    BrokerSpec,
+    BrokerUnavailable,
+    Capabilities,
+    CredentialField,
+    Environment,
+    EnvironmentMismatch,
+    OrderNotFound,
+    OrderPreview,
+    OrderRef,
+    OrderRejected,
+    OutcomeUnknown,
+)
+from app.brokers.rate_limit import RateLimiter
+from app.brokers.rest import DEFAULT_TIMEOUT, RestTransport
+from app.brokers.tradier_parse import (
+    collection,
+    error_messages,
+    is_open_status,
+    order_form,
+    parse_tradier_account,
+    parse_tradier_order,
+    parse_tradier_positions,
+    parse_tradier_preview,
+    parse_tradier_quotes,
+    profile_accounts,
+    tradier_side,
+    unmatched_symbols,
+)
+from app.domain.models import OrderRequest, OrderStatus, PositionEffect, Quote
+from app.domain.symbols import compact_occ
+
+log = logging.getLogger(__name__)
+
+#: The one place an environment becomes a host.
+TRADIER_ENDPOINTS: Mapping[Environment, str] = MappingProxyType(
+    {
+        Environment.PAPER: "https://sandbox.tradier.com/v1",
+        Environment.LIVE: "https://api.tradier.com/v1",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TradierLimits:
+    """Published requests per minute per token, by Tradier's rate-limit bucket."""
+
+    standard: int
+    market_data: int
+    trading: int
+
+
+#: documentation.tradier.com/brokerage-api/overview/rate-limiting (standard bucket); the market-data and
+#: trading numbers are cut off there and come from third-party summaries (see docs/brokers/tradier.md).
+TRADIER_LIMITS: Mapping[Environment, TradierLimits] = MappingProxyType(
+    {
+        Environment.PAPER: TradierLimits(standard=60, market_data=60, trading=60),
+        Environment.LIVE: TradierLimits(standard=120, market_data=120, trading=60),
+    }
+)
+
+ORDERS_PAGE_SIZE = 100
+MAX_ORDER_PAGES = 20
+#: ``filter=all`` is for occasional use only: Tradier may disable tokens that poll it.
+HISTORY_TTL_SECONDS = 600.0
+QUOTE_CHUNK = 100
+#: Never hold a bucket back longer than one rate-limit window, whatever the server clock says.
+MAX_HEADER_PAUSE = 60.0
+
+
+def limiter_plan(per_minute: int) -> tuple[int, int]:
+    """(refill per minute, burst) whose sum never exceeds ``per_minute`` in any 60-second span.
+
+    Tradier counts requests in fixed one-minute windows; a token bucket can spend its burst and a
+    whole minute of refill inside one window, so both together must fit under the published limit.
+    """
+    burst = max(1, per_minute // 6)
+    return per_minute - burst, burst
+
+
+def _limiter(per_minute: int) -> RateLimiter:
+    rate, burst = limiter_plan(per_minute)
+    return RateLimiter(rate=rate, per=60.0, burst=burst)
+
+
+@dataclass(frozen=True, slots=True)
+class _Channel:
+    """One rate-limit bucket: its own transport and limiter, so a used-up bucket pauses only itself."""
+
+    transport: RestTransport
+    limiter: RateLimiter
+
+
+class TradierBroker:
+    """A Tradier brokerage account (sandbox or live) behind the ``Broker`` protocol."""
+
+    name = "tradier"
+
+    def __init__(
+        self,
+        credentials: Mapping[str, str],
+        environment: Environment,
+        *,
+        base_url: str | None = None,
+        limits: TradierLimits | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        token = (credentials.get("access_token") or "").strip()
+        account = (credentials.get("account_number") or "").strip().upper()
+        if not token:
+            raise AuthError("Enter your Tradier access token.")
+        if not account:
+            raise AuthError("Enter your Tradier account number.")
+        self.environment = environment
+        self._account = account
+        self._base_url = (base_url or TRADIER_ENDPOINTS[environment]).rstrip("/")
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        limits = limits or TRADIER_LIMITS[environment]
+        http_timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout, connect=min(timeout, 5.0))
+
+        def channel(per_minute: int) -> _Channel:
+            limiter = _limiter(per_minute)
+            transport = RestTransport(
+                self._base_url, limiter=limiter, headers=headers, timeout=http_timeout, broker_name="Tradier"
+            )
+            return _Channel(transport, limiter)
+
+        self._standard = channel(limits.standard)
+        self._market = channel(limits.market_data)
+        self._trading = channel(limits.trading)
+        self._order_ids: dict[str, str] = {}
+        self._history: tuple[float, list[Mapping[str, Any]]] | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"TradierBroker(environment={self.environment.value}, account=…{self._account[-4:]})"
+
+    @property
+    def _orders_path(self) -> str:
+        return f"/accounts/{self._account}/orders"
+
+    # ------------------------------------------------------------------ protocol
+
+    async def verify(self) -> AccountInfo:
+        profile_account = await self._profile_account()
+        balances = await self._get(self._standard, f"/accounts/{self._account}/balances")
+        try:
+            return parse_tradier_account(
+                self._account, balances, profile_account, is_paper=self.environment is Environment.PAPER
+            )
+        except ValueError as exc:
+            raise BrokerUnavailable(f"Tradier sent balances this app cannot read ({exc}).") from exc
+
+    async def place_order(self, request: OrderRequest) -> BrokerOrder:
+        form = order_form(request, await self._side_for(request))
+        coid = request.client_order_id
+        log.info("Tradier: sending order %s (%s %s %s)", coid, form["side"], form["quantity"], request.symbol)
+        response = await self._send(
+            self._trading, "POST", self._orders_path, client_order_id=coid, data=form
+        )
+        if response.status_code >= 400:
+            raise self._error(response, order=True)
+        try:
+            payload = json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            raise OutcomeUnknown(
+                coid, f"Tradier's answer to order {coid} could not be read; its status will be checked first."
+            ) from None
+        rejection = error_messages(payload)
+        if rejection:
+            raise OrderRejected("; ".join(rejection))
+        order = payload.get("order") if isinstance(payload, Mapping) else None
+        order_id = order.get("id") if isinstance(order, Mapping) else None
+        if not order_id:
+            raise OutcomeUnknown(coid, f"Tradier accepted order {coid} without an order id; checking its status.")
+        self._order_ids[coid] = str(order_id)
+        placed = await self._state_after_placement(request, str(order_id))
+        if placed.status is OrderStatus.REJECTED:
+            raise OrderRejected(placed.reason or "Tradier rejected the order.")
+        return placed
+
+    async def preview_order(self, request: OrderRequest) -> OrderPreview:
+        form = order_form(request, await self._side_for(request), preview=True)
+        # A preview places nothing, so it is safe to send through the retrying read path.
+        payload = await self._get(self._trading, self._orders_path, method="POST", order=True, data=form)
+        rejection = error_messages(payload)
+        if rejection:
+            raise OrderRejected("; ".join(rejection))
+        try:
+            return parse_tradier_preview(payload)
+        except ValueError as exc:
+            raise BrokerUnavailable(f"Tradier sent a preview this app cannot read ({exc}).") from exc
+
+    async def cancel_order(self, ref: OrderRef) -> BrokerOrder:
+        order_id = ref.broker_order_id or self._order_ids.get(ref.client_order_id)
+        if order_id is None:
+            found = await self.get_order(ref.client_order_id)
+            if found is None:
+                raise OrderNotFound(f"Tradier has no order {ref.client_order_id}.")
+            order_id = found.broker_order_id
+        response = await self._send(self._trading, "DELETE", f"{self._orders_path}/{order_id}")
+        if response.status_code in (401, 404):
+            await self._raise_if_unauthorised(response)
+            raise OrderNotFound(f"Tradier has no order {order_id} on account …{self._account[-4:]}.")
+        if response.status_code == 400:
+            # "order already in finalized state: filled" (a plain-text body).
+            raise OrderRejected(_readable(response))
+        if response.status_code >= 400:
+            raise self._error(response, order=True)
+        rejection = error_messages(_json_or_none(response))
+        if rejection:
+            raise OrderRejected("; ".join(rejection))
+        try:
+            raw = await self._fetch_order(order_id)
+        except BrokerError as exc:
+            log.warning("Tradier: cancel of %s accepted, state unread (%s)", order_id, type(exc).__name__)
+            raw = None
+        if raw is None:
+            return BrokerOrder(
+                client_order_id=ref.client_order_id,
+                broker_order_id=order_id,
+                symbol="",
+                status=OrderStatus.PENDING_CANCEL,
+                filled_quantity=Decimal(0),
+                average_fill_price=None,
+                updated_at=datetime.now(UTC),
+                raw_status="ok",
+            )
+        return self._remember(raw, ref.client_order_id)
+
+    async def get_order(self, client_order_id: str) -> BrokerOrder | None:
+        known = self._order_ids.get(client_order_id)
+        if known is not None:
+            raw = await self._fetch_order(known)
+            if raw is not None:
+                return self._remember(raw, client_order_id)
+        for raw in await self._intraday_orders():
+            if raw.get("tag") == client_order_id:
+                return self._remember(raw, client_order_id)
+        for raw in await self._history_orders():
+            if raw.get("tag") == client_order_id:
+                fresh = await self._fetch_order(str(raw.get("id")))
+                return self._remember(fresh or raw, client_order_id)
+        return None
+
+    async def list_orders(self) -> list[BrokerOrder]:
+        today = {str(raw.get("id")): raw for raw in await self._intraday_orders()}
+        for raw in await self._history_orders():
+            order_id = str(raw.get("id"))
+            # GTC orders from earlier sessions are still working but are not in today's list.
+            if order_id not in today and is_open_status(str(raw.get("status") or "")):
+                fresh = await self._fetch_order(order_id)
+                if fresh is not None:
+                    today[order_id] = fresh
+        return [self._remember(raw, None) for raw in today.values()]
+
+    async def positions(self) -> list[BrokerPosition]:
+        payload = await self._get(self._standard, f"/accounts/{self._account}/positions")
+        return parse_tradier_positions(payload)
+
+    async def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        wanted = list(dict.fromkeys(compact_occ(s) for s in symbols if s and s.strip()))
+        result: dict[str, Quote] = {}
+        for start in range(0, len(wanted), QUOTE_CHUNK):
+            chunk = wanted[start : start + QUOTE_CHUNK]
+            payload = await self._get(
+                self._market, "/markets/quotes", params={"symbols": ",".join(chunk), "greeks": "false"}
+            )
+            missing = unmatched_symbols(payload)
+            if missing:
+                log.debug("Tradier has no quote for %s", ", ".join(missing))
+            result.update(parse_tradier_quotes(payload, fallback_time=datetime.now(UTC)))
+        return result
+
+    async def close(self) -> None:
+        self._closed = True
+        for channel in (self._standard, self._market, self._trading):
+            await channel.transport.close()
+
+    # ------------------------------------------------------------------ orders helpers
+
+    async def _side_for(self, request: OrderRequest) -> str:
+        held = Decimal(0)
+        if request.position_effect is PositionEffect.AUTO:
+            symbol = compact_occ(request.symbol)
+            held = sum((p.quantity for p in await self.positions() if p.symbol == symbol), Decimal(0))
+        return tradier_side(request.instrument, request.side, request.position_effect, held)
+
+    async def _state_after_placement(self, request: OrderRequest, order_id: str) -> BrokerOrder:
+        """Tradier reports downstream rejections on the order itself, so read it back once."""
+        try:
+            raw = await self._fetch_order(order_id)
+        except BrokerError as exc:
+            # The order is placed; failing to read it back must not look like a failed placement.
+            log.warning("Tradier: order %s placed, state unread (%s)", order_id, type(exc).__name__)
+            raw = None
+        if raw is None:
+            return BrokerOrder(
+                client_order_id=request.client_order_id,
+                broker_order_id=order_id,
+                symbol=compact_occ(request.symbol),
+                status=OrderStatus.PENDING_SUBMIT,
+                filled_quantity=Decimal(0),
+                average_fill_price=None,
+                updated_at=datetime.now(UTC),
+                quantity=request.quantity,
+                raw_status="ok",
+            )
+        return self._remember(raw, request.client_order_id)
+
+    def _remember(self, raw: Mapping[str, Any], client_order_id: str | None) -> BrokerOrder:
+        order = parse_tradier_order(raw)
+        if not order.client_order_id and client_order_id:
+            order = dataclasses.replace(order, client_order_id=client_order_id)
+        if order.client_order_id and order.broker_order_id:
+            self._order_ids[order.client_order_id] = order.broker_order_id
+        return order
+
+    async def _fetch_order(self, order_id: str) -> Mapping[str, Any] | None:
+        """One order by Tradier id, or None when the account has no such order."""
+        response = await self._read(self._standard, f"{self._orders_path}/{order_id}", {"includeTags": "true"})
+        if response.status_code in (401, 404):
+            await self._raise_if_unauthorised(response)
+            return None
+        if response.status_code >= 400:
+            raise self._error(response)
+        payload = _decode(response)
+        order = payload.get("order") if isinstance(payload, Mapping) else None
+        if not isinstance(order, Mapping):
+            return None
+        reasons = error_messages(payload)
+        if reasons and not order.get("reason_description"):
+            order = {**order, "reason_description": "; ".join(reasons)}
+        return order
+
+    async def _paged_orders(self, filter_name: str) -> list[Mapping[str, Any]]:
+        seen: set[str] = set()
+        orders: list[Mapping[str, Any]] = []
+        for page in range(1, MAX_ORDER_PAGES + 1):
+            params = {"includeTags": "true", "filter": filter_name, "page": str(page), "limit": str(ORDERS_PAGE_SIZE)}
+            batch = collection(await self._get(self._standard, self._orders_path, params=params), "orders", "order")
+            fresh = [raw for raw in batch if str(raw.get("id")) not in seen]
+            seen.update(str(raw.get("id")) for raw in fresh)
+            orders.extend(fresh)
+            # A short page is the last one; a page of repeats means the server ignored paging.
+            if len(batch) < ORDERS_PAGE_SIZE or not fresh:
+                break
+        else:
+            log.warning("Tradier: stopped listing %s orders after %d pages", filter_name, MAX_ORDER_PAGES)
+        return orders
+
+    async def _intraday_orders(self) -> list[Mapping[str, Any]]:
+        return await self._paged_orders("intraday")
+
+    async def _history_orders(self) -> list[Mapping[str, Any]]:
+        """Up to a month of orders (``filter=all``), fetched at most once per ``HISTORY_TTL_SECONDS``."""
+        now = time.monotonic()
+        if self._history is None or now - self._history[0] > HISTORY_TTL_SECONDS:
+            self._history = (now, await self._paged_orders("all"))
+        return self._history[1]
+
+    # ------------------------------------------------------------------ account helpers
+
+    async def _profile_account(self) -> Mapping[str, Any] | None:
+        """The token's profile entry for our account; None when the profile endpoint is unavailable."""
+        response = await self._read(self._standard, "/user/profile")
+        if response.status_code in (401, 403):
+            raise self._error(response)
+        if response.status_code >= 400:
+            # Some sandboxes refuse /user/profile; balances still prove the account is the token's.
+            log.info("Tradier: profile unavailable (%d); checking the account through balances", response.status_code)
+            return None
+        for account in profile_accounts(_decode(response)):
+            if str(account.get("account_number") or "").strip().upper() == self._account:
+                if str(account.get("status") or "active").lower() == "closed":
+                    raise AuthError(f"Tradier account …{self._account[-4:]} is closed.")
+                return account
+        raise AuthError(
+            f"This Tradier token has no access to account …{self._account[-4:]}; check the account number."
+        )
+
+    async def _raise_if_unauthorised(self, response: httpx.Response) -> None:
+        """Tradier answers 401 both for a bad token and for an order id that is not this account's.
+
+        Reading the balances tells them apart: they load with a good token, so the order is missing.
+        """
+        if response.status_code != 401:
+            return
+        probe = await self._read(self._standard, f"/accounts/{self._account}/balances")
+        if probe.status_code in (401, 403):
+            raise self._error(probe)
+
+    # ------------------------------------------------------------------ transport helpers
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BrokerUnavailable("The Tradier connection is closed.")
+
+    async def _read(
+        self, channel: _Channel, path: str, params: Mapping[str, str] | None = None, *, method: str = "GET", **kwargs: Any
+    ) -> httpx.Response:
+        self._check_open()
+        response = await channel.transport.read(method, path, params=params, **kwargs)
+        _honour_rate_headers(response, channel.limiter)
+        return response
+
+    async def _send(self, channel: _Channel, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self._check_open()
+        response = await channel.transport.write(method, path, **kwargs)
+        _honour_rate_headers(response, channel.limiter)
+        return response
+
+    async def _get(
+        self,
+        channel: _Channel,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        method: str = "GET",
+        order: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        response = await self._read(channel, path, params, method=method, **kwargs)
+        if response.status_code >= 400:
+            raise self._error(response, order=order)
+        return _decode(response)
+
+    def _error(self, response: httpx.Response, *, order: bool = False) -> BrokerError:
+        status = response.status_code
+        if status == 401:
+            # The body names the account or is a gateway text; neither goes into the message.
+            if "apiproduct" in response.text.lower():
+                return EnvironmentMismatch(
+                    "This Tradier token belongs to the other environment: sandbox and live tokens are separate."
+                )
+            return AuthError(
+                f"Tradier did not accept the access token for account …{self._account[-4:]} "
+                "(wrong, expired or revoked token, or an account of another user)."
+            )
+        if status == 403:
+            return AuthError("Tradier refused access: the token lacks permission for this request.")
+        if status == 404:
+            return BrokerUnavailable(f"Tradier has no such endpoint at {self._base_url} (404).")
+        if 400 <= status < 500:
+            text = _readable(response)
+            return OrderRejected(text) if order else BrokerError(f"Tradier refused the request: {text}")
+        return BrokerUnavailable(f"Tradier answered with an unexpected status ({status}).")
+
+
+def _honour_rate_headers(response: httpx.Response, limiter: RateLimiter) -> None:
+    """When Tradier says a bucket is used up, hold it until the window's ``X-Ratelimit-Expiry`` (epoch ms)."""
+    try:
+        available = int(response.headers["X-Ratelimit-Available"])
+        expiry_ms = int(response.headers["X-Ratelimit-Expiry"])
+    except (KeyError, ValueError):
+        return
+    if available > 0:
+        return
+    wait = min(MAX_HEADER_PAUSE, expiry_ms / 1000 - time.time())
+    if wait > 0:
+        log.info("Tradier rate-limit window used up; pausing %.1fs", wait)
+        limiter.pause(wait)
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content, parse_float=Decimal) if response.content else None
+    except ValueError:
+        return None
+
+
+def _decode(response: httpx.Response) -> Any:
+    """JSON with exact decimals; anything else (Tradier's default XML, an HTML error page) is unreadable."""
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        raise BrokerUnavailable(
+            f"Tradier sent an answer that is not JSON ({response.headers.get('content-type', 'no type')})."
+        ) from None
+
+
+def _readable(response: httpx.Response) -> str:
+    """The broker's own words from an ``errors`` payload or a plain-text body."""
+    messages = error_messages(_json_or_none(response))
+    if messages:
+        return "; ".join(messages)
+    text = " ".join(response.text.split())[:300]
+    return text or f"HTTP {response.status_code}"
+
+
+SPEC = BrokerSpec(
+    key="tradier",
+    display_name="Tradier",
+    factory=TradierBroker,
+    fields=(
+        CredentialField(
+            name="access_token",
+            label="Access token",
+            secret=True,
+            help="From your Tradier dashboard's API settings. Sandbox and live tokens are different.",
+        ),
+        CredentialField(
+            name="account_number",
+            label="Account number",
+            help="The Tradier account to trade, e.g. VA12345678 for a sandbox account.",
+        ),
+    ),
+    environments=(Environment.PAPER, Environment.LIVE),
+    capabilities=Capabilities(options=True, stop_limit=True, preview=True, extended_hours=False, fractional=False),
+    docs="docs/brokers/tradier.md",
+)
