@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
@@ -183,23 +183,25 @@ class UsEquityCalendar:
 
     def next_open(self, now: datetime, *, extended: bool = False) -> datetime:
         """The first session open (pre-market open when extended) strictly after now."""
-        day = local_date(now)
-        for _ in range(_SEARCH_DAYS):
-            session = self.session(day)
-            if session is not None and session.start(extended=extended) > now:
+        for session in self._sessions_from(now):
+            if session.start(extended=extended) > now:
                 return session.start(extended=extended)
-            day += timedelta(days=1)
         raise ValueError(f"No trading session within {_SEARCH_DAYS} days of {now.isoformat()}.")
 
     def trading_session(self, now: datetime, *, extended: bool = False) -> Session:
         """The session an order placed at now trades in: today's until it ends, else the next one."""
-        day = local_date(now)
-        for _ in range(_SEARCH_DAYS):
-            session = self.session(day)
-            if session is not None and now < session.end(extended=extended):
+        for session in self._sessions_from(now):
+            if now < session.end(extended=extended):
                 return session
-            day += timedelta(days=1)
         raise ValueError(f"No trading session within {_SEARCH_DAYS} days of {now.isoformat()}.")
+
+    def _sessions_from(self, now: datetime) -> Iterator[Session]:
+        """Sessions from now's New York date on, for a bounded number of calendar days."""
+        day = local_date(now)
+        for offset in range(_SEARCH_DAYS):
+            session = self.session(day + timedelta(days=offset))
+            if session is not None:
+                yield session
 
 
 def local_date(now: datetime) -> date:

@@ -262,10 +262,15 @@ class PaperEngine:
                 "writing options needs short selling enabled in the paper settings."
             )
         held = self._positions[order.symbol].quantity if order.symbol in self._positions else ZERO
-        committed = max(held, ZERO) - (request.quantity - opening)
-        pledged = f" ({committed:,} already in open sell orders)" if committed > 0 and held > 0 else ""
+        if held < 0:
+            return (
+                f"You are short {-held:,} {request.symbol}; selling {request.quantity:,} more would add to the "
+                "short, and short selling is off in the paper settings."
+            )
+        committed = held - (request.quantity - opening)
+        pledged = f" ({committed:,} already in open sell orders)" if committed > 0 else ""
         return (
-            f"You hold {max(held, ZERO):,} {request.symbol}{pledged}; selling {request.quantity:,} would sell "
+            f"You hold {held:,} {request.symbol}{pledged}; selling {request.quantity:,} would sell "
             "short, and short selling is off in the paper settings."
         )
 

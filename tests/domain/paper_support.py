@@ -76,7 +76,8 @@ def open_order(req: OrderRequest, *, created: datetime | None = None, triggered:
 
 
 def engine(cash: str = "100000", **settings: object) -> PaperEngine:
-    return PaperEngine(PaperSettings(starting_cash=Decimal(cash), **settings), cash=Decimal(cash))  # type: ignore[arg-type]
+    paper_settings = PaperSettings(starting_cash=Decimal(cash), **settings)  # type: ignore[arg-type]
+    return PaperEngine(paper_settings, cash=Decimal(cash))
 
 
 def only_order(update_orders: tuple[Order, ...]) -> Order:

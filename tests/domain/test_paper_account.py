@@ -81,6 +81,17 @@ def test_shares_promised_to_open_sell_orders_cannot_be_sold_twice() -> None:
     )
 
 
+def test_a_short_left_from_before_cannot_grow_once_shorting_is_off() -> None:
+    paper = engine(allow_shorting=True)
+    trade(paper, Side.SELL, 10, "50.00")
+    paper.apply_settings(PaperSettings())
+    order = only_order(paper.submit(request(Side.SELL, 5), ny(10, 1), None).orders)
+    assert order.status_reason == (
+        "You are short 10 AAPL; selling 5 more would add to the short, and short selling is off in the paper settings."
+    )
+    assert trade(paper, Side.BUY, 10, "49.00", minute=2).positions[0].realized_pnl == D(10)
+
+
 def test_a_short_sale_needs_half_its_value_and_the_position_holds_150_percent() -> None:
     paper = engine(allow_shorting=True)
     update = trade(paper, Side.SELL, 100, "50.00")
@@ -222,7 +233,8 @@ def test_closing_a_position_is_allowed_even_when_buying_power_is_negative() -> N
     trade(paper, Side.SELL, 100, "50.00", symbol="XYZ", minute=1)
     paper.on_quote(quote("XYZ", bid="200", ask="200", at=ny(10, 2)), ny(10, 2))
     assert paper.buying_power == D(-16000)
-    more = only_order(paper.submit(request(Side.BUY, 1, symbol="MSFT"), ny(10, 3), quote("MSFT", ask="1", at=ny(10, 3))).orders)
+    msft = quote("MSFT", ask="1", at=ny(10, 3))
+    more = only_order(paper.submit(request(Side.BUY, 1, symbol="MSFT"), ny(10, 3), msft).orders)
     assert more.status is OrderStatus.REJECTED
     trade(paper, Side.SELL, 10, "100.00", minute=4)
     assert paper.buying_power == D(-15000)

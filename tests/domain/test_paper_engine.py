@@ -109,7 +109,8 @@ def test_day_orders_expire_at_the_close() -> None:
 def test_day_orders_expire_at_an_early_close() -> None:
     paper = engine()
     day = date(2025, 11, 28)
-    paper.submit(request(Side.BUY, 1, OrderType.LIMIT, limit="10.00"), ny(10, day=day), quote(ask="11", at=ny(10, day=day)))
+    req = request(Side.BUY, 1, OrderType.LIMIT, limit="10.00")
+    paper.submit(req, ny(10, day=day), quote(ask="11", at=ny(10, day=day)))
     assert only_order(paper.on_clock(ny(13, day=day)).orders).status is OrderStatus.EXPIRED
 
 
@@ -128,7 +129,9 @@ def test_after_a_restart_the_next_morning_yesterdays_day_order_expires_instead_o
     paper = engine()
     req = request(Side.BUY, 1, OrderType.LIMIT, limit="10.00")
     paper.submit(req, ny(10), quote(ask="10.50", at=ny(10)))
-    restored = PaperEngine(paper.settings, cash=paper.cash, positions=paper.positions.values(), orders=paper.orders.values())
+    restored = PaperEngine(
+        paper.settings, cash=paper.cash, positions=paper.positions.values(), orders=paper.orders.values()
+    )
     next_morning = ny(9, 45, day=date(2025, 3, 12))
     update = restored.on_quote(quote(ask="9.00", at=next_morning), next_morning)
     assert not update.fills
@@ -263,3 +266,10 @@ def test_symbols_to_watch_and_reset() -> None:
     assert paper.symbols_to_watch() == frozenset({"MSFT", "IBM"})
     paper.reset(paper.settings)
     assert (paper.cash, paper.positions, paper.orders, paper.symbols_to_watch()) == (D(100000), {}, {}, frozenset())
+
+
+def test_submit_without_a_quote_uses_the_latest_quote_the_engine_has_seen() -> None:
+    paper = engine()
+    paper.submit(request(Side.BUY, 1, OrderType.LIMIT, limit="1.00", tif=TimeInForce.GTC), ny(10), None)
+    paper.on_quote(quote(bid="10.00", ask="10.05", at=ny(10, 1)), ny(10, 1))
+    assert paper.submit(request(Side.BUY, 1), ny(10, 2), None).fills[0].price == D("10.05")

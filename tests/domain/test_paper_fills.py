@@ -153,3 +153,8 @@ def test_a_sell_that_rounds_to_nothing_does_not_fill() -> None:
     order = open_order(request(Side.SELL, symbol=OPTION))
     outcome = resting(evaluate(order, quote(OPTION, bid="0.004"), D(0)))
     assert outcome.wait is Wait.NO_PRICE
+
+
+def test_the_worked_example_in_the_docs() -> None:
+    # docs/paper-trading.md: 190.10 x 1.0005 = 190.19505, rounded up to 190.20.
+    assert fill_price(evaluate(open_order(request(Side.BUY)), NBBO, D(5))) == D("190.20")

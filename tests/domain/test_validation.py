@@ -132,14 +132,16 @@ def test_extended_hours_is_for_equity_day_limit_orders(overrides: dict[str, obje
 
 
 def test_extended_hours_equity_day_limit_is_accepted() -> None:
-    request = build_order_request(**ticket(order_type="limit", limit_price="10", extended_hours=True))  # type: ignore[arg-type]
+    values = ticket(order_type="limit", limit_price="10", extended_hours=True)
+    request = build_order_request(**values)  # type: ignore[arg-type]
     assert request.extended_hours
 
 
 def test_expired_option_is_refused_when_today_is_known() -> None:
     errors = errors_for(symbol="AAPL250117C00150000", today=date(2025, 1, 18))
     assert errors["symbol"] == "AAPL250117C00150000 expired on 17 Jan 2025; it no longer trades."
-    request = build_order_request(**ticket(symbol="AAPL250117C00150000", today=date(2025, 1, 17)))  # type: ignore[arg-type]
+    values = ticket(symbol="AAPL250117C00150000", today=date(2025, 1, 17))
+    request = build_order_request(**values)  # type: ignore[arg-type]
     assert request.instrument.is_option
 
 
