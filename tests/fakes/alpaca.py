@@ -376,7 +376,7 @@ class FakeAlpaca:
         if not _is_uuid(order_id):
             return _error(422, 40010001, "order_id is missing")
         with self.book.lock:
-            self.book.settle_pending_cancels()
+            # Read by id straight after a DELETE, the order is still pending_cancel; later reads settle it.
             order = self.book.order_by_id(order_id)
             if order is None:
                 return _error(404, 40410000, "order not found")
