@@ -141,7 +141,11 @@ class TastytradeBroker:
             raise AuthError(self._auth_refused)
         if not self._client_secret or not self._refresh_token:
             raise AuthError("Enter the Tastytrade client secret and refresh token.")
-        body = {"grant_type": "refresh_token", "client_secret": self._client_secret, "refresh_token": self._refresh_token}
+        body = {
+            "grant_type": "refresh_token",
+            "client_secret": self._client_secret,
+            "refresh_token": self._refresh_token,
+        }
         response = await self._transport.write(
             "POST", "/oauth/token", content=json.dumps(body), headers={"Content-Type": "application/json"}
         )
@@ -153,7 +157,7 @@ class TastytradeBroker:
                 f"created for the {'sandbox' if self.environment is Environment.PAPER else 'production'} "
                 "environment, then connect again."
             )
-            log.warning("Tastytrade token request refused (%s); no further attempt until reconnect", response.status_code)
+            log.warning("Tastytrade refused the token request (%s); no retry before a reconnect", response.status_code)
             raise AuthError(self._auth_refused)
         payload = _json(response)
         token = payload.get("access_token") if isinstance(payload, Mapping) else None
@@ -288,7 +292,9 @@ class TastytradeBroker:
             # 2xx means the broker took it; without a readable order we must not guess its state.
             raise OutcomeUnknown(request.client_order_id)
         order = parse_tastytrade_order(raw)
-        log.info("Tastytrade order %s placed as %s (%s)", request.client_order_id, order.broker_order_id, order.raw_status)
+        log.info(
+            "Tastytrade order %s placed as %s (%s)", request.client_order_id, order.broker_order_id, order.raw_status
+        )
         if not order.client_order_id:
             order = dataclasses.replace(order, client_order_id=request.client_order_id)
         return order
