@@ -1,0 +1,569 @@
+"""The vault as the controller uses it: async, off the loop's thread, with typed outcomes.
+
+Keyring calls run on the keyring gateway's daemon thread (with a timeout), the passphrase key
+derivation on a worker thread, and every database and Fernet step on the database worker, so the
+calling loop (the Qt thread) only ever awaits. ``start``/``retry``/``unlock``/``setup_passphrase``
+return a ``VaultStatus`` whose ``state`` says what the trader has to do next.
+
+Rotation order, each step durable before the next (a crash anywhere leaves every row readable):
+record the new key as *pending* -> store it (keyring) -> re-seal rows one transaction each ->
+verify every row under the new key alone -> make it active, old one *retiring* -> delete the old
+key -> forget it. Restarting resumes where it stopped; finishing a finished rotation does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography.fernet import InvalidToken
+from sqlalchemy.orm import Session
+
+from app.security.credentials import Credentials, account_last4
+from app.security.keystore import (
+    KeyringKeyStore,
+    KeyringTimeout,
+    KeyringUnavailable,
+    KeyStoreError,
+    derive_passphrase_key,
+    new_kdf,
+    passphrase_problem,
+)
+from app.security.redaction import register_secret
+from app.security.vault import (
+    UNREADABLE_MESSAGE,
+    CredentialsUnreadable,
+    DataKeys,
+    RotationBlocked,
+    VaultError,
+    check_token,
+    key_matches,
+    new_data_key,
+    new_key_id,
+    readable,
+    reseal_next,
+    seal,
+    unreadable_ids,
+    unseal,
+    unverified_under,
+    unwrap_key,
+    wrap_key,
+)
+from app.storage import connections_repository as connection_rows
+from app.storage import vault_repository as meta_rows
+from app.storage.connections_repository import ConnectionDraft, ConnectionRecord
+from app.storage.vault_repository import KdfRecord, KeyRecord, VaultMeta
+from app.storage.worker import DatabaseWorker
+
+log = logging.getLogger(__name__)
+
+
+class VaultState(enum.Enum):
+    READY = "ready"
+    LOCKED = "locked"
+    SETUP_REQUIRED = "setup_required"
+    KEYRING_TIMEOUT = "keyring_timeout"
+    KEYRING_UNAVAILABLE = "keyring_unavailable"
+    KEY_LOST = "key_lost"
+
+
+class VaultMode(enum.Enum):
+    KEYRING = "keyring"
+    PASSPHRASE = "passphrase"
+
+
+@dataclass(frozen=True, slots=True)
+class VaultStatus:
+    state: VaultState
+    mode: VaultMode | None
+    message: str
+    has_credentials: bool = False
+    rotating: bool = False
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state in (VaultState.KEYRING_TIMEOUT, VaultState.KEYRING_UNAVAILABLE, VaultState.KEY_LOST)
+
+
+class CredentialState(enum.Enum):
+    NONE = "none"
+    SAVED = "saved"
+    UNREADABLE = "unreadable"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    record: ConnectionRecord
+    credentials: CredentialState
+
+    @property
+    def message(self) -> str:
+        return {
+            CredentialState.NONE: "No credentials saved.",
+            CredentialState.SAVED: "Credentials saved.",
+            CredentialState.UNREADABLE: UNREADABLE_MESSAGE,
+            CredentialState.LOCKED: "Credentials saved; the vault is locked.",
+        }[self.credentials]
+
+
+@dataclass(frozen=True, slots=True)
+class RotationStep:
+    """Progress of a rotation: ``recorded``, ``key_stored``, ``row`` (done of total), ``switched``, ``retired``."""
+
+    name: str
+    done: int = 0
+    total: int = 0
+
+
+class VaultLocked(VaultError):
+    """The vault needs the passphrase (or a working keyring) before credentials can be used."""
+
+
+class WrongPassphrase(VaultError):
+    pass
+
+
+class WeakPassphrase(VaultError):
+    pass
+
+
+class NoCredentials(VaultError):
+    pass
+
+
+Progress = Callable[[RotationStep], None]
+_KEY_LOST_MESSAGE = (
+    "The encryption key of your saved credentials is missing from the system keyring or was replaced, "
+    "so they can't be read \u2014 reconnect your brokers. Nothing else was lost."
+)
+
+
+class VaultService:
+    def __init__(
+        self,
+        worker: DatabaseWorker,
+        keyring_store: KeyringKeyStore | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        kdf_factory: Callable[[], KdfRecord] = new_kdf,
+    ) -> None:
+        self._worker = worker
+        self._keyring = keyring_store or KeyringKeyStore()
+        self._clock = clock
+        self._kdf_factory = kdf_factory
+        self._lock = asyncio.Lock()
+        self._keys: DataKeys | None = None
+        self._wrapping_key: bytes | None = None
+        self._status = VaultStatus(VaultState.LOCKED, None, "The vault has not been opened yet.")
+
+    @property
+    def status(self) -> VaultStatus:
+        return self._status
+
+    def _set(self, status: VaultStatus) -> VaultStatus:
+        self._status = status
+        log.info("Vault: %s (%s)", status.state.value, status.mode.value if status.mode else "no mode")
+        return status
+
+    async def _read(self) -> tuple[VaultMeta | None, int]:
+        return await self._worker.run(lambda s: (meta_rows.read_meta(s), connection_rows.count_sealed(s)))
+
+    # -- opening -----------------------------------------------------------------------------
+
+    async def start(self) -> VaultStatus:
+        """Open the vault: keyring mode reads its keys; passphrase mode reports LOCKED."""
+        async with self._lock:
+            return self._set(await self._open())
+
+    async def retry(self) -> VaultStatus:
+        return await self.start()
+
+    async def _open(self) -> VaultStatus:
+        meta, sealed = await self._read()
+        if meta is None:
+            return await self._open_fresh(sealed)
+        rotating = meta.rotation_state != "idle"
+        if meta.mode == VaultMode.PASSPHRASE.value:
+            if self._keys is not None and self._wrapping_key is not None:
+                return await self._ready(VaultMode.PASSPHRASE, sealed)
+            return VaultStatus(
+                VaultState.LOCKED,
+                VaultMode.PASSPHRASE,
+                "Enter your passphrase to unlock your saved broker credentials.",
+                has_credentials=sealed > 0,
+                rotating=rotating,
+            )
+        return await self._open_keyring(meta, sealed)
+
+    async def _open_fresh(self, sealed: int) -> VaultStatus:
+        self._keys = self._wrapping_key = None
+        if sealed:
+            return VaultStatus(VaultState.KEY_LOST, None, _KEY_LOST_MESSAGE, has_credentials=True)
+        try:
+            assessment = await self._keyring.assess()
+        except KeyringTimeout as exc:
+            return VaultStatus(VaultState.KEYRING_TIMEOUT, None, str(exc))
+        except KeyringUnavailable as exc:
+            assessment_reason = str(exc)
+        else:
+            if assessment.usable:
+                return VaultStatus(
+                    VaultState.READY,
+                    VaultMode.KEYRING,
+                    "Broker credentials are encrypted; the key is kept in your system keyring.",
+                )
+            assessment_reason = assessment.reason
+        return VaultStatus(
+            VaultState.SETUP_REQUIRED,
+            None,
+            f"{assessment_reason} Set a master passphrase to save broker credentials; "
+            "nothing is saved until you do.",
+        )
+
+    async def _open_keyring(self, meta: VaultMeta, sealed: int) -> VaultStatus:
+        found: dict[str, bytes] = {}
+        try:
+            for key_id in meta.key_ids:
+                key = await self._keyring.get(key_id)
+                record = meta.keys.get(key_id)
+                if key is not None and record is not None and key_matches(key, record.check_token):
+                    found[key_id] = key
+        except KeyringTimeout as exc:
+            return VaultStatus(VaultState.KEYRING_TIMEOUT, VaultMode.KEYRING, str(exc), has_credentials=sealed > 0)
+        except KeyringUnavailable as exc:
+            return VaultStatus(
+                VaultState.KEYRING_UNAVAILABLE,
+                VaultMode.KEYRING,
+                f"{exc} Saved credentials can't be read until it is back: retry, or reconnect your brokers.",
+                has_credentials=sealed > 0,
+            )
+        if meta.active_key_id not in found:
+            if not sealed:
+                log.warning("The vault key is missing from the keyring; nothing was sealed under it, starting over")
+                await self._worker.run(meta_rows.drop_meta)
+                return await self._open_fresh(0)
+            log.warning("The vault key is missing from the keyring or does not match; credentials are unreadable")
+            self._keys = self._keys_from(meta, found)
+            return VaultStatus(VaultState.KEY_LOST, VaultMode.KEYRING, _KEY_LOST_MESSAGE, has_credentials=True)
+        self._keys = self._keys_from(meta, found)
+        return await self._ready(VaultMode.KEYRING, sealed)
+
+    @staticmethod
+    def _keys_from(meta: VaultMeta, found: Mapping[str, bytes]) -> DataKeys | None:
+        for candidate in meta.key_ids:  # pending first: new seals go under the newest key
+            if candidate in found and candidate != meta.retiring_key_id:
+                return DataKeys(candidate, dict(found))
+        return None
+
+    async def _ready(self, mode: VaultMode, sealed: int) -> VaultStatus:
+        status = VaultStatus(
+            VaultState.READY,
+            mode,
+            "Broker credentials are encrypted; the key is kept in your system keyring."
+            if mode is VaultMode.KEYRING
+            else "Broker credentials are encrypted under your master passphrase.",
+            has_credentials=sealed > 0,
+        )
+        self._status = status
+        try:
+            await self._finish_rotation(None)
+        except (VaultError, KeyStoreError) as exc:
+            log.warning("An interrupted key rotation could not be finished yet: %s", exc)
+            return VaultStatus(status.state, mode, f"{status.message} {exc}", sealed > 0, rotating=True)
+        return status
+
+    # -- passphrase mode -----------------------------------------------------------------
+
+    async def setup_passphrase(self, passphrase: str) -> VaultStatus:
+        """Create a passphrase-keyed vault. Only when no vault exists yet; nothing is stored before."""
+        problem = passphrase_problem(passphrase)
+        if problem:
+            raise WeakPassphrase(problem)
+        register_secret(passphrase)
+        async with self._lock:
+            meta, sealed = await self._read()
+            if meta is not None or sealed:
+                raise VaultError("Saved credentials already exist; the vault is already set up.")
+            kdf = self._kdf_factory()
+            wrapping_key = await asyncio.to_thread(lambda: derive_passphrase_key(passphrase, kdf))
+            key_id, key = new_key_id(), new_data_key()
+            record = KeyRecord(key_id, check_token(key), wrap_key(wrapping_key, key))
+            now = self._clock()
+            await self._worker.run(
+                lambda s: meta_rows.create_meta(s, mode=VaultMode.PASSPHRASE.value, key=record, kdf=kdf, now=now)
+            )
+            self._keys, self._wrapping_key = DataKeys(key_id, {key_id: key}), wrapping_key
+            log.info("Vault set up in passphrase mode")
+            return self._set(await self._ready(VaultMode.PASSPHRASE, 0))
+
+    async def unlock(self, passphrase: str) -> VaultStatus:
+        register_secret(passphrase)
+        async with self._lock:
+            meta, sealed = await self._read()
+            if meta is None or meta.mode != VaultMode.PASSPHRASE.value or meta.kdf is None:
+                raise VaultError("The vault is not in passphrase mode.")
+            kdf = meta.kdf
+            wrapping_key = await asyncio.to_thread(lambda: derive_passphrase_key(passphrase, kdf))
+            found: dict[str, bytes] = {}
+            for key_id in meta.key_ids:
+                record = meta.keys.get(key_id)
+                if record is None or record.wrapped_key is None:
+                    continue
+                try:
+                    key = unwrap_key(wrapping_key, record.wrapped_key)
+                except InvalidToken:
+                    continue
+                if key_matches(key, record.check_token):
+                    found[key_id] = key
+            if meta.active_key_id not in found:
+                log.info("Vault unlock refused: wrong passphrase")
+                raise WrongPassphrase("That passphrase does not unlock your saved credentials.")
+            self._keys, self._wrapping_key = self._keys_from(meta, found), wrapping_key
+            return self._set(await self._ready(VaultMode.PASSPHRASE, sealed))
+
+    # -- credentials ---------------------------------------------------------------------
+
+    def _require_ready(self) -> None:
+        state = self._status.state
+        if state is VaultState.READY or state is VaultState.KEY_LOST:
+            return
+        if state is VaultState.SETUP_REQUIRED:
+            raise VaultLocked("There is no secure system keyring: set a master passphrase first.")
+        if state is VaultState.LOCKED:
+            raise VaultLocked("Unlock your saved credentials with your passphrase first.")
+        raise VaultLocked(self._status.message)
+
+    async def _sealing_keys(self) -> DataKeys:
+        """The keys to seal with; in keyring mode the first key is minted here, on first use."""
+        if self._status.state is VaultState.KEY_LOST:
+            await self._forget_unreadable()
+            if self._status.state is not VaultState.READY:
+                self._require_ready()
+        if self._keys is not None:
+            return self._keys
+        if self._status.mode is not VaultMode.KEYRING:
+            raise VaultLocked(self._status.message)
+        meta, sealed = await self._read()
+        if meta is not None or sealed:
+            # Never mint a new key over rows sealed under another one.
+            raise VaultError("The vault changed underneath; restart TradeBridge.")
+        key_id, key = new_key_id(), new_data_key()
+        await self._keyring.put(key_id, key)
+        record = KeyRecord(key_id, check_token(key), None)
+        now = self._clock()
+        await self._worker.run(
+            lambda s: meta_rows.create_meta(s, mode=VaultMode.KEYRING.value, key=record, kdf=None, now=now)
+        )
+        log.info("Vault key created in the system keyring")
+        self._keys = DataKeys(key_id, {key_id: key})
+        return self._keys
+
+    async def save_connection(self, draft: ConnectionDraft, credentials: Mapping[str, str]) -> ConnectionRecord:
+        """Save a connection; an empty field keeps the value already saved for it."""
+        fresh = credentials if isinstance(credentials, Credentials) else Credentials(credentials)
+        async with self._lock:
+            self._require_ready()
+            keys = await self._sealing_keys()
+            now = self._clock()
+
+            def work(session: Session) -> ConnectionRecord:
+                merged = fresh
+                if draft.id is not None:
+                    previous = connection_rows.sealed_credentials(session, draft.id)
+                    if previous is not None and readable(keys, previous):
+                        merged = unseal(keys, previous).merged_with(fresh)
+                key_id, token = seal(keys, Credentials({k: v for k, v in merged.items() if v}))
+                return connection_rows.save_connection(
+                    session, draft, fields=[k for k, v in merged.items() if v], key_id=key_id, token=token, now=now
+                )
+
+            record = await self._worker.run(work)
+            self._status = VaultStatus(self._status.state, self._status.mode, self._status.message, True)
+            return record
+
+    async def credentials(self, connection_id: str) -> Credentials:
+        """The decrypted credentials of one connection, for its connector. Never for display."""
+        if self._keys is None and self._status.state not in (VaultState.READY, VaultState.KEY_LOST):
+            self._require_ready()
+        keys = self._keys
+
+        def work(session: Session) -> Credentials:
+            sealed = connection_rows.sealed_credentials(session, connection_id)
+            if sealed is None:
+                raise NoCredentials("No credentials are saved for this connection \u2014 reconnect.")
+            return unseal(keys, sealed)
+
+        return await self._worker.run(work)
+
+    async def connections(self) -> list[ConnectionStatus]:
+        keys, state = self._keys, self._status.state
+
+        def work(session: Session) -> list[ConnectionStatus]:
+            result = []
+            for record in connection_rows.list_connections(session):
+                if not record.has_credentials:
+                    credential_state = CredentialState.NONE
+                elif keys is None and state not in (VaultState.READY, VaultState.KEY_LOST):
+                    credential_state = CredentialState.LOCKED
+                else:
+                    sealed = connection_rows.sealed_credentials(session, record.id)
+                    ok = sealed is not None and readable(keys, sealed)
+                    credential_state = CredentialState.SAVED if ok else CredentialState.UNREADABLE
+                result.append(ConnectionStatus(record, credential_state))
+            return result
+
+        return await self._worker.run(work)
+
+    async def mark_verified(self, connection_id: str, account_number: str, account_type: str) -> ConnectionRecord:
+        now, last4 = self._clock(), account_last4(account_number)
+        return await self._worker.run(
+            lambda s: connection_rows.mark_verified(s, connection_id, account_last4=last4, account_type=account_type, now=now)
+        )
+
+    async def delete_connection(self, connection_id: str) -> None:
+        async with self._lock:
+            await self._worker.run(lambda s: connection_rows.delete_connection(s, connection_id))
+
+    # -- recovery ------------------------------------------------------------------------
+
+    async def forget_unreadable_credentials(self) -> VaultStatus:
+        """Give up on credentials no available key can read (lost key, forgotten passphrase).
+
+        The connections stay listed, so the trader can reconnect them; readable ones are kept.
+        """
+        async with self._lock:
+            if self._status.state is VaultState.KEYRING_TIMEOUT:
+                # A slow keyring is no reason to give anything up: retry first.
+                raise VaultLocked(self._status.message)
+            await self._forget_unreadable()
+            return self._status
+
+    async def _forget_unreadable(self) -> None:
+        keys, now = self._keys, self._clock()
+
+        def work(session: Session) -> tuple[int, tuple[str, ...]]:
+            lost = unreadable_ids(session, keys)
+            connection_rows.forget_credentials(session, lost, now)
+            meta = meta_rows.read_meta(session)
+            dropped: tuple[str, ...] = ()
+            if connection_rows.count_sealed(session) == 0:
+                meta_rows.drop_meta(session)
+                if meta is not None and meta.mode == VaultMode.KEYRING.value:
+                    dropped = meta.key_ids
+            elif (
+                meta is not None
+                and keys is not None
+                and meta.active_key_id not in keys.keys
+                and meta.pending_key_id in keys.keys
+            ):
+                # Mid-rotation with the old key gone: what is left is sealed under the new one.
+                meta_rows.switch_to_pending(session, now)
+            return len(lost), dropped
+
+        forgotten, dropped = await self._worker.run(work)
+        log.warning("Forgot the unreadable credentials of %d connection(s)", forgotten)
+        for key_id in dropped:
+            # A stale or foreign key left under our name would only confuse the next start.
+            try:
+                await self._keyring.delete(key_id)
+            except KeyStoreError:
+                log.info("A stale vault key could not be removed from the keyring")
+        if self._keys is None:
+            self._wrapping_key = None
+        self._set(await self._open())
+
+    # -- rotation ------------------------------------------------------------------------
+
+    async def rotate_key(self, progress: Progress | None = None) -> VaultStatus:
+        """Re-seal every connection under a new data key, then remove the old key."""
+        async with self._lock:
+            if self._status.state is not VaultState.READY or self._keys is None:
+                self._require_ready()
+                raise VaultLocked("There are no saved credentials to re-encrypt yet.")
+            meta, _ = await self._read()
+            if meta is not None and meta.rotation_state == "idle":
+                await self._begin_rotation(meta, progress)
+            return self._set(await self._finish_rotation(progress))
+
+    async def finish_rotation(self, progress: Progress | None = None) -> VaultStatus:
+        """Complete an interrupted rotation; a no-op when none is under way."""
+        async with self._lock:
+            self._require_ready()
+            return self._set(await self._finish_rotation(progress))
+
+    async def _begin_rotation(self, meta: VaultMeta, progress: Progress | None) -> None:
+        keys = self._keys
+        assert keys is not None
+        unreadable = await self._worker.run(lambda s: unreadable_ids(s, keys))
+        if unreadable:
+            raise RotationBlocked(
+                f"{len(unreadable)} connection(s) have credentials that can't be read. Reconnect or delete "
+                "them, then rotate again."
+            )
+        key_id, key = new_key_id(), new_data_key()
+        passphrase_mode = meta.mode == VaultMode.PASSPHRASE.value
+        if passphrase_mode and self._wrapping_key is None:
+            raise VaultLocked("Unlock your saved credentials with your passphrase first.")
+        wrapped = wrap_key(self._wrapping_key, key) if passphrase_mode and self._wrapping_key else None
+        record, now = KeyRecord(key_id, check_token(key), wrapped), self._clock()
+        await self._worker.run(lambda s: meta_rows.begin_rotation(s, record, now))
+        _report(progress, RotationStep("recorded"))
+        if not passphrase_mode:
+            try:
+                await self._keyring.put(key_id, key)
+            except KeyStoreError:
+                await self._worker.run(lambda s: meta_rows.abandon_rotation(s, self._clock()))
+                raise
+            _report(progress, RotationStep("key_stored"))
+        self._keys = keys.with_key(key_id, key, primary=True)
+        log.info("Key rotation started")
+
+    async def _finish_rotation(self, progress: Progress | None) -> VaultStatus:
+        meta, sealed = await self._read()
+        status = self._status
+        if meta is None or meta.rotation_state == "idle" or self._keys is None:
+            return VaultStatus(status.state, status.mode, status.message, sealed > 0)
+        keyring_mode = meta.mode == VaultMode.KEYRING.value
+        if meta.rotation_state == "reencrypting" and meta.pending_key_id is not None:
+            pending = meta.pending_key_id
+            if pending not in self._keys.keys:
+                if await self._worker.run(lambda s: connection_rows.count_sealed(s, under=pending)):
+                    raise RotationBlocked("The new encryption key is missing from the system keyring.")
+                # The new key never reached its store, so nothing was sealed under it: start again later.
+                await self._worker.run(lambda s: meta_rows.abandon_rotation(s, self._clock()))
+                log.warning("An interrupted key rotation was abandoned before any row moved")
+                return VaultStatus(status.state, status.mode, status.message, sealed > 0)
+            keys = self._keys.with_key(pending, self._keys.keys[pending], primary=True)
+            total = await self._worker.run(lambda s: connection_rows.count_sealed(s, not_under=pending))
+            done = 0
+            while await self._worker.run(lambda s: reseal_next(s, keys, pending)) is not None:
+                done += 1
+                _report(progress, RotationStep("row", done, total))
+            key = keys.keys[pending]
+            failures = await self._worker.run(lambda s: unverified_under(s, pending, key))
+            if failures:
+                raise RotationBlocked("Some credentials did not verify under the new key; the old key was kept.")
+            await self._worker.run(lambda s: meta_rows.switch_to_pending(s, self._clock()))
+            _report(progress, RotationStep("switched"))
+            self._keys = keys
+            meta, sealed = await self._read()
+            assert meta is not None
+        if meta.rotation_state == "retiring" and meta.retiring_key_id is not None:
+            retiring = meta.retiring_key_id
+            if keyring_mode:
+                await self._keyring.delete(retiring)
+            await self._worker.run(lambda s: meta_rows.finish_retirement(s, self._clock()))
+            self._keys = self._keys.only(meta.active_key_id) if meta.active_key_id in self._keys.keys else self._keys
+            _report(progress, RotationStep("retired"))
+            log.info("Key rotation finished")
+        return VaultStatus(status.state, status.mode, "The encryption key was rotated.", sealed > 0)
+
+
+def _report(progress: Progress | None, step: RotationStep) -> None:
+    if progress is not None:
+        progress(step)
