@@ -175,7 +175,7 @@ class AlpacaBroker:
         self.environment = environment
         self.endpoints = resolve_endpoints(environment, base_url)
         # Only the key's kind is remembered outside the SDK clients, for hints in error messages.
-        self._key_kind = "paper" if key_id.upper().startswith("PK") else "live" if key_id.upper().startswith("AK") else ""
+        self._key_kind = {"PK": "paper", "AK": "live"}.get(key_id[:2].upper(), "")
         paper = environment is Environment.PAPER
         self._trading = _quiet(
             TradingClient(key_id, secret, paper=paper, raw_data=True, url_override=self.endpoints.trading), timeout
@@ -244,10 +244,7 @@ class AlpacaBroker:
     # -- Broker protocol ------------------------------------------------------------------------
 
     async def verify(self) -> AccountInfo:
-        try:
-            raw = await self._read(self._trading.get_account, what="reading the account")
-        except APIError as exc:
-            raise self._read_error(exc, "reading the account") from exc
+        raw = await self._account_raw()
         try:
             info = parse_alpaca_account(raw, is_paper=self.environment is Environment.PAPER)
         except AlpacaParseError as exc:
@@ -288,7 +285,9 @@ class AlpacaBroker:
             raise failure.error from exc
         except requests.RequestException as exc:
             if never_sent(exc):
-                raise BrokerUnavailable(f"Alpaca could not be reached ({type(exc).__name__}); the order was not sent.") from exc
+                raise BrokerUnavailable(
+                    f"Alpaca could not be reached ({type(exc).__name__}); the order was not sent."
+                ) from exc
             log.warning("Order %s: no answer from Alpaca (%s); outcome unknown", coid, type(exc).__name__)
             raise OutcomeUnknown(coid) from exc
         try:
@@ -318,7 +317,7 @@ class AlpacaBroker:
             if exc.status_code == 404:
                 return Decimal(0)
             raise self._read_error(exc, "reading the position") from exc
-        return parse_alpaca_position(raw).quantity
+        return self._parse(parse_alpaca_position, raw).quantity
 
     async def preview_order(self, request: OrderRequest) -> OrderPreview:
         """Alpaca's Trading API has no order preview: estimate from the latest quote and buying power."""
@@ -352,7 +351,9 @@ class AlpacaBroker:
             if status == 429:
                 wait = retry_after_seconds(exc.response)
                 self._limiter.pause(wait)
-                raise RateLimited("Alpaca is rate limiting requests; the cancel was not sent.", retry_after=wait) from exc
+                raise RateLimited(
+                    "Alpaca is rate limiting requests; the cancel was not sent.", retry_after=wait
+                ) from exc
             raise BrokerUnavailable(
                 f"Alpaca failed while cancelling order {ref.client_order_id} ({status}); check its status."
             ) from exc

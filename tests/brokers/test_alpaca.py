@@ -73,7 +73,9 @@ async def connect(fake: FakeAlpaca) -> AsyncIterator[Connect]:
 
 
 def order(symbol: str, side: Side, qty: str, order_type: OrderType, **kwargs: Any) -> OrderRequest:
-    return OrderRequest(instrument=parse_symbol(symbol), side=side, quantity=Decimal(qty), order_type=order_type, **kwargs)
+    return OrderRequest(
+        instrument=parse_symbol(symbol), side=side, quantity=Decimal(qty), order_type=order_type, **kwargs
+    )
 
 
 def posted(fake: FakeAlpaca) -> list[dict[str, Any]]:
@@ -155,8 +157,12 @@ async def test_live_connection_reaching_a_paper_account_is_refused(connect: Conn
         await connect(Environment.LIVE).verify()
 
 
-@pytest.mark.parametrize(("multiplier", "expected"), [("1", AccountType.CASH), ("2", AccountType.MARGIN), ("4", AccountType.MARGIN)])
-async def test_account_type_from_multiplier(connect: Connect, fake: FakeAlpaca, multiplier: str, expected: AccountType) -> None:
+@pytest.mark.parametrize(
+    ("multiplier", "expected"), [("1", AccountType.CASH), ("2", AccountType.MARGIN), ("4", AccountType.MARGIN)]
+)
+async def test_account_type_from_multiplier(
+    connect: Connect, fake: FakeAlpaca, multiplier: str, expected: AccountType
+) -> None:
     fake.book.multiplier = multiplier
     info = await connect().verify()
     assert info.account_type is expected
@@ -175,7 +181,8 @@ async def test_market_order_answers_accepted_then_fills_at_the_ask(connect: Conn
     assert placed.raw_status == "accepted" and placed.status is OrderStatus.PENDING_SUBMIT
     (body,) = posted(fake)
     assert body["client_order_id"] == request.client_order_id
-    assert (body["symbol"], body["qty"], body["side"], body["type"], body["time_in_force"]) == ("AAPL", 3.0, "buy", "market", "day")
+    sent = (body["symbol"], body["qty"], body["side"], body["type"], body["time_in_force"])
+    assert sent == ("AAPL", 3.0, "buy", "market", "day")
     assert "position_intent" not in body
     filled = await broker.get_order(request.client_order_id)
     assert filled is not None and filled.status is OrderStatus.FILLED
@@ -188,7 +195,9 @@ async def test_market_order_answers_accepted_then_fills_at_the_ask(connect: Conn
 async def test_stop_and_stop_limit_orders_rest_until_the_market_moves(connect: Connect, fake: FakeAlpaca) -> None:
     broker = connect()
     stop = order("AAPL", Side.SELL, "1", OrderType.STOP, stop_price=Decimal("180"), time_in_force=TimeInForce.GTC)
-    stop_limit = order("MSFT", Side.BUY, "1", OrderType.STOP_LIMIT, stop_price=Decimal("415"), limit_price=Decimal("416"))
+    stop_limit = order(
+        "MSFT", Side.BUY, "1", OrderType.STOP_LIMIT, stop_price=Decimal("415"), limit_price=Decimal("416")
+    )
     await broker.place_order(stop)
     await broker.place_order(stop_limit)
     bodies = posted(fake)
@@ -258,7 +267,9 @@ async def test_order_accepted_later_rejected_is_reported_on_the_order(connect: C
 
 
 @pytest.mark.parametrize("fault", ["gateway_timeout", "drop_response"])
-async def test_order_accepted_but_unanswered_is_outcome_unknown_sent_once(connect: Connect, fake: FakeAlpaca, fault: str) -> None:
+async def test_order_accepted_but_unanswered_is_outcome_unknown_sent_once(
+    connect: Connect, fake: FakeAlpaca, fault: str
+) -> None:
     broker = connect()
     fake.inject_fault(fault)
     request = order("AAPL", Side.BUY, "1", OrderType.LIMIT, limit_price=Decimal("100"))
@@ -402,7 +413,8 @@ async def test_unknown_client_order_id_is_none(connect: Connect) -> None:
 async def test_quotes_for_stocks_and_options_in_one_call(connect: Connect, fake: FakeAlpaca) -> None:
     quotes = await connect().quotes(["aapl", OPTION, "ZZZZQ", "not a symbol!"])
     assert set(quotes) == {"AAPL", OPTION}
-    assert (quotes["AAPL"].bid, quotes["AAPL"].ask, quotes["AAPL"].last) == (Decimal("189.5"), Decimal("189.6"), Decimal("189.55"))
+    aapl = quotes["AAPL"]
+    assert (aapl.bid, aapl.ask, aapl.last) == (Decimal("189.5"), Decimal("189.6"), Decimal("189.55"))
     assert quotes[OPTION].mark == Decimal("40.35")
     assert quotes["AAPL"].timestamp.tzinfo is not None
     assert fake.requests_to("GET", "/v2/stocks/quotes/latest")[0].arg("symbols") == "AAPL,ZZZZQ"

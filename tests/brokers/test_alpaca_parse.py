@@ -124,7 +124,10 @@ def _order(**changes: Any) -> dict[str, Any]:
 
 def test_filled_order_with_string_numbers() -> None:
     order = parse_alpaca_order(
-        _order(status="filled", qty="3", filled_qty="3", filled_avg_price="189.6", updated_at="2024-05-01T14:02:43.651613184Z")
+        _order(
+            status="filled", qty="3", filled_qty="3", filled_avg_price="189.6",
+            updated_at="2024-05-01T14:02:43.651613184Z",
+        )
     )
     assert order.status is OrderStatus.FILLED
     assert order.filled_quantity == Decimal(3)
@@ -203,7 +206,9 @@ def test_short_option_and_crypto_positions() -> None:
 
 
 def test_latest_quotes_and_trades_fixtures_merge_per_symbol() -> None:
-    quotes = parse_alpaca_quotes(load("data_latest_quotes_multi.json")["quotes"], load("data_latest_trades_multi.json")["trades"])
+    quotes = parse_alpaca_quotes(
+        load("data_latest_quotes_multi.json")["quotes"], load("data_latest_trades_multi.json")["trades"]
+    )
     aapl = quotes["AAPL"]
     assert (aapl.bid, aapl.ask, aapl.last) == (Decimal("161.1"), Decimal("161.11"), Decimal("161.2958"))
     assert (aapl.bid_size, aapl.ask_size) == (Decimal(2), Decimal(13))
@@ -266,7 +271,8 @@ def test_decimals_from_strings_and_json_numbers() -> None:
 
 def test_timestamps_are_aware_utc() -> None:
     assert parse_timestamp("2024-01-05T10:30:00-05:00") == datetime(2024, 1, 5, 15, 30, tzinfo=timezone.utc)
-    assert parse_timestamp("2024-02-02T17:29:53.55240448Z") == datetime(2024, 2, 2, 17, 29, 53, 552404, tzinfo=timezone.utc)
+    expected = datetime(2024, 2, 2, 17, 29, 53, 552404, tzinfo=timezone.utc)
+    assert parse_timestamp("2024-02-02T17:29:53.55240448Z") == expected
     with pytest.raises(AlpacaParseError):
         parse_timestamp("yesterday")
 
@@ -300,7 +306,8 @@ def test_order_request_carries_our_client_order_id(order_type: OrderType, prices
 
 def test_option_request_carries_the_position_intent() -> None:
     request = _request("AAPL250117C00150000", OrderType.LIMIT, limit_price=Decimal("1.05"), qty="1")
-    fields = build_order_request(request, resolve_position_intent(Side.BUY, PositionEffect.AUTO, Decimal(0))).to_request_fields()
+    intent = resolve_position_intent(Side.BUY, PositionEffect.AUTO, Decimal(0))
+    fields = build_order_request(request, intent).to_request_fields()
     assert fields["symbol"] == "AAPL250117C00150000"
     assert fields["position_intent"] == "buy_to_open"
 

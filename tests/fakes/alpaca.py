@@ -19,7 +19,6 @@ What it reproduces, and from where (see docs/brokers/alpaca.md and shared broker
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 import time
 import uuid
@@ -203,7 +202,8 @@ class FakeAlpaca:
         if fault.kind == "unauthorized":
             return Response(401, NOT_AUTHORIZED)
         if fault.kind == "rate_limit":
-            return Response(429, {"code": 42910000, "message": "rate limit exceeded"}, {"Retry-After": fault.retry_after})
+            body = {"code": 42910000, "message": "rate limit exceeded"}
+            return Response(429, body, {"Retry-After": fault.retry_after})
         return _error(500, 50010000, "internal server error occurred")
 
     def _add_routes(self) -> None:
@@ -314,9 +314,9 @@ class FakeAlpaca:
             held = position.qty if position is not None else Decimal(0)
             available = held if order.side == "sell" else -held
             if available < order.qty:
-                return _error(
-                    403, 40310000, f"insufficient qty available for order (requested: {order.qty}, available: {max(available, 0)})"
-                )
+                shown = max(available, Decimal(0))
+                message = f"insufficient qty available for order (requested: {order.qty}, available: {shown})"
+                return _error(403, 40310000, message)
         if order.side == "buy" and not intent.endswith("_to_close"):
             quote = self.book.quotes.get(symbol)
             price = order.limit_price or order.stop_price or (quote.ask if quote else None)
@@ -420,9 +420,14 @@ class FakeAlpaca:
         }
 
     def _trade_wire(self, quote: BookQuote) -> dict[str, Any]:
-        return {"t": wire_time(quote.ns), "x": "V", "p": float(quote.last), "s": 100, "c": ["@"], "i": 52983525029461, "z": "C"}
+        return {
+            "t": wire_time(quote.ns), "x": "V", "p": float(quote.last), "s": 100, "c": ["@"], "i": 52983525029461,
+            "z": "C",
+        }
 
-    def _latest(self, request: Request, key: str, build: Callable[[BookQuote], dict[str, Any]], option: bool) -> Response:
+    def _latest(
+        self, request: Request, key: str, build: Callable[[BookQuote], dict[str, Any]], option: bool
+    ) -> Response:
         symbols = self._symbols(request)
         if isinstance(symbols, Response):
             return symbols
