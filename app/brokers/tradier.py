@@ -163,6 +163,11 @@ class TradierBroker:
         return f"TradierBroker(environment={self.environment.value}, account=…{self._account[-4:]})"
 
     @property
+    def base_url(self) -> str:
+        """The API root this connector talks to (the environment's host, or the override)."""
+        return self._base_url
+
+    @property
     def _orders_path(self) -> str:
         return f"/accounts/{self._account}/orders"
 

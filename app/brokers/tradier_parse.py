@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.brokers.base import AccountInfo, AccountType, BrokerOrder, BrokerPosition, OrderPreview, OrderRejected
-from app.domain.models import AssetClass, Instrument, OrderRequest, OrderStatus, PositionEffect, Quote, Side
+from app.domain.models import Instrument, OrderRequest, OrderStatus, PositionEffect, Quote, Side
 from app.domain.symbols import SymbolError, compact_occ, parse_symbol
 
 log = logging.getLogger(__name__)
@@ -358,7 +358,3 @@ def order_form(request: OrderRequest, side: str, *, preview: bool = False) -> di
     if preview:
         form["preview"] = "true"
     return form
-
-
-def asset_class_of(symbol: str) -> AssetClass:
-    return _instrument(symbol).asset_class

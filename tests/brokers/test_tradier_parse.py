@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -40,9 +41,8 @@ def load(name: str) -> Any:
 
 
 def _request(symbol: str, side: Side, order_type: OrderType, **kwargs: Any) -> OrderRequest:
-    return OrderRequest(
-        instrument=parse_symbol(symbol), side=side, quantity=Decimal(kwargs.pop("quantity", "1")), order_type=order_type, **kwargs
-    )
+    quantity = Decimal(kwargs.pop("quantity", "1"))
+    return OrderRequest(instrument=parse_symbol(symbol), side=side, quantity=quantity, order_type=order_type, **kwargs)
 
 
 # ----------------------------------------------------------------------------- quirks
@@ -50,7 +50,14 @@ def _request(symbol: str, side: Side, order_type: OrderType, **kwargs: Any) -> O
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("null", []), (None, []), ("", []), ({"a": 1}, [{"a": 1}]), ([{"a": 1}, {"a": 2}], [{"a": 1}, {"a": 2}]), ("X", ["X"])],
+    [
+        ("null", []),
+        (None, []),
+        ("", []),
+        ({"a": 1}, [{"a": 1}]),
+        ([{"a": 1}, {"a": 2}], [{"a": 1}, {"a": 2}]),
+        ("X", ["X"]),
+    ],
 )
 def test_as_list_normalises_every_collection_shape(value: Any, expected: list[Any]) -> None:
     assert as_list(value) == expected
@@ -291,8 +298,7 @@ def test_option_stop_limit_gtc_form() -> None:
     ],
 )
 def test_orders_tradier_would_refuse_are_stopped_before_sending(changes: dict[str, Any], text: str) -> None:
-    request = _request("AAPL", Side.BUY, OrderType.MARKET)
-    request = OrderRequest(**{**{f: getattr(request, f) for f in request.__dataclass_fields__}, **changes})
+    request = dataclasses.replace(_request("AAPL", Side.BUY, OrderType.MARKET), **changes)
     with pytest.raises(OrderRejected, match=text):
         order_form(request, "buy")
 

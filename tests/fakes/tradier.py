@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import threading
 import time
 import uuid
@@ -381,7 +382,9 @@ class _FixedPortServer(FakeHTTPServer):
         super().stop()
         self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-tradier", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-tradier", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -403,12 +406,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  access token:   {SANDBOX_TOKEN}", flush=True)
     print(f"  account number: {ACCOUNT}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
+    stop = threading.Event()
+    # Explicit handlers: a background job may have inherited an ignored SIGINT, and SIGTERM should stop cleanly too.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        while not stop.wait(0.2):
+            pass
     finally:
         server.stop()
+    print("Fake Tradier sandbox stopped.", flush=True)
 
 
 if __name__ == "__main__":
