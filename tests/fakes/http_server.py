@@ -87,8 +87,9 @@ class Router:
 class FakeHTTPServer:
     """Serves a ``dispatch(request) -> Response`` callable on an ephemeral loopback port."""
 
-    def __init__(self, dispatch: Callable[[Request], Response]) -> None:
+    def __init__(self, dispatch: Callable[[Request], Response], port: int = 0) -> None:
         self._dispatch = dispatch
+        self._port = port
         self.requests: list[Request] = []
         self.delay_seconds = 0.0
         self._server: ThreadingHTTPServer | None = None
@@ -145,7 +146,7 @@ class FakeHTTPServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-http", daemon=True
