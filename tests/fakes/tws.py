@@ -1,0 +1,606 @@
+"""A fake TWS / IB Gateway on 127.0.0.1 speaking the real socket API, and the contract-suite harness for it.
+
+It answers the handshake, startApi (nextValidId, managedAccounts), the start-up syncs with their end
+messages, account updates and summary, positions, market data snapshots (live, or delayed after
+reqMarketDataType 3), contract details, placeOrder (openOrder, orderStatus Submitted, then fills),
+cancelOrder (Cancelled + error 202), rejections (error 201), "client id in use" (error 326 and a
+close), and offers switches to drop connections, refuse new ones and broadcast system messages.
+
+Run it by hand: ``python -m tests.fakes.tws --port 7497`` serves until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import re
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from app.brokers.base import Environment
+from app.brokers.ibkr import IbkrBroker, IbkrTimeouts, ReconnectPolicy
+from tests.fakes import tws_wire as wire
+from tests.fakes.tws_wire import OrderRecord, RequestedContract, WireContract
+
+_OCC = re.compile(r"^(?P<root>[A-Z][A-Z0-9]{0,5})\s*(?P<date>\d{6})(?P<right>[CP])(?P<strike>\d{8})$")
+_FARMS_OK = (
+    (2104, "Market data farm connection is OK:usfarm"),
+    (2106, "HMDS data farm connection is OK:ushmds"),
+    (2158, "Sec-def data farm connection is OK:secdefnj"),
+)
+REJECT_REASON = (
+    "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY "
+    "WITH LOAN VALUE MUST EXCEED THE INITIAL MARGIN"
+)
+DONE = frozenset({"Filled", "Cancelled", "ApiCancelled", "Inactive"})
+
+
+@dataclass(frozen=True, slots=True)
+class FakeQuote:
+    bid: Decimal
+    ask: Decimal
+    last: Decimal
+    #: False: the trader has no subscription, so TWS gives delayed data or error 354.
+    live: bool = True
+    size: Decimal = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class FakeExecution:
+    order: OrderRecord
+    exec_id: str
+    time_text: str
+    shares: Decimal
+    price: Decimal
+    cum_qty: Decimal
+    avg_price: Decimal
+    commission: Decimal
+
+
+class _Session:
+    """One API connection."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.client_id: int | None = None
+        self.market_data_type = 1
+        self.positions_subscribed = False
+
+    def send(self, message: bytes) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(message)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _ib_time() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d %H:%M:%S UTC")
+
+
+class FakeTws:
+    """The fake TWS: its market, its accounts' orders and positions, and its open API sessions."""
+
+    def __init__(self, accounts: Iterable[str] = ("DU1234567",), *, cash: Decimal = Decimal("100000")) -> None:
+        self.accounts: tuple[str, ...] = tuple(accounts)
+        self.quotes: dict[str, FakeQuote] = {}
+        self.orders: list[OrderRecord] = []
+        self.executions: list[FakeExecution] = []
+        self.positions: dict[tuple[str, str], tuple[WireContract, Decimal, Decimal]] = {}
+        self.cash: dict[str, Decimal] = {}
+        self.initial_cash = cash
+        self.accepted = 0
+        self.received: list[tuple[int | None, list[str]]] = []
+        self.held_client_ids: set[int] = set()
+        self.port = 0
+        self._faults: deque[str] = deque()
+        self._sessions: set[_Session] = set()
+        self._server: asyncio.AbstractServer | None = None
+        self._contracts: dict[str, WireContract] = {}
+        self._con_ids = itertools.count(265598)
+        self._perm_ids = itertools.count(1001)
+        self._exec_ids = itertools.count(1)
+        self._next_ids: dict[int, int] = {}
+        self._dispatch = {
+            71: self._start_api, 61: self._req_positions, 64: self._cancel_positions, 5: self._req_open_orders,
+            16: self._req_all_open_orders, 99: self._req_completed_orders, 6: self._req_account_updates,
+            76: self._req_account_updates_multi, 7: self._req_executions, 62: self._req_account_summary,
+            59: self._req_market_data_type, 1: self._req_mkt_data, 3: self._place_order, 4: self._cancel_order,
+            9: self._req_contract_details, 8: self._req_ids, 17: self._req_managed_accounts,
+            49: self._req_current_time, 58: self._req_global_cancel,
+        }
+
+    # -- server ------------------------------------------------------------------------------
+
+    async def start(self, port: int = 0) -> int:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", port or self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        self.drop_connections()
+        await self.pause()
+
+    async def pause(self) -> None:
+        """Stop listening: new connections are refused until ``resume``; live sessions stay."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+            await asyncio.sleep(0)
+
+    async def resume(self) -> None:
+        await self.start(self.port)
+
+    def drop_connections(self) -> None:
+        """Close every API socket, as when TWS restarts or the network fails."""
+        for session in list(self._sessions):
+            session.close()
+
+    def broadcast(self, code: int, text: str) -> None:
+        """A system message (reqId -1) to every session, e.g. 1100 "Connectivity between IB and TWS has been lost"."""
+        for session in self._sessions:
+            session.send(wire.error(-1, code, text))
+
+    def hold_client_id(self, client_id: int) -> None:
+        """Pretend another application is connected with this client id."""
+        self.held_client_ids.add(client_id)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session = _Session(writer)
+        self._sessions.add(session)
+        try:
+            if await reader.readexactly(4) != b"API\0":
+                return
+            await wire.read_frame(reader)  # "v157..176": we answer with a version inside the range
+            session.send(wire.frame([wire.SERVER_VERSION, datetime.now(timezone.utc).strftime("%Y%m%d %H:%M:%S UTC")]))
+            while True:
+                fields = await wire.read_frame(reader)
+                self.received.append((session.client_id, fields))
+                self._handle(session, fields)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._sessions.discard(session)
+            session.close()
+
+    # -- steering ----------------------------------------------------------------------------
+
+    def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal, *, live: bool = True) -> None:
+        self.quotes[symbol] = FakeQuote(bid, ask, last, live)
+
+    def inject_fault(self, fault: str) -> None:
+        self._faults.append(fault)
+
+    def order(self, order_ref: str) -> OrderRecord:
+        return next(o for o in self.orders if o.order_ref == order_ref)
+
+    def fill(self, order_ref: str, price: Decimal | None = None, *, notify: bool = True) -> None:
+        """Fill a resting order completely (at its limit unless a price is given); ``notify=False``
+        changes TWS's books without telling the client, as if the message was lost."""
+        order = self.order(order_ref)
+        self._fill(order, price if price is not None else order.limit_price or Decimal(0), notify=notify)
+
+    def submit_order(self, client_id: int, order_id: int, symbol: str, action: str, quantity: Decimal,
+                     limit_price: Decimal, order_ref: str = "") -> OrderRecord:
+        """An order placed by another API client (it may reuse one of our orderIds)."""
+        contract = self._listed(symbol)
+        order = OrderRecord(order_id, client_id, next(self._perm_ids), contract, action, quantity, "LMT", limit_price,
+                            None, "DAY", self.accounts[0], order_ref, "Submitted", Decimal(0))
+        self.orders.append(order)
+        self._note_order_id(client_id, order_id)
+        return order
+
+    # -- message handling --------------------------------------------------------------------
+
+    def _handle(self, session: _Session, fields: list[str]) -> None:
+        handler = self._dispatch.get(int(fields[0]))
+        if handler is not None:
+            handler(session, fields)
+
+    def _start_api(self, session: _Session, fields: list[str]) -> None:
+        client_id = int(fields[2])
+        in_use = client_id in self.held_client_ids or any(s.client_id == client_id for s in self._sessions)
+        if in_use:
+            session.send(wire.error(-1, 326, "Unable to connect as the client id is already in use. Retry with a unique client id."))
+            session.close()
+            return
+        session.client_id = client_id
+        session.send(wire.frame([9, 1, self._next_ids.get(client_id, 1)]))
+        session.send(wire.frame([15, 1, ",".join(self.accounts)]))
+        for code, text in _FARMS_OK:
+            session.send(wire.error(-1, code, text))
+
+    def _req_positions(self, session: _Session, _fields: list[str]) -> None:
+        session.positions_subscribed = True
+        for (account, _), (contract, quantity, avg_cost) in self.positions.items():
+            session.send(wire.position(account, contract, quantity, avg_cost))
+        session.send(wire.frame([62, 1]))
+
+    def _cancel_positions(self, session: _Session, _fields: list[str]) -> None:
+        session.positions_subscribed = False
+
+    def _req_open_orders(self, session: _Session, _fields: list[str]) -> None:
+        self._send_open_orders(session, [o for o in self.orders if o.client_id == session.client_id])
+
+    def _req_all_open_orders(self, session: _Session, _fields: list[str]) -> None:
+        self._send_open_orders(session, self.orders)
+
+    def _send_open_orders(self, session: _Session, orders: Iterable[OrderRecord]) -> None:
+        for order in orders:
+            if order.status not in DONE:
+                session.send(wire.open_order(order))
+                session.send(self._status(order))
+        session.send(wire.frame([53, 1]))
+
+    def _req_completed_orders(self, session: _Session, _fields: list[str]) -> None:
+        for order in self.orders:
+            if order.status in DONE:
+                session.send(wire.completed_order(order, _ib_time()))
+        session.send(wire.frame([102]))
+
+    def _req_account_updates(self, session: _Session, fields: list[str]) -> None:
+        subscribe, account = fields[2] == "1", fields[3]
+        if not subscribe or account not in self.accounts:
+            return
+        for tag, (value, currency) in self._account_values(account).items():
+            session.send(wire.frame([6, 2, tag, value, currency, account]))
+        for (owner, key), (contract, quantity, avg_cost) in self.positions.items():
+            if owner == account and key in self.quotes:
+                session.send(wire.portfolio(account, contract, quantity, self.quotes[key].last, avg_cost))
+        session.send(wire.frame([8, 1, time.strftime("%H:%M")]))
+        session.send(wire.frame([54, 1, account]))
+
+    def _req_account_updates_multi(self, session: _Session, fields: list[str]) -> None:
+        req_id, account = fields[2], fields[3]
+        if account in self.accounts:
+            for tag, (value, currency) in self._account_values(account).items():
+                session.send(wire.frame([73, 1, req_id, account, "", tag, value, currency]))
+        session.send(wire.frame([74, 1, req_id]))
+
+    def _req_account_summary(self, session: _Session, fields: list[str]) -> None:
+        req_id, tags = fields[2], set(fields[4].split(","))
+        for account in self.accounts:
+            for tag, (value, currency) in self._account_values(account).items():
+                if tag in tags:
+                    session.send(wire.frame([63, 1, req_id, account, tag, value, currency]))
+        session.send(wire.frame([64, 1, req_id]))
+
+    def _req_executions(self, session: _Session, fields: list[str]) -> None:
+        req_id, client_filter, account_filter = fields[2], int(fields[3] or 0), fields[4]
+        for ex in self.executions:
+            if client_filter and ex.order.client_id != client_filter:
+                continue
+            if account_filter and ex.order.account != account_filter:
+                continue
+            session.send(self._exec_message(int(req_id), ex))
+            session.send(wire.commission_report(ex.exec_id, ex.commission))
+        session.send(wire.frame([55, 1, req_id]))
+
+    def _req_market_data_type(self, session: _Session, fields: list[str]) -> None:
+        session.market_data_type = int(fields[2])
+
+    def _req_mkt_data(self, session: _Session, fields: list[str]) -> None:
+        req_id = int(fields[2])
+        requested = RequestedContract.take(fields, 3)
+        # After the contract: the delta-neutral flag (plus 3 fields when set), genericTickList, snapshot.
+        snapshot = fields[17 + (3 if fields[15] == "1" else 0)] == "1"
+        contract = self._resolve(requested)
+        if contract is None:
+            session.send(wire.error(req_id, 200, "No security definition has been found for the request"))
+            return
+        quote = self.quotes.get(contract.key)
+        if quote is not None:
+            if quote.live:
+                data_type, ticks = 1, (1, 2, 4)
+            elif session.market_data_type in (3, 4):
+                session.send(wire.error(req_id, 10167, "Requested market data is not subscribed. Displaying delayed market data."))
+                data_type, ticks = 3, (66, 67, 68)
+            else:
+                session.send(wire.error(req_id, 354, "Requested market data is not subscribed."))
+                return
+            session.send(wire.frame([58, 1, req_id, data_type]))
+            for tick, price in zip(ticks, (quote.bid, quote.ask, quote.last), strict=True):
+                session.send(wire.frame([1, 6, req_id, tick, price, quote.size, 0]))
+        if snapshot:
+            session.send(wire.frame([57, 1, req_id]))
+
+    def _req_contract_details(self, session: _Session, fields: list[str]) -> None:
+        req_id = int(fields[2])
+        contract = self._resolve(RequestedContract.take(fields, 3))
+        if contract is None:
+            session.send(wire.error(req_id, 200, "No security definition has been found for the request"))
+            return
+        session.send(wire.contract_details(req_id, contract, f"{contract.key} (fake)"))
+        session.send(wire.frame([52, 1, req_id]))
+
+    def _req_ids(self, session: _Session, _fields: list[str]) -> None:
+        session.send(wire.frame([9, 1, self._next_ids.get(session.client_id or 0, 1)]))
+
+    def _req_managed_accounts(self, session: _Session, _fields: list[str]) -> None:
+        session.send(wire.frame([15, 1, ",".join(self.accounts)]))
+
+    def _req_current_time(self, session: _Session, _fields: list[str]) -> None:
+        session.send(wire.frame([49, 1, int(time.time())]))
+
+    def _req_global_cancel(self, _session: _Session, _fields: list[str]) -> None:
+        for order in list(self.orders):
+            if order.status not in DONE:
+                self._cancelled(order)
+
+    # -- orders ------------------------------------------------------------------------------
+
+    def _place_order(self, session: _Session, fields: list[str]) -> None:
+        placed = wire.parse_place_order(fields)
+        client_id = session.client_id or 0
+        order_id = placed.order_id
+        if placed.what_if:
+            self._what_if(session, placed)
+            return
+        if any(o.client_id == client_id and o.order_id == order_id for o in self.orders):
+            session.send(wire.error(order_id, 103, "Duplicate order id"))
+            return
+        self._note_order_id(client_id, order_id)
+        fault = self._faults.popleft() if self._faults else None
+        if fault == "reject":
+            session.send(wire.error(order_id, 201, REJECT_REASON))
+            return
+        if fault == "server_error":
+            session.send(wire.error(order_id, 133, "Submit new order failed."))
+            return
+        contract = self._resolve(placed.contract)
+        if contract is None:
+            session.send(wire.error(order_id, 200, "No security definition has been found for the request"))
+            return
+        account = placed.account or self.accounts[0]
+        price = self._execution_price(contract.key, placed.action, placed.order_type, placed.limit_price)
+        cost = placed.quantity * (price or placed.limit_price or Decimal(0)) * Decimal(contract.multiplier or 1)
+        if placed.action == "BUY" and cost > self._buying_power(account):
+            session.send(wire.error(order_id, 201, REJECT_REASON))
+            return
+        status = "PreSubmitted" if placed.order_type in ("STP", "STP LMT") else "Submitted"
+        order = OrderRecord(order_id, client_id, next(self._perm_ids), contract, placed.action, placed.quantity,
+                            placed.order_type, placed.limit_price, placed.aux_price, placed.tif, account,
+                            placed.order_ref, status, Decimal(0), placed.outside_rth)
+        self.orders.append(order)
+        self.accepted += 1
+        if fault == "drop_response":
+            # Accepted and worked like any order, but the socket closes before TWS answers.
+            if price is not None:
+                self._fill(order, price, notify=False)
+            session.close()
+            return
+        session.send(wire.open_order(order))
+        session.send(self._status(order))
+        if price is not None:
+            self._fill(order, price)
+
+    def _what_if(self, session: _Session, placed: wire.PlacedOrder) -> None:
+        contract = self._resolve(placed.contract)
+        if contract is None:
+            session.send(wire.error(placed.order_id, 200, "No security definition has been found for the request"))
+            return
+        account = placed.account or self.accounts[0]
+        reference = placed.limit_price or placed.aux_price or self._execution_price(contract.key, placed.action, "MKT", None)
+        cost = placed.quantity * (reference or Decimal(0)) * Decimal(contract.multiplier or 1)
+        if placed.action == "BUY" and cost > self._buying_power(account):
+            session.send(wire.error(placed.order_id, 201, REJECT_REASON))
+            return
+        record = OrderRecord(placed.order_id, session.client_id or 0, 0, contract, placed.action, placed.quantity,
+                             placed.order_type, placed.limit_price, placed.aux_price, placed.tif, account,
+                             placed.order_ref, "PreSubmitted", Decimal(0))
+        equity = Decimal(self._account_values(account)["NetLiquidation"][0])
+        outcome = wire.WhatIf((cost / 4).quantize(Decimal("0.01")), equity, self._commission(contract, placed.quantity))
+        session.send(wire.open_order(record, outcome))
+
+    def _cancel_order(self, session: _Session, fields: list[str]) -> None:
+        order_id = int(fields[2])
+        order = next((o for o in self.orders if o.client_id == session.client_id and o.order_id == order_id), None)
+        if order is None:
+            session.send(wire.error(order_id, 10147, f"OrderId {order_id} that needs to be cancelled is not found."))
+        elif order.status in DONE:
+            session.send(wire.error(order_id, 10148, f"OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {order.status}."))
+        else:
+            self._cancelled(order)
+
+    def _cancelled(self, order: OrderRecord) -> None:
+        order = self._update(order, status="Cancelled")
+        for session in self._owner_sessions(order):
+            session.send(self._status(order))
+            session.send(wire.error(order.order_id, 202, "Order Canceled - reason:"))
+
+    def _fill(self, order: OrderRecord, price: Decimal, *, notify: bool = True) -> None:
+        shares = order.quantity - order.filled
+        order = self._update(order, status="Filled", filled=order.quantity)
+        commission = self._commission(order.contract, shares)
+        ex = FakeExecution(order, f"0000e0d5.{order.perm_id:08x}.01.{next(self._exec_ids):02d}", _ib_time(), shares,
+                           price, order.quantity, price, commission)
+        self.executions.append(ex)
+        multiplier = Decimal(order.contract.multiplier or 1)
+        signed = shares if order.action == "BUY" else -shares
+        cash = self.cash.setdefault(order.account, self.initial_cash)
+        self.cash[order.account] = cash - signed * price * multiplier - commission
+        position = self._move_position(order.account, order.contract, signed, price * multiplier)
+        if not notify:
+            return
+        for session in self._owner_sessions(order):
+            session.send(self._exec_message(-1, ex))
+            session.send(self._status(order))
+            session.send(wire.commission_report(ex.exec_id, commission))
+        for session in self._sessions:
+            if session.positions_subscribed:
+                session.send(wire.position(order.account, order.contract, *position))
+
+    def _move_position(self, account: str, contract: WireContract, signed: Decimal, unit_cost: Decimal) -> tuple[Decimal, Decimal]:
+        _, quantity, avg_cost = self.positions.get((account, contract.key), (contract, Decimal(0), Decimal(0)))
+        new_quantity = quantity + signed
+        if quantity == 0 or ((quantity > 0) != (new_quantity > 0) and new_quantity != 0):
+            avg_cost = unit_cost
+        elif abs(new_quantity) > abs(quantity):
+            avg_cost = (quantity * avg_cost + signed * unit_cost) / new_quantity
+        if new_quantity == 0:
+            avg_cost = Decimal(0)
+        self.positions[(account, contract.key)] = (contract, new_quantity, avg_cost)
+        return new_quantity, avg_cost
+
+    def _update(self, order: OrderRecord, **changes: object) -> OrderRecord:
+        updated = replace(order, **changes)  # type: ignore[arg-type]
+        self.orders[self.orders.index(order)] = updated
+        return updated
+
+    def _status(self, order: OrderRecord) -> bytes:
+        avg = next((e.avg_price for e in reversed(self.executions) if e.order.perm_id == order.perm_id), Decimal(0))
+        remaining = Decimal(0) if order.status in DONE else order.quantity - order.filled
+        return wire.order_status(order.order_id, order.status, order.filled, remaining, avg, order.perm_id, avg,
+                                 order.client_id)
+
+    def _exec_message(self, req_id: int, ex: FakeExecution) -> bytes:
+        return wire.exec_details(req_id, ex.order, ex.exec_id, ex.time_text, ex.shares, ex.price, ex.cum_qty, ex.avg_price)
+
+    def _owner_sessions(self, order: OrderRecord) -> list[_Session]:
+        return [s for s in self._sessions if s.client_id == order.client_id]
+
+    def _note_order_id(self, client_id: int, order_id: int) -> None:
+        self._next_ids[client_id] = max(self._next_ids.get(client_id, 1), order_id + 1)
+
+    def _execution_price(self, key: str, action: str, order_type: str, limit: Decimal | None) -> Decimal | None:
+        """The harness fill rules: market at the touch, a crossing limit at its limit, the rest rests."""
+        quote = self.quotes.get(key)
+        if quote is None or order_type not in ("MKT", "LMT"):
+            return None
+        touch = quote.ask if action == "BUY" else quote.bid
+        if order_type == "MKT":
+            return touch
+        assert limit is not None
+        crosses = limit >= touch if action == "BUY" else limit <= touch
+        return limit if crosses else None
+
+    @staticmethod
+    def _commission(contract: WireContract, quantity: Decimal) -> Decimal:
+        if contract.sec_type == "OPT":
+            return (Decimal("0.65") * quantity).quantize(Decimal("0.01"))
+        return max(Decimal("1.00"), (Decimal("0.005") * quantity).quantize(Decimal("0.01")))
+
+    # -- accounts and contracts ----------------------------------------------------------------
+
+    def _account_values(self, account: str) -> dict[str, tuple[str, str]]:
+        cash = self.cash.get(account, self.initial_cash)
+        gross = Decimal(0)
+        for (owner, key), (contract, quantity, _) in self.positions.items():
+            quote = self.quotes.get(key)
+            if owner == account and quote is not None:
+                gross += quantity * quote.last * Decimal(contract.multiplier or 1)
+        net = cash + gross
+        money = {
+            "NetLiquidation": net, "TotalCashValue": cash, "SettledCash": cash, "AvailableFunds": cash,
+            "BuyingPower": cash * 4, "EquityWithLoanValue": net, "GrossPositionValue": abs(gross),
+        }
+        values = {tag: (f"{value:.2f}", "USD") for tag, value in money.items()}
+        values["AccountType"] = ("INDIVIDUAL", "")
+        return values
+
+    def _buying_power(self, account: str) -> Decimal:
+        return Decimal(self._account_values(account)["BuyingPower"][0])
+
+    def _listed(self, key: str) -> WireContract:
+        contract = self._contracts.get(key)
+        if contract is None:
+            occ = _OCC.match(key)
+            if occ:
+                root, day, right, strike = occ.group("root"), occ.group("date"), occ.group("right"), occ.group("strike")
+                strike_text = format(Decimal(int(strike)) / 1000, "f").rstrip("0").rstrip(".")
+                contract = WireContract(key, next(self._con_ids), root, "OPT", f"20{day}", strike_text, right, "100",
+                                        local_symbol=f"{root:<6}{day}{right}{strike}", trading_class=root,
+                                        primary_exchange="")
+            else:
+                contract = WireContract(key, next(self._con_ids), key.replace(".", " "), "STK",
+                                        local_symbol=key.replace(".", " "), trading_class="NMS")
+            self._contracts[key] = contract
+        return contract
+
+    def _resolve(self, requested: RequestedContract) -> WireContract | None:
+        """A stock exists when it has a quote; an option when its underlying does."""
+        if requested.sec_type == "OPT":
+            text = requested.local_symbol.replace(" ", "")
+            if not text and requested.symbol:
+                strike = int(Decimal(requested.strike or "0") * 1000)
+                text = f"{requested.symbol}{requested.expiry[2:]}{requested.right[:1]}{strike:08d}"
+            occ = _OCC.match(text)
+            if not occ or occ.group("root") not in self.quotes:
+                return None
+            return self._listed(text)
+        key = (requested.symbol or requested.local_symbol).replace(" ", ".")
+        return self._listed(key) if key in self.quotes else None
+
+
+class IbkrHarness:
+    """The contract-suite harness: a FakeTws and paper connectors pointed at it."""
+
+    name = "ibkr"
+    ACCOUNT = "DU1234567"
+
+    def __init__(self) -> None:
+        self.tws = FakeTws((self.ACCOUNT,))
+        self._client_ids = itertools.count(7)
+
+    async def start(self) -> None:
+        await self.tws.start()
+
+    async def stop(self) -> None:
+        await self.tws.stop()
+
+    def connector(self, *, valid_credentials: bool = True, environment: Environment = Environment.PAPER,
+                  client_id: int | None = None) -> IbkrBroker:
+        account = self.ACCOUNT if valid_credentials else "DU0000000"
+        credentials = {
+            "host": "127.0.0.1",
+            "port": str(self.tws.port),
+            "client_id": str(client_id if client_id is not None else next(self._client_ids)),
+            "account": account,
+        }
+        return IbkrBroker(
+            credentials,
+            environment,
+            reconnect=ReconnectPolicy(first_delay=0.05, max_delay=0.4),
+            timeouts=IbkrTimeouts(connect=3.0, request=3.0, order_ack=2.0, quotes=3.0, reconnect_wait=8.0),
+        )
+
+    def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal) -> None:
+        self.tws.set_quote(symbol, bid, ask, last)
+
+    def inject_fault(self, fault: str) -> None:
+        self.tws.inject_fault(fault)
+
+    def order_count(self) -> int:
+        return self.tws.accepted
+
+
+async def _serve_forever(port: int, account: str) -> None:
+    tws = FakeTws((account,))
+    tws.set_quote("AAPL", Decimal("189.50"), Decimal("189.60"), Decimal("189.55"))
+    tws.set_quote("MSFT", Decimal("410.10"), Decimal("410.30"), Decimal("410.20"))
+    tws.set_quote("SPY", Decimal("512.40"), Decimal("512.45"), Decimal("512.42"), live=False)
+    await tws.start(port)
+    print(f"fake TWS listening on 127.0.0.1:{tws.port} (account {account}); Ctrl-C stops it", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await tws.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fake TWS / IB Gateway API server on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=7497)
+    parser.add_argument("--account", default="DU1234567")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_forever(args.port, args.account))
+
+
+if __name__ == "__main__":
+    main()
