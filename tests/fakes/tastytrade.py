@@ -375,14 +375,7 @@ class TastytradeFake:
             response = error(422, "preflight_check_failure", "One or more preflight checks failed", errors=failures)
             response.body["data"] = {"buying-power-effect": effect}
             return response
-        preview = FakeOrder(
-            id=0, account=account, time_in_force=body["time-in-force"], order_type=body["order-type"],
-            legs=[dict(body["legs"][0], fills=[], **{"remaining-quantity": body["legs"][0]["quantity"]})],
-            price=Decimal(str(body["price"])) if body.get("price") is not None else None,
-            price_effect=body.get("price-effect"),
-            stop_trigger=Decimal(str(body["stop-trigger"])) if body.get("stop-trigger") is not None else None,
-            external_identifier=body.get("external-identifier"), received_at=datetime.now(UTC),
-        )  # fmt: skip
+        preview = self.book.build_order(0, account, body)
         warnings = []
         if self.book.quotes.get(compact(body["legs"][0]["symbol"])) is None:
             warnings.append({"code": "no_quote", "message": "No quote is available for this symbol."})

@@ -232,9 +232,16 @@ class TastytradeBook:
 
     def add_order(self, account: str, body: dict[str, Any]) -> FakeOrder:
         self._next_id += 1
+        order = self.build_order(self._next_id, account, body)
+        self.orders[order.id] = order
+        return order
+
+    @staticmethod
+    def build_order(order_id: int, account: str, body: dict[str, Any]) -> FakeOrder:
+        """An order from a validated request body (a dry run builds one without keeping it)."""
         leg = body["legs"][0]
-        order = FakeOrder(
-            id=self._next_id,
+        return FakeOrder(
+            id=order_id,
             account=account,
             time_in_force=body["time-in-force"],
             order_type=body["order-type"],
@@ -254,8 +261,6 @@ class TastytradeBook:
             external_identifier=body.get("external-identifier"),
             received_at=datetime.now(UTC),
         )
-        self.orders[order.id] = order
-        return order
 
     @property
     def order_count(self) -> int:
