@@ -534,10 +534,14 @@ class VaultService:
             if pending not in self._keys.keys:
                 if await self._worker.run(lambda s: connection_rows.count_sealed(s, under=pending)):
                     raise RotationBlocked("The new encryption key is missing from the system keyring.")
-                # The new key never reached its store, so nothing was sealed under it: start again later.
+                # The new key never reached its store, so nothing was sealed under it: draw another.
                 await self._worker.run(lambda s: meta_rows.abandon_rotation(s, self._clock()))
-                log.warning("An interrupted key rotation was abandoned before any row moved")
-                return VaultStatus(status.state, status.mode, status.message, sealed > 0)
+                log.warning("An interrupted key rotation lost its new key before any row moved; starting it again")
+                idle, _ = await self._read()
+                assert idle is not None
+                await self._begin_rotation(idle, progress)
+                assert self._keys is not None
+                pending = self._keys.primary_id
             keys = self._keys.with_key(pending, self._keys.keys[pending], primary=True)
             total = await self._worker.run(lambda s: connection_rows.count_sealed(s, not_under=pending))
             done = 0
