@@ -31,7 +31,6 @@ from app.brokers.base import (
     Capabilities,
     CredentialField,
     Environment,
-    EnvironmentMismatch,
     OrderNotFound,
     OrderPreview,
     OrderRef,
@@ -40,6 +39,16 @@ from app.brokers.base import (
 )
 from app.brokers.rate_limit import RateLimiter
 from app.brokers.rest import DEFAULT_TIMEOUT, RestTransport
+from app.brokers.tradier_http import (
+    TRADIER_LIMITS,
+    TradierLimits,
+    decode,
+    error_for,
+    honour_rate_headers,
+    json_or_none,
+    limiter_for,
+    readable,
+)
 from app.brokers.tradier_parse import (
     collection,
     error_messages,
@@ -67,47 +76,11 @@ TRADIER_ENDPOINTS: Mapping[Environment, str] = MappingProxyType(
     }
 )
 
-
-@dataclass(frozen=True, slots=True)
-class TradierLimits:
-    """Published requests per minute per token, by Tradier's rate-limit bucket."""
-
-    standard: int
-    market_data: int
-    trading: int
-
-
-#: documentation.tradier.com/brokerage-api/overview/rate-limiting (standard bucket); the market-data and
-#: trading numbers are cut off there and come from third-party summaries (see docs/brokers/tradier.md).
-TRADIER_LIMITS: Mapping[Environment, TradierLimits] = MappingProxyType(
-    {
-        Environment.PAPER: TradierLimits(standard=60, market_data=60, trading=60),
-        Environment.LIVE: TradierLimits(standard=120, market_data=120, trading=60),
-    }
-)
-
 ORDERS_PAGE_SIZE = 100
 MAX_ORDER_PAGES = 20
 #: ``filter=all`` is for occasional use only: Tradier may disable tokens that poll it.
 HISTORY_TTL_SECONDS = 600.0
 QUOTE_CHUNK = 100
-#: Never hold a bucket back longer than one rate-limit window, whatever the server clock says.
-MAX_HEADER_PAUSE = 60.0
-
-
-def limiter_plan(per_minute: int) -> tuple[int, int]:
-    """(refill per minute, burst) whose sum never exceeds ``per_minute`` in any 60-second span.
-
-    Tradier counts requests in fixed one-minute windows; a token bucket can spend its burst and a
-    whole minute of refill inside one window, so both together must fit under the published limit.
-    """
-    burst = max(1, per_minute // 6)
-    return per_minute - burst, burst
-
-
-def _limiter(per_minute: int) -> RateLimiter:
-    rate, burst = limiter_plan(per_minute)
-    return RateLimiter(rate=rate, per=60.0, burst=burst)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +119,7 @@ class TradierBroker:
         http_timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout, connect=min(timeout, 5.0))
 
         def channel(per_minute: int) -> _Channel:
-            limiter = _limiter(per_minute)
+            limiter = limiter_for(per_minute)
             transport = RestTransport(
                 self._base_url, limiter=limiter, headers=headers, timeout=http_timeout, broker_name="Tradier"
             )
@@ -187,9 +160,7 @@ class TradierBroker:
         form = order_form(request, await self._side_for(request))
         coid = request.client_order_id
         log.info("Tradier: sending order %s (%s %s %s)", coid, form["side"], form["quantity"], request.symbol)
-        response = await self._send(
-            self._trading, "POST", self._orders_path, client_order_id=coid, data=form
-        )
+        response = await self._send(self._trading, "POST", self._orders_path, client_order_id=coid, data=form)
         if response.status_code >= 400:
             raise self._error(response, order=True)
         try:
@@ -236,10 +207,10 @@ class TradierBroker:
             raise OrderNotFound(f"Tradier has no order {order_id} on account …{self._account[-4:]}.")
         if response.status_code == 400:
             # "order already in finalized state: filled" (a plain-text body).
-            raise OrderRejected(_readable(response))
+            raise OrderRejected(readable(response))
         if response.status_code >= 400:
             raise self._error(response, order=True)
-        rejection = error_messages(_json_or_none(response))
+        rejection = error_messages(json_or_none(response))
         if rejection:
             raise OrderRejected("; ".join(rejection))
         try:
@@ -356,7 +327,7 @@ class TradierBroker:
             return None
         if response.status_code >= 400:
             raise self._error(response)
-        payload = _decode(response)
+        payload = decode(response)
         order = payload.get("order") if isinstance(payload, Mapping) else None
         if not isinstance(order, Mapping):
             return None
@@ -369,8 +340,14 @@ class TradierBroker:
         seen: set[str] = set()
         orders: list[Mapping[str, Any]] = []
         for page in range(1, MAX_ORDER_PAGES + 1):
-            params = {"includeTags": "true", "filter": filter_name, "page": str(page), "limit": str(ORDERS_PAGE_SIZE)}
-            batch = collection(await self._get(self._standard, self._orders_path, params=params), "orders", "order")
+            params = {
+                "includeTags": "true",
+                "filter": filter_name,
+                "page": str(page),
+                "limit": str(ORDERS_PAGE_SIZE),
+            }
+            payload = await self._get(self._standard, self._orders_path, params=params)
+            batch = collection(payload, "orders", "order")
             fresh = [raw for raw in batch if str(raw.get("id")) not in seen]
             seen.update(str(raw.get("id")) for raw in fresh)
             orders.extend(fresh)
@@ -400,9 +377,9 @@ class TradierBroker:
             raise self._error(response)
         if response.status_code >= 400:
             # Some sandboxes refuse /user/profile; balances still prove the account is the token's.
-            log.info("Tradier: profile unavailable (%d); checking the account through balances", response.status_code)
+            log.info("Tradier: profile unavailable (%d); the balances check the account", response.status_code)
             return None
-        for account in profile_accounts(_decode(response)):
+        for account in profile_accounts(decode(response)):
             if str(account.get("account_number") or "").strip().upper() == self._account:
                 if str(account.get("status") or "active").lower() == "closed":
                     raise AuthError(f"Tradier account …{self._account[-4:]} is closed.")
@@ -429,17 +406,23 @@ class TradierBroker:
             raise BrokerUnavailable("The Tradier connection is closed.")
 
     async def _read(
-        self, channel: _Channel, path: str, params: Mapping[str, str] | None = None, *, method: str = "GET", **kwargs: Any
+        self,
+        channel: _Channel,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        method: str = "GET",
+        **kwargs: Any,
     ) -> httpx.Response:
         self._check_open()
         response = await channel.transport.read(method, path, params=params, **kwargs)
-        _honour_rate_headers(response, channel.limiter)
+        honour_rate_headers(response, channel.limiter)
         return response
 
     async def _send(self, channel: _Channel, method: str, path: str, **kwargs: Any) -> httpx.Response:
         self._check_open()
         response = await channel.transport.write(method, path, **kwargs)
-        _honour_rate_headers(response, channel.limiter)
+        honour_rate_headers(response, channel.limiter)
         return response
 
     async def _get(
@@ -455,69 +438,10 @@ class TradierBroker:
         response = await self._read(channel, path, params, method=method, **kwargs)
         if response.status_code >= 400:
             raise self._error(response, order=order)
-        return _decode(response)
+        return decode(response)
 
     def _error(self, response: httpx.Response, *, order: bool = False) -> BrokerError:
-        status = response.status_code
-        if status == 401:
-            # The body names the account or is a gateway text; neither goes into the message.
-            if "apiproduct" in response.text.lower():
-                return EnvironmentMismatch(
-                    "This Tradier token belongs to the other environment: sandbox and live tokens are separate."
-                )
-            return AuthError(
-                f"Tradier did not accept the access token for account …{self._account[-4:]} "
-                "(wrong, expired or revoked token, or an account of another user)."
-            )
-        if status == 403:
-            return AuthError("Tradier refused access: the token lacks permission for this request.")
-        if status == 404:
-            return BrokerUnavailable(f"Tradier has no such endpoint at {self._base_url} (404).")
-        if 400 <= status < 500:
-            text = _readable(response)
-            return OrderRejected(text) if order else BrokerError(f"Tradier refused the request: {text}")
-        return BrokerUnavailable(f"Tradier answered with an unexpected status ({status}).")
-
-
-def _honour_rate_headers(response: httpx.Response, limiter: RateLimiter) -> None:
-    """When Tradier says a bucket is used up, hold it until the window's ``X-Ratelimit-Expiry`` (epoch ms)."""
-    try:
-        available = int(response.headers["X-Ratelimit-Available"])
-        expiry_ms = int(response.headers["X-Ratelimit-Expiry"])
-    except (KeyError, ValueError):
-        return
-    if available > 0:
-        return
-    wait = min(MAX_HEADER_PAUSE, expiry_ms / 1000 - time.time())
-    if wait > 0:
-        log.info("Tradier rate-limit window used up; pausing %.1fs", wait)
-        limiter.pause(wait)
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content, parse_float=Decimal) if response.content else None
-    except ValueError:
-        return None
-
-
-def _decode(response: httpx.Response) -> Any:
-    """JSON with exact decimals; anything else (Tradier's default XML, an HTML error page) is unreadable."""
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        raise BrokerUnavailable(
-            f"Tradier sent an answer that is not JSON ({response.headers.get('content-type', 'no type')})."
-        ) from None
-
-
-def _readable(response: httpx.Response) -> str:
-    """The broker's own words from an ``errors`` payload or a plain-text body."""
-    messages = error_messages(_json_or_none(response))
-    if messages:
-        return "; ".join(messages)
-    text = " ".join(response.text.split())[:300]
-    return text or f"HTTP {response.status_code}"
+        return error_for(response, account_last4=self._account[-4:], base_url=self._base_url, order=order)
 
 
 SPEC = BrokerSpec(
@@ -538,6 +462,8 @@ SPEC = BrokerSpec(
         ),
     ),
     environments=(Environment.PAPER, Environment.LIVE),
-    capabilities=Capabilities(options=True, stop_limit=True, preview=True, extended_hours=False, fractional=False),
+    capabilities=Capabilities(
+        options=True, stop_limit=True, preview=True, extended_hours=False, fractional=False
+    ),
     docs="docs/brokers/tradier.md",
 )

@@ -121,7 +121,8 @@ async def test_verify_cash_and_ira_accounts(broker: TradierBroker, harness: Trad
 async def test_verify_picks_our_account_from_a_profile_array(broker: TradierBroker, harness: TradierHarness) -> None:
     harness.fake.book.accounts["VA20000002"] = FakeAccount("VA20000002", type="cash", balances_kind="cash")
     harness.fake.tokens[SANDBOX_TOKEN].insert(0, "VA20000002")
-    profile = await raw_get(harness, "/user/profile", Authorization=f"Bearer {SANDBOX_TOKEN}", Accept="application/json")
+    auth = f"Bearer {SANDBOX_TOKEN}"
+    profile = await raw_get(harness, "/user/profile", Authorization=auth, Accept="application/json")
     assert isinstance(profile.json()["profile"]["account"], list)
     info = await broker.verify()
     assert info.account_number == ACCOUNT and info.account_type is AccountType.MARGIN
@@ -144,7 +145,9 @@ async def test_closed_account_is_an_auth_error(broker: TradierBroker, harness: T
         await broker.verify()
 
 
-async def test_verify_without_profile_endpoint_relies_on_balances(broker: TradierBroker, harness: TradierHarness) -> None:
+async def test_verify_without_profile_endpoint_relies_on_balances(
+    broker: TradierBroker, harness: TradierHarness
+) -> None:
     harness.fake.profile_unavailable = True
     info = await broker.verify()
     assert info.account_number == ACCOUNT and info.buying_power > 0
@@ -220,7 +223,8 @@ async def test_standalone_fake_serves_a_connector_until_interrupted() -> None:
         base_url = banner[0].rsplit(" ", 1)[-1].strip()
         token = banner[1].split(":", 1)[1].strip()
         account = banner[2].split(":", 1)[1].strip()
-        connector = TradierBroker({"access_token": token, "account_number": account}, Environment.PAPER, base_url=base_url)
+        credentials = {"access_token": token, "account_number": account}
+        connector = TradierBroker(credentials, Environment.PAPER, base_url=base_url)
         try:
             info = await connector.verify()
             assert info.account_number == account and info.is_paper

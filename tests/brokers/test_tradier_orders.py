@@ -19,7 +19,8 @@ from app.brokers.base import (
     OutcomeUnknown,
     RateLimited,
 )
-from app.brokers.tradier import TRADIER_LIMITS, TradierBroker, TradierLimits, limiter_plan
+from app.brokers.tradier import TradierBroker
+from app.brokers.tradier_http import TRADIER_LIMITS, TradierLimits, limiter_plan
 from app.domain.models import (
     AssetClass,
     Instrument,
@@ -93,8 +94,11 @@ async def test_option_orders_use_class_option_and_close_what_is_held(
     assert second["side"] == "sell_to_close"
 
 
-async def test_explicit_position_effect_skips_the_positions_read(broker: TradierBroker, harness: TradierHarness) -> None:
-    await broker.place_order(order(OPTION, Side.SELL, "1", OrderType.LIMIT, "5.00", position_effect=PositionEffect.CLOSE))
+async def test_explicit_position_effect_skips_the_positions_read(
+    broker: TradierBroker, harness: TradierHarness
+) -> None:
+    closing = order(OPTION, Side.SELL, "1", OrderType.LIMIT, "5.00", position_effect=PositionEffect.CLOSE)
+    await broker.place_order(closing)
     assert posts(harness)[0]["side"] == "sell_to_close"
     assert statuses(harness, "GET", "/positions") == []
 
@@ -125,7 +129,9 @@ async def test_rejection_reported_on_the_order_reads_reason_description(
     assert found is not None and found.status is OrderStatus.REJECTED and found.reason == NO_BUYING_POWER
 
 
-async def test_400_errors_body_is_a_rejection_with_the_broker_words(broker: TradierBroker, harness: TradierHarness) -> None:
+async def test_400_errors_body_is_a_rejection_with_the_broker_words(
+    broker: TradierBroker, harness: TradierHarness
+) -> None:
     # An instrument whose parts disagree is the one way to get a form past our checks that Tradier refuses.
     mismatched = Instrument(
         symbol=OPTION,
@@ -261,7 +267,9 @@ async def test_unknown_order_401_is_not_found_but_a_bad_token_is_auth(harness: T
         await bad.close()
 
 
-async def test_cancel_by_client_order_id_alone_from_a_new_session(broker: TradierBroker, harness: TradierHarness) -> None:
+async def test_cancel_by_client_order_id_alone_from_a_new_session(
+    broker: TradierBroker, harness: TradierHarness
+) -> None:
     request = order("MSFT", Side.BUY, "1", OrderType.LIMIT, "300.00")
     await broker.place_order(request)
     later = harness.connector(limits=FAST)
@@ -280,7 +288,9 @@ async def test_lookup_by_tag_pages_through_todays_orders(broker: TradierBroker, 
     tags = seed_orders(harness, 130)
     found = await broker.get_order(tags[-1])
     assert found is not None and found.client_order_id == tags[-1]
-    pages = [(r.arg("page"), r.arg("limit"), r.arg("filter")) for r in harness.server.requests if r.path.endswith("/orders")]
+    assert harness.server is not None
+    listings = [r for r in harness.server.requests if r.path.endswith("/orders")]
+    pages = [(r.arg("page"), r.arg("limit"), r.arg("filter")) for r in listings]
     assert pages == [("1", "100", "intraday"), ("2", "100", "intraday")]
     assert len(await broker.list_orders()) == 130
 

@@ -152,7 +152,8 @@ def test_buying_power_by_account_kind(name: str, buying_power: str) -> None:
 
 
 def test_account_type_from_balances_without_profile() -> None:
-    assert parse_tradier_account("VA0", load("balances_cash.json"), None, is_paper=True).account_type is AccountType.CASH
+    cash = parse_tradier_account("VA0", load("balances_cash.json"), None, is_paper=True)
+    assert cash.account_type is AccountType.CASH
     pdt = parse_tradier_account("VA0", load("balances_pdt.json"), None, is_paper=True)
     assert pdt.account_type is AccountType.MARGIN
     assert "pattern day trader" in pdt.account_type_label

@@ -22,7 +22,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from app.brokers.base import Environment
-from app.brokers.tradier import TradierBroker, TradierLimits
+from app.brokers.tradier import TradierBroker
+from app.brokers.tradier_http import TradierLimits
 from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router
 from tests.fakes.tradier_book import (
     DURATIONS,
@@ -60,7 +61,8 @@ def to_xml(value: Any, tag: str) -> str:
         return f"<{tag}>{inner}</{tag}>"
     if isinstance(value, list):
         return "".join(to_xml(item, tag) for item in value)
-    return f"<{tag}>{escape('' if value is None else str(value).lower() if isinstance(value, bool) else str(value))}</{tag}>"
+    text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return f"<{tag}>{escape(text)}</{tag}>"
 
 
 class TradierFake:
