@@ -5,17 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
-from app.domain.market_calendar import (
-    NEW_YORK,
-    REGULAR_CLOSE,
-    UsEquityCalendar,
-    describe_time,
-    local_date,
-    require_aware,
-)
+from app.domain.market_calendar import UsEquityCalendar, describe_time, local_date, require_aware
 from app.domain.models import (
     AccountSummary,
     Fill,
@@ -25,7 +18,6 @@ from app.domain.models import (
     Position,
     Quote,
     Side,
-    TimeInForce,
     TradingMode,
 )
 from app.domain.paper_account import (
@@ -38,6 +30,7 @@ from app.domain.paper_account import (
     order_reserves,
 )
 from app.domain.paper_fills import Execution, Resting, Wait, evaluate
+from app.domain.paper_timing import expiry, option_close, usable_quote
 from app.domain.ticks import fmt_money, fmt_price
 from app.domain.validation import request_errors
 
@@ -236,7 +229,7 @@ class PaperEngine:
             return " ".join(problems.values())
         option = request.instrument.option
         if option is not None:
-            ends = self._option_close(option.expiry)
+            ends = option_close(self._calendar, option.expiry)
             if now >= ends:
                 return f"{request.symbol} expired at {describe_time(ends)}; it no longer trades."
         open_orders = [*self._open(), order]
@@ -288,24 +281,9 @@ class PaperEngine:
             self._record(updated, changes)
 
     def _assess(self, order: Order, now: datetime) -> Execution | Resting:
-        request = order.request
-        extended = request.extended_hours
-        triggered = order.stop_triggered
-        if not self._calendar.is_open(now, extended=extended):
-            opens = describe_time(self._calendar.next_open(now, extended=extended))
-            market = "the pre-market" if extended else "the market"
-            return Resting(Wait.MARKET_CLOSED, f"waiting for {market} to open at {opens}", triggered)
-        quote = self._quotes.get(request.symbol)
-        if quote is None:
-            return Resting(Wait.NO_QUOTE, f"no quote for {request.symbol} yet", triggered)
-        session = self._calendar.session(local_date(now))
-        if session is None or quote.timestamp < session.start(extended=extended):
-            return Resting(
-                Wait.STALE_QUOTE,
-                f"waiting for a fresh quote for {request.symbol}: the last one is from "
-                f"{describe_time(quote.timestamp)}, before this session",
-                triggered,
-            )
+        quote = usable_quote(self._calendar, order, self._quotes.get(order.symbol), now)
+        if isinstance(quote, Resting):
+            return quote
         return evaluate(order, quote, self._settings.slippage_bps)
 
     def _fill(self, order: Order, execution: Execution, now: datetime, changes: _Changes) -> None:
@@ -371,30 +349,9 @@ class PaperEngine:
 
     def _expire_due(self, now: datetime, changes: _Changes) -> None:
         for order in self.open_orders:
-            due = self._expiry(order)
+            due = expiry(self._calendar, order)
             if due is not None and now >= due[0]:
                 self._finish(order, OrderStatus.EXPIRED, due[1], now, changes)
-
-    def _expiry(self, order: Order) -> tuple[datetime, str] | None:
-        """When an open order stops working, and the reason shown then; None for a GTC order."""
-        request = order.request
-        candidates: list[tuple[datetime, str]] = []
-        if request.time_in_force is TimeInForce.DAY:
-            extended = request.extended_hours
-            session = self._calendar.trading_session(order.created_at, extended=extended)
-            end = session.end(extended=extended)
-            what = "the end of the post-market" if extended else "the close"
-            candidates.append((end, f"expired: a day order not filled by {what} at {describe_time(end)}"))
-        option = request.instrument.option
-        if option is not None:
-            end = self._option_close(option.expiry)
-            candidates.append((end, f"expired with the option at {describe_time(end)}"))
-        return min(candidates, key=lambda c: c[0]) if candidates else None
-
-    def _option_close(self, expiry: date) -> datetime:
-        """The last moment an option trades: the close of its expiry day (16:00 if that is no trading day)."""
-        session = self._calendar.session(expiry)
-        return session.close if session else datetime.combine(expiry, REGULAR_CLOSE, tzinfo=NEW_YORK)
 
     def _finish(self, order: Order, status: OrderStatus, reason: str, now: datetime, changes: _Changes) -> None:
         logger.info("paper order %s %s: %s", order.client_order_id, status.value, reason)
