@@ -134,7 +134,8 @@ async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths) -> 
     window = services.window
     window.show()
     if args.smoke_test:
-        app.processEvents()
+        # Let the loop process the pending Qt and asyncio events once (the window paints, slots run).
+        await asyncio.sleep(0.1)
         log.info("Smoke test passed: main window built on %s", paths.data_dir)
         window.close()
         await services.shutdown()
@@ -194,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TradeBridge")
     app.setApplicationVersion(__version__)
+    # Closing the window must not stop the loop before the orderly shutdown in _run has finished.
+    app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     install_error_handlers(loop, interactive=not args.smoke_test)

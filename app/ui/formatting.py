@@ -44,5 +44,7 @@ def fmt_time(value: datetime | None) -> str:
 
 
 def fmt_enum(value: object) -> str:
-    text = getattr(value, "value", str(value))
-    return str(text).replace("_", " ").upper() if len(str(text)) <= 3 else str(text).replace("_", " ").capitalize()
+    text = str(getattr(value, "value", value))
+    if text in ("day", "gtc"):
+        return text.upper()
+    return text.replace("_", " ").capitalize()

@@ -1,0 +1,48 @@
+"""Shared fixtures: a qasync event loop on the test's QApplication, and helpers to await conditions."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+import pytest
+import qasync
+
+T = TypeVar("T")
+
+
+class QtLoop:
+    """Runs coroutines on a qasync loop, so async slots, Qt events and awaits interleave as in the app."""
+
+    def __init__(self, loop: qasync.QEventLoop) -> None:
+        self.loop = loop
+
+    def run(self, awaitable: Awaitable[T], timeout: float = 30.0) -> T:
+        return self.loop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0, message: str = "") -> None:
+    """Wait on the running loop (Qt keeps processing events) until ``predicate()`` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(message or f"condition not met within {timeout}s")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def qt_loop(qapp) -> Iterator[QtLoop]:
+    qapp.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    try:
+        yield QtLoop(loop)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+        # Collect the loop's Qt timers here, on the Qt thread, not later from whichever thread GC runs in.
+        del loop
+        gc.collect()

@@ -1,0 +1,181 @@
+"""The paper-trading journey through the real window: ticket -> fill -> tables -> restart.
+
+Each scenario runs as one coroutine on the qasync loop, as the app does: clicks, async slots and
+database writes interleave on the same loop.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView
+
+from app.main import AppServices, start_app
+from app.storage.schema import OrderRow
+from tests.conftest import QtLoop, until
+
+
+async def _start(qtbot, app_paths, feed, clock) -> AppServices:
+    services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=0.05)
+    qtbot.addWidget(services.window)
+    services.window.show()
+    return services
+
+
+async def _stop(services: AppServices) -> None:
+    services.window.close()
+    await services.shutdown()
+
+
+def _table_texts(table: QTableView, column: str) -> list[str]:
+    model = table.model()
+    return [model.text(row, column) for row in range(model.rowCount())]
+
+
+def _fill_ticket(qtbot, window, **fields: str) -> None:
+    for name, value in fields.items():
+        combo = window.findChild(QComboBox, f"ticket.{name}")
+        if combo is not None:
+            combo.setCurrentIndex(combo.findData(value))
+            continue
+        line = window.findChild(QLineEdit, f"ticket.{name}")
+        assert line is not None, name
+        line.clear()
+        qtbot.keyClicks(line, value)
+
+
+def _order_count(services: AppServices) -> int:
+    return services.worker.database.transaction(lambda s: s.query(OrderRow).count())
+
+
+def test_paper_order_fills_and_shows_in_orders_positions_and_account(qtbot, qt_loop: QtLoop, app_paths, feed, clock):
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        window = services.window
+        assert window.findChild(QLabel, "mode_badge").text() == "PAPER"
+
+        _fill_ticket(qtbot, window, symbol="aapl", side="buy", quantity="10", order_type="market")
+        qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
+
+        orders = window.findChild(QTableView, "orders.table")
+        positions = window.findChild(QTableView, "positions.table")
+        await until(lambda: _table_texts(orders, "status") == ["Filled"], message="order did not fill")
+        assert _table_texts(orders, "symbol") == ["AAPL"]
+        assert _table_texts(orders, "avg_price") == ["189.60"]
+        await until(lambda: _table_texts(positions, "symbol") == ["AAPL"])
+        assert _table_texts(positions, "qty") == ["10"]
+        assert _table_texts(positions, "avg_cost") == ["189.60"]
+        assert window.findChild(QLabel, "account.cash").text() == "$98,104.00"
+        assert window.findChild(QLineEdit, "ticket.symbol").text() == ""
+        assert services.paper.engine.cash == Decimal("98104.00")
+        await _stop(services)
+
+    qt_loop.run(scenario())
+
+
+def test_invalid_ticket_shows_errors_and_creates_no_order(qtbot, qt_loop: QtLoop, app_paths, feed, clock) -> None:
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        window = services.window
+        _fill_ticket(qtbot, window, symbol="NOT A SYMBOL!", quantity="-5", order_type="limit", limit_price="abc")
+        qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
+        await until(lambda: window.findChild(QLabel, "ticket.error.symbol").isVisible())
+
+        for field in ("symbol", "quantity", "limit_price"):
+            assert window.findChild(QLabel, f"ticket.error.{field}").text(), field
+        assert window.findChild(QTableView, "orders.table").model().rowCount() == 0
+        assert _order_count(services) == 0
+        assert services.paper.engine.orders == {}
+        await _stop(services)
+
+    qt_loop.run(scenario())
+
+
+def test_controller_refuses_bad_input_even_if_the_view_lets_it_through(qtbot, qt_loop, app_paths, feed, clock) -> None:
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        rejected: list[dict] = []
+        services.paper.ticket_rejected.connect(rejected.append)
+        result = await services.paper.submit({"symbol": "AAPL", "side": "buy", "quantity": "0", "order_type": "market"})
+        assert result is None
+        assert "quantity" in rejected[0]
+        assert _order_count(services) == 0
+        await _stop(services)
+
+    qt_loop.run(scenario())
+
+
+def test_market_order_without_a_quote_waits_with_the_reason(qtbot, qt_loop, app_paths, feed, clock) -> None:
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        coid = await services.paper.submit({"symbol": "ZZZQ", "side": "buy", "quantity": "1", "order_type": "market"})
+        order = services.paper.engine.orders[coid]
+        assert order.status.value == "new"
+        assert "ZZZQ" in order.status_reason
+        orders = services.window.findChild(QTableView, "orders.table")
+        assert _table_texts(orders, "reason") == [order.status_reason]
+        assert services.paper.engine.cash == Decimal("100000")
+        await _stop(services)
+
+    qt_loop.run(scenario())
+
+
+def test_restart_on_the_same_data_dir_shows_the_same_state(qtbot, qt_loop, app_paths, feed, clock) -> None:
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+    feed.set("MSFT", bid="410.10", ask="410.30", last="410.20")
+    before: dict[str, object] = {}
+
+    async def first_run() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        await services.paper.submit({"symbol": "AAPL", "side": "buy", "quantity": "5", "order_type": "market"})
+        before["resting"] = await services.paper.submit(
+            {"symbol": "MSFT", "side": "buy", "quantity": "2", "order_type": "limit", "limit_price": "400.00",
+             "time_in_force": "gtc"}
+        )
+        before["statuses"] = _table_texts(services.window.findChild(QTableView, "orders.table"), "status")
+        before["cash"] = services.window.findChild(QLabel, "account.cash").text()
+        await _stop(services)
+
+    async def second_run() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        window = services.window
+        orders = window.findChild(QTableView, "orders.table")
+        assert sorted(_table_texts(orders, "status")) == sorted(before["statuses"]) == ["Filled", "New"]
+        assert window.findChild(QLabel, "account.cash").text() == before["cash"]
+        assert _table_texts(window.findChild(QTableView, "positions.table"), "qty") == ["5"]
+
+        # The resting order keeps working after the restart: the market comes down to its limit.
+        resting = str(before["resting"])
+        feed.set("MSFT", bid="399.80", ask="399.90", last="399.85")
+        await until(lambda: services.paper.engine.orders[resting].status.value == "filled")
+        assert services.paper.engine.orders[resting].average_fill_price == Decimal("399.90")
+        await _stop(services)
+
+    qt_loop.run(first_run())
+    qt_loop.run(second_run())
+
+
+def test_cancel_selected_order(qtbot, qt_loop, app_paths, feed, clock) -> None:
+    feed.set("MSFT", bid="410.10", ask="410.30", last="410.20")
+
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        window = services.window
+        await services.paper.submit(
+            {"symbol": "MSFT", "side": "buy", "quantity": "1", "order_type": "limit", "limit_price": "300.00"}
+        )
+        orders = window.findChild(QTableView, "orders.table")
+        orders.selectRow(0)
+        cancel = window.findChild(QPushButton, "orders.cancel")
+        assert cancel.isEnabled()
+        qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+        await until(lambda: _table_texts(orders, "status") == ["Canceled"])
+        assert not cancel.isEnabled()
+        await _stop(services)
+
+    qt_loop.run(scenario())

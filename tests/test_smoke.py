@@ -1,0 +1,50 @@
+"""`python -m app --smoke-test` on fresh, existing and unusable data dirs, in a child process."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.subprocess
+
+
+def _smoke(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("TRADEBRIDGE_DATA_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "app", "--smoke-test", "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_smoke_test_on_a_fresh_then_existing_data_dir(tmp_path: Path) -> None:
+    data_dir = tmp_path / "fresh"
+    first = _smoke(data_dir)
+    assert first.returncode == 0, first.stderr
+    assert (data_dir / "tradebridge.sqlite3").exists()
+    assert (data_dir / "logs" / "tradebridge.log").read_text().count("Smoke test passed") == 1
+    second = _smoke(data_dir)
+    assert second.returncode == 0, second.stderr
+
+
+def test_smoke_test_refuses_a_newer_database_with_a_message(tmp_path: Path) -> None:
+    data_dir = tmp_path / "newer"
+    assert _smoke(data_dir).returncode == 0
+    with sqlite3.connect(data_dir / "tradebridge.sqlite3") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    before = (data_dir / "tradebridge.sqlite3").read_bytes()
+    result = _smoke(data_dir)
+    assert result.returncode != 0
+    assert "newer version of TradeBridge" in result.stderr
+    assert (data_dir / "tradebridge.sqlite3").read_bytes() == before
