@@ -83,6 +83,8 @@ class PaperEngine:
         orders: Iterable[Order] = (),
         calendar: UsEquityCalendar | None = None,
     ) -> None:
+        if isinstance(cash, float):
+            raise TypeError("Paper cash must be a Decimal, not float.")
         self._settings = settings
         self._cash = Decimal(cash)
         self._calendar = calendar or UsEquityCalendar()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from app.domain.models import OrderStatus, OrderType, Side
@@ -27,6 +29,8 @@ def test_settings_refuse_negatives_and_floats() -> None:
     with pytest.raises(ValueError, match="Slippage must be below"):
         PaperSettings(slippage_bps=D(10_000))
     assert PaperSettings(commission_per_order=1).commission_per_order == D(1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not float"):
+        PaperEngine(PaperSettings(), cash=100.5)  # type: ignore[arg-type]
 
 
 def test_resting_limit_buy_reserves_its_limit_value_and_commission() -> None:
@@ -247,3 +251,19 @@ def test_changed_settings_apply_without_a_reset() -> None:
     assert paper.cash == D(99985)
     paper.reset(PaperSettings(starting_cash=D(5000)))
     assert paper.cash == D(5000)
+
+
+def test_all_money_stays_decimal_with_slippage_and_commission() -> None:
+    # Decimal == float compares by value, so the types are checked explicitly.
+    paper = engine(slippage_bps=D(5), commission_per_share=D("0.005"))
+    update = trade(paper, Side.BUY, 10, "190.10")
+    (fill,) = update.fills
+    (position,) = update.positions
+    assert fill.price == D("190.20")
+    assert fill.commission == D("0.05")
+    assert update.cash == D(100000) - D("1902.00") - D("0.05")
+    summary = paper.summary({"AAPL": D("190.15")})
+    values = [fill.price, fill.commission, update.cash, position.quantity, position.average_cost, position.realized_pnl]
+    values += [summary.cash, summary.equity, summary.buying_power, summary.realized_pnl, summary.unrealized_pnl]
+    values += [paper.buying_power]
+    assert all(type(v) is Decimal for v in values)
