@@ -164,10 +164,7 @@ class PaperTradingController(QObject):
                 log.exception("Saving paper settings failed")
                 self.error.emit("The settings could not be saved; nothing was changed.")
                 return False
-            engine = self.engine
-            self._engine = PaperEngine(
-                settings, cash=engine.cash, positions=engine.positions.values(), orders=engine.orders.values()
-            )
+            self.engine.apply_settings(settings)
         self.settings_changed.emit(settings)
         self._emit_all()
         return True
