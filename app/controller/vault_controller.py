@@ -1,0 +1,148 @@
+"""The vault's controller: opens it at start, asks for the passphrase, retries a slow keyring, rotates keys.
+
+Thin async slots over ``VaultService``: every outcome becomes a signal with a message for the
+trader, and no signal ever carries a secret (a passphrase goes *in* through a slot, never out).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import qasync
+from PySide6.QtCore import QObject, Signal
+
+from app.security.keystore import KeyStoreError
+from app.security.vault import VaultError
+from app.security.vault_service import RotationStep, VaultService, VaultState, VaultStatus, WrongPassphrase
+
+log = logging.getLogger(__name__)
+
+
+class VaultController(QObject):
+    #: A ``VaultState`` value: ready, locked, setup_required, keyring_timeout, keyring_unavailable, key_lost.
+    state_changed = Signal(str)
+    #: What the security panel should say about the vault right now.
+    status_message = Signal(str)
+    #: "keyring", "passphrase" or "" while no vault exists.
+    mode_changed = Signal(str)
+    #: Saved credentials exist and need the passphrase: show the unlock dialog.
+    passphrase_required = Signal()
+    #: No secure keyring; the reason. Show the passphrase set-up dialog.
+    passphrase_setup_offered = Signal(str)
+    #: The keyring did not answer in time; the message. Show it with a Retry button.
+    keyring_timed_out = Signal(str)
+    #: The unlock dialog's own error line (wrong passphrase); the dialog stays open.
+    unlock_failed = Signal(str)
+    #: The set-up dialog's own error line (passphrase too weak); the dialog stays open.
+    setup_failed = Signal(str)
+    rotation_progress = Signal(int, int)
+    rotation_finished = Signal(str)
+    busy_changed = Signal(bool)
+    error = Signal(str)
+
+    def __init__(self, service: VaultService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._busy = False
+
+    @property
+    def service(self) -> VaultService:
+        """For the controllers that save connections and build connectors from them."""
+        return self._service
+
+    @property
+    def status(self) -> VaultStatus:
+        return self._service.status
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+
+    def _publish(self, status: VaultStatus) -> None:
+        self.mode_changed.emit(status.mode.value if status.mode else "")
+        self.status_message.emit(status.message)
+        self.state_changed.emit(status.state.value)
+        if status.state is VaultState.LOCKED and status.has_credentials:
+            self.passphrase_required.emit()
+        elif status.state is VaultState.SETUP_REQUIRED:
+            self.passphrase_setup_offered.emit(status.message)
+        elif status.state is VaultState.KEYRING_TIMEOUT:
+            self.keyring_timed_out.emit(status.message)
+
+    async def _open(self) -> None:
+        self._set_busy(True)
+        try:
+            status = await self._service.start()
+        except (VaultError, KeyStoreError) as exc:
+            self.error.emit(str(exc))
+            return
+        finally:
+            self._set_busy(False)
+        self._publish(status)
+
+    @qasync.asyncSlot()
+    async def start(self) -> None:
+        await self._open()
+
+    @qasync.asyncSlot()
+    async def retry(self) -> None:
+        await self._open()
+
+    @qasync.asyncSlot(str)
+    async def setup_passphrase(self, passphrase: str) -> None:
+        self._set_busy(True)
+        try:
+            status = await self._service.setup_passphrase(passphrase)
+        except VaultError as exc:
+            self.setup_failed.emit(str(exc))
+            return
+        finally:
+            self._set_busy(False)
+        self._publish(status)
+
+    @qasync.asyncSlot(str)
+    async def unlock(self, passphrase: str) -> None:
+        self._set_busy(True)
+        try:
+            status = await self._service.unlock(passphrase)
+        except WrongPassphrase as exc:
+            self.unlock_failed.emit(str(exc))
+            return
+        except (VaultError, KeyStoreError) as exc:
+            self.error.emit(str(exc))
+            return
+        finally:
+            self._set_busy(False)
+        self._publish(status)
+
+    @qasync.asyncSlot()
+    async def rotate_key(self) -> None:
+        def progress(step: RotationStep) -> None:
+            if step.name == "row":
+                self.rotation_progress.emit(step.done, step.total)
+
+        self._set_busy(True)
+        try:
+            status = await self._service.rotate_key(progress)
+        except (VaultError, KeyStoreError) as exc:
+            self.error.emit(f"The key was not rotated: {exc}")
+            self._publish(self._service.status)
+            return
+        finally:
+            self._set_busy(False)
+        self._publish(status)
+        self.rotation_finished.emit("Every saved credential is now encrypted under a new key; the old key was removed.")
+
+    @qasync.asyncSlot()
+    async def forget_unreadable_credentials(self) -> None:
+        """The trader's "start over": drop what no key can read; the connections stay listed."""
+        self._set_busy(True)
+        try:
+            status = await self._service.forget_unreadable_credentials()
+        except (VaultError, KeyStoreError) as exc:
+            self.error.emit(str(exc))
+            return
+        finally:
+            self._set_busy(False)
+        self._publish(status)
