@@ -147,6 +147,10 @@ class FakeTws:
         for session in self._sessions:
             session.send(wire.error(-1, code, text))
 
+    @property
+    def connections(self) -> int:
+        return len(self._sessions)
+
     def hold_client_id(self, client_id: int) -> None:
         """Pretend another application is connected with this client id."""
         self.held_client_ids.add(client_id)
@@ -174,7 +178,13 @@ class FakeTws:
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal, *, live: bool = True) -> None:
         self.quotes[symbol] = FakeQuote(bid, ask, last, live)
 
+    def set_position(self, symbol: str, quantity: Decimal, avg_cost: Decimal) -> None:
+        """A position held before the session (average cost as TWS reports it: per contract for options)."""
+        self.positions[(self.accounts[0], symbol)] = (self._listed(symbol), quantity, avg_cost)
+
     def inject_fault(self, fault: str) -> None:
+        """Fail the next order: "reject" (error 201), "server_error" (error 133), "drop_response" (booked,
+        then the socket closes before any answer) or "drop_request" (the socket closes, nothing booked)."""
         self._faults.append(fault)
 
     def order(self, order_ref: str) -> OrderRecord:
@@ -345,8 +355,12 @@ class FakeTws:
         if any(o.client_id == client_id and o.order_id == order_id for o in self.orders):
             session.send(wire.error(order_id, 103, "Duplicate order id"))
             return
-        self._note_order_id(client_id, order_id)
         fault = self._faults.popleft() if self._faults else None
+        if fault == "drop_request":
+            # The socket fails while the order is in flight: TWS never books it.
+            session.close()
+            return
+        self._note_order_id(client_id, order_id)
         if fault == "reject":
             session.send(wire.error(order_id, 201, REJECT_REASON))
             return
@@ -513,7 +527,7 @@ class FakeTws:
             occ = _OCC.match(key)
             if occ:
                 root, day, right, strike = occ.group("root"), occ.group("date"), occ.group("right"), occ.group("strike")
-                strike_text = format(Decimal(int(strike)) / 1000, "f").rstrip("0").rstrip(".")
+                strike_text = format((Decimal(int(strike)) / 1000).normalize(), "f")
                 contract = WireContract(key, next(self._con_ids), root, "OPT", f"20{day}", strike_text, right, "100",
                                         local_symbol=f"{root:<6}{day}{right}{strike}", trading_class=root,
                                         primary_exchange="")
