@@ -196,6 +196,12 @@ async def test_slow_reads_past_the_timeout_become_unavailable(harness: TradierHa
         harness.slow(0.5)
         with pytest.raises(BrokerUnavailable):
             await connector.positions()
+
+        async def served() -> int:
+            return len(statuses(harness, "GET", "/positions"))
+
+        # Let the fake finish the abandoned requests inside this test rather than during the next one.
+        assert await eventually(served, lambda n: n == 3) == 3
     finally:
         harness.slow(0)
         await connector.close()

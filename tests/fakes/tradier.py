@@ -167,6 +167,11 @@ class TradierFake:
             return _text(401, f"Unauthorized Account: {number}")
         return self.book.accounts[number]
 
+    def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal) -> None:
+        """Set a quote from the test thread; resting orders on that symbol are worked against it."""
+        with self._lock:
+            self.book.set_quote(symbol, bid, ask, last)
+
     # ------------------------------------------------------------------ account endpoints
 
     def _profile(self, request: Request) -> Response:
@@ -354,8 +359,7 @@ class TradierHarness:
         )
 
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal) -> None:
-        with self.fake._lock:
-            self.fake.book.set_quote(symbol, bid, ask, last)
+        self.fake.set_quote(symbol, bid, ask, last)
 
     def inject_fault(self, fault: str) -> None:
         if fault not in ORDER_FAULTS:
@@ -402,7 +406,7 @@ def main(argv: list[str] | None = None) -> None:
         ("SPY", "500.00", "500.02", "500.01"),
         ("AAPL250117C00150000", "40.10", "40.40", "40.25"),
     ):
-        fake.book.set_quote(symbol, Decimal(bid), Decimal(ask), Decimal(last))
+        fake.set_quote(symbol, Decimal(bid), Decimal(ask), Decimal(last))
     server = _FixedPortServer(fake.dispatch, args.port).start()
     print(f"Fake Tradier sandbox listening: base URL {server.url}/v1", flush=True)
     print(f"  access token:   {SANDBOX_TOKEN}", flush=True)
