@@ -5,19 +5,15 @@ derivation on a worker thread, and every database and Fernet step on the databas
 calling loop (the Qt thread) only ever awaits. ``start``/``retry``/``unlock``/``setup_passphrase``
 return a ``VaultStatus`` whose ``state`` says what the trader has to do next.
 
-Rotation order, each step durable before the next (a crash anywhere leaves every row readable):
-record the new key as *pending* -> store it (keyring) -> re-seal rows one transaction each ->
-verify every row under the new key alone -> make it active, old one *retiring* -> delete the old
-key -> forget it. Restarting resumes where it stopped; finishing a finished rotation does nothing.
+Key rotation lives in ``rotation``: each step is durable before the next, so a crash anywhere leaves
+every row readable; opening the vault again resumes an interrupted rotation.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.fernet import InvalidToken
@@ -34,24 +30,32 @@ from app.security.keystore import (
     passphrase_problem,
 )
 from app.security.redaction import register_secret
+from app.security.rotation import KeyRotation, Progress
 from app.security.vault import (
-    UNREADABLE_MESSAGE,
-    CredentialsUnreadable,
     DataKeys,
-    RotationBlocked,
     VaultError,
     check_token,
     key_matches,
     new_data_key,
     new_key_id,
     readable,
-    reseal_next,
     seal,
     unreadable_ids,
     unseal,
-    unverified_under,
     unwrap_key,
     wrap_key,
+)
+from app.security.vault_status import (
+    ConnectionStatus,
+    CredentialState,
+    NoCredentials,
+    RotationStep,
+    VaultLocked,
+    VaultMode,
+    VaultState,
+    VaultStatus,
+    WeakPassphrase,
+    WrongPassphrase,
 )
 from app.storage import connections_repository as connection_rows
 from app.storage import vault_repository as meta_rows
@@ -61,82 +65,23 @@ from app.storage.worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
 
-
-class VaultState(enum.Enum):
-    READY = "ready"
-    LOCKED = "locked"
-    SETUP_REQUIRED = "setup_required"
-    KEYRING_TIMEOUT = "keyring_timeout"
-    KEYRING_UNAVAILABLE = "keyring_unavailable"
-    KEY_LOST = "key_lost"
-
-
-class VaultMode(enum.Enum):
-    KEYRING = "keyring"
-    PASSPHRASE = "passphrase"
-
-
-@dataclass(frozen=True, slots=True)
-class VaultStatus:
-    state: VaultState
-    mode: VaultMode | None
-    message: str
-    has_credentials: bool = False
-    rotating: bool = False
-
-    @property
-    def can_retry(self) -> bool:
-        return self.state in (VaultState.KEYRING_TIMEOUT, VaultState.KEYRING_UNAVAILABLE, VaultState.KEY_LOST)
+#: The façade's whole public vocabulary, importable from here.
+__all__ = [
+    "ConnectionStatus",
+    "CredentialState",
+    "NoCredentials",
+    "Progress",
+    "RotationStep",
+    "VaultLocked",
+    "VaultMode",
+    "VaultService",
+    "VaultState",
+    "VaultStatus",
+    "WeakPassphrase",
+    "WrongPassphrase",
+]
 
 
-class CredentialState(enum.Enum):
-    NONE = "none"
-    SAVED = "saved"
-    UNREADABLE = "unreadable"
-    LOCKED = "locked"
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionStatus:
-    record: ConnectionRecord
-    credentials: CredentialState
-
-    @property
-    def message(self) -> str:
-        return {
-            CredentialState.NONE: "No credentials saved.",
-            CredentialState.SAVED: "Credentials saved.",
-            CredentialState.UNREADABLE: UNREADABLE_MESSAGE,
-            CredentialState.LOCKED: "Credentials saved; the vault is locked.",
-        }[self.credentials]
-
-
-@dataclass(frozen=True, slots=True)
-class RotationStep:
-    """Progress of a rotation: ``recorded``, ``key_stored``, ``row`` (done of total), ``switched``, ``retired``."""
-
-    name: str
-    done: int = 0
-    total: int = 0
-
-
-class VaultLocked(VaultError):
-    """The vault needs the passphrase (or a working keyring) before credentials can be used."""
-
-
-class WrongPassphrase(VaultError):
-    pass
-
-
-class WeakPassphrase(VaultError):
-    pass
-
-
-class NoCredentials(VaultError):
-    pass
-
-
-Progress = Callable[[RotationStep], None]
 _KEY_LOST_MESSAGE = (
     "The encryption key of your saved credentials is missing from the system keyring or was replaced, "
     "so they can't be read \u2014 reconnect your brokers. Nothing else was lost."
@@ -155,6 +100,7 @@ class VaultService:
         self._worker = worker
         self._keyring = keyring_store or KeyringKeyStore()
         self._clock = clock
+        self._rotation = KeyRotation(worker, self._keyring, clock)
         self._kdf_factory = kdf_factory
         self._lock = asyncio.Lock()
         self._keys: DataKeys | None = None
@@ -487,87 +433,19 @@ class VaultService:
                 raise VaultLocked("There are no saved credentials to re-encrypt yet.")
             meta, _ = await self._read()
             if meta is not None and meta.rotation_state == "idle":
-                await self._begin_rotation(meta, progress)
-            return self._set(await self._finish_rotation(progress))
+                self._keys = await self._rotation.begin(meta, self._keys, self._wrapping_key, progress)
+            await self._finish_rotation(progress)
+            _, sealed = await self._read()
+            status = self._status
+            return self._set(VaultStatus(status.state, status.mode, "The encryption key was rotated.", sealed > 0))
 
     async def finish_rotation(self, progress: Progress | None = None) -> VaultStatus:
         """Complete an interrupted rotation; a no-op when none is under way."""
         async with self._lock:
             self._require_ready()
-            return self._set(await self._finish_rotation(progress))
+            await self._finish_rotation(progress)
+            return self._status
 
-    async def _begin_rotation(self, meta: VaultMeta, progress: Progress | None) -> None:
-        keys = self._keys
-        assert keys is not None
-        unreadable = await self._worker.run(lambda s: unreadable_ids(s, keys))
-        if unreadable:
-            raise RotationBlocked(
-                f"{len(unreadable)} connection(s) have credentials that can't be read. Reconnect or delete "
-                "them, then rotate again."
-            )
-        key_id, key = new_key_id(), new_data_key()
-        passphrase_mode = meta.mode == VaultMode.PASSPHRASE.value
-        if passphrase_mode and self._wrapping_key is None:
-            raise VaultLocked("Unlock your saved credentials with your passphrase first.")
-        wrapped = wrap_key(self._wrapping_key, key) if passphrase_mode and self._wrapping_key else None
-        record, now = KeyRecord(key_id, check_token(key), wrapped), self._clock()
-        await self._worker.run(lambda s: meta_rows.begin_rotation(s, record, now))
-        _report(progress, RotationStep("recorded"))
-        if not passphrase_mode:
-            try:
-                await self._keyring.put(key_id, key)
-            except KeyStoreError:
-                await self._worker.run(lambda s: meta_rows.abandon_rotation(s, self._clock()))
-                raise
-            _report(progress, RotationStep("key_stored"))
-        self._keys = keys.with_key(key_id, key, primary=True)
-        log.info("Key rotation started")
-
-    async def _finish_rotation(self, progress: Progress | None) -> VaultStatus:
-        meta, sealed = await self._read()
-        status = self._status
-        if meta is None or meta.rotation_state == "idle" or self._keys is None:
-            return VaultStatus(status.state, status.mode, status.message, sealed > 0)
-        keyring_mode = meta.mode == VaultMode.KEYRING.value
-        if meta.rotation_state == "reencrypting" and meta.pending_key_id is not None:
-            pending = meta.pending_key_id
-            if pending not in self._keys.keys:
-                if await self._worker.run(lambda s: connection_rows.count_sealed(s, under=pending)):
-                    raise RotationBlocked("The new encryption key is missing from the system keyring.")
-                # The new key never reached its store, so nothing was sealed under it: draw another.
-                await self._worker.run(lambda s: meta_rows.abandon_rotation(s, self._clock()))
-                log.warning("An interrupted key rotation lost its new key before any row moved; starting it again")
-                idle, _ = await self._read()
-                assert idle is not None
-                await self._begin_rotation(idle, progress)
-                assert self._keys is not None
-                pending = self._keys.primary_id
-            keys = self._keys.with_key(pending, self._keys.keys[pending], primary=True)
-            total = await self._worker.run(lambda s: connection_rows.count_sealed(s, not_under=pending))
-            done = 0
-            while await self._worker.run(lambda s: reseal_next(s, keys, pending)) is not None:
-                done += 1
-                _report(progress, RotationStep("row", done, total))
-            key = keys.keys[pending]
-            failures = await self._worker.run(lambda s: unverified_under(s, pending, key))
-            if failures:
-                raise RotationBlocked("Some credentials did not verify under the new key; the old key was kept.")
-            await self._worker.run(lambda s: meta_rows.switch_to_pending(s, self._clock()))
-            _report(progress, RotationStep("switched"))
-            self._keys = keys
-            meta, sealed = await self._read()
-            assert meta is not None
-        if meta.rotation_state == "retiring" and meta.retiring_key_id is not None:
-            retiring = meta.retiring_key_id
-            if keyring_mode:
-                await self._keyring.delete(retiring)
-            await self._worker.run(lambda s: meta_rows.finish_retirement(s, self._clock()))
-            self._keys = self._keys.only(meta.active_key_id) if meta.active_key_id in self._keys.keys else self._keys
-            _report(progress, RotationStep("retired"))
-            log.info("Key rotation finished")
-        return VaultStatus(status.state, status.mode, "The encryption key was rotated.", sealed > 0)
-
-
-def _report(progress: Progress | None, step: RotationStep) -> None:
-    if progress is not None:
-        progress(step)
+    async def _finish_rotation(self, progress: Progress | None) -> None:
+        if self._keys is not None:
+            self._keys = await self._rotation.finish(self._keys, self._wrapping_key, progress)
