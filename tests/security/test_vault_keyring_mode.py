@@ -95,11 +95,13 @@ async def test_a_lost_or_replaced_key_makes_credentials_unreadable_but_the_app_s
     else:
         private_keyring.entries[entry] = Fernet.generate_key().decode()
     caplog.set_level(logging.DEBUG)
+    keys_before_restart = private_keyring.data_keys()
 
     restarted = make_vault(worker)
     status = await restarted.start()
 
     assert status.state is VaultState.KEY_LOST
+    assert private_keyring.data_keys() == keys_before_restart  # no new key over sealed rows
     assert "reconnect" in status.message
     (listed,) = await restarted.connections()
     assert listed.credentials is CredentialState.UNREADABLE
@@ -166,3 +168,22 @@ async def test_the_keyring_failing_outright_is_reported_and_retry_recovers(worke
     recovered = make_vault(worker, backend=working)
     assert (await recovered.retry()).state is VaultState.READY
     assert (await recovered.credentials(saved.id))["api_secret"] == "kept-secret-0001"
+
+
+async def test_sealed_rows_without_vault_bookkeeping_are_never_put_under_a_new_key(
+    worker: DatabaseWorker, private_keyring: MemoryKeyring
+) -> None:
+    vault = make_vault(worker)
+    await vault.start()
+    saved = await vault.save_connection(ALPACA, {"api_key": "PKTESTKEY0001", "api_secret": "orphan-secret-0001"})
+    _rows(worker, "DELETE FROM vault_keys")
+    _rows(worker, "DELETE FROM vault_meta")
+    private_keyring.entries.clear()
+
+    restarted = make_vault(worker)
+    status = await restarted.start()
+
+    assert status.state is VaultState.KEY_LOST
+    assert private_keyring.data_keys() == {}
+    with pytest.raises(CredentialsUnreadable):
+        await restarted.credentials(saved.id)
