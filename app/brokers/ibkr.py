@@ -3,25 +3,23 @@
 This is the only module that imports ib_insync; moving to its maintained fork ib_async (same API)
 means changing the import below (see docs/brokers/ibkr.md). Only the library's ``*Async`` calls are
 used, awaited on the app's running loop: no ``util.startLoop``, ``patchAsyncio``, ``useQt`` or
-``nest_asyncio``. Pure mappings live in ``ibkr_contracts``.
+``nest_asyncio``. Pure mappings live in ``ibkr_contracts``, the connection life cycle in
+``ibkr_session`` and order tracking in ``ibkr_orders``; those two only use the objects handed to them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from app.brokers.base import (
     AccountInfo,
-    AuthError,
     BrokerError,
     BrokerOrder,
     BrokerPosition,
@@ -30,7 +28,6 @@ from app.brokers.base import (
     Capabilities,
     CredentialField,
     Environment,
-    EnvironmentMismatch,
     OrderNotFound,
     OrderPreview,
     OrderRef,
@@ -38,51 +35,36 @@ from app.brokers.base import (
     OutcomeUnknown,
 )
 from app.brokers.ibkr_contracts import (
-    CANCEL_CONFIRMED,
-    CANCEL_TARGET_MISSING,
     CLIENT_ID_IN_USE,
     DEFAULT_HOST,
-    IB_LINK_LOST,
-    IB_LINK_RESTORED,
-    NOT_CANCELLABLE,
     PORT_PRESETS,
     IbkrEndpoint,
     OrderFields,
-    OrderReport,
     account_info,
     asset_class_of,
-    choose_account,
     contract_fields,
-    fill_totals,
     ib_decimal,
     ib_price,
     is_order_failure,
-    is_paper_account,
-    mask_account,
-    merge_report,
     order_fields,
     parse_endpoint,
     per_unit_cost,
     rejection_reason,
     symbol_of,
 )
+from app.brokers.ibkr_orders import IbkrOrderBook, OrderListener
+from app.brokers.ibkr_session import (
+    ConnectionEvent,
+    ConnectionListener,
+    ConnectionState,
+    IbkrSession,
+    IbkrTimeouts,
+    ReconnectPolicy,
+    bind_running_loop,
+    request,
+)
 from app.domain.models import Instrument, OrderRequest, OrderStatus, Quote
 from app.domain.symbols import SymbolError, parse_symbol
-
-
-def bind_running_loop() -> None:
-    """Make the running loop the thread's current loop.
-
-    ib_insync and eventkit look their loop up with ``get_event_loop_policy().get_event_loop()``,
-    which ignores the running loop: under qasync (a runner with a loop factory) they would otherwise
-    get a different loop that never runs.
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    asyncio.set_event_loop(loop)
-
 
 bind_running_loop()
 with warnings.catch_warnings():
@@ -90,73 +72,15 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "There is no current event loop", DeprecationWarning)
     import ib_insync as ib_api  # noqa: E402
 
+__all__ = [
+    "SPEC", "ConnectionEvent", "ConnectionState", "IbkrBroker", "IbkrTimeouts", "ReconnectPolicy", "bind_running_loop",
+    "ib_api",
+]
+
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: reqMarketDataType 3: live data where the trader has a subscription, delayed data elsewhere.
 DELAYED_WHEN_UNSUBSCRIBED = 3
-
-
-class ConnectionState(enum.Enum):
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    #: The socket to TWS/IB Gateway dropped; reconnecting with backoff.
-    RECONNECTING = "reconnecting"
-    #: TWS/IB Gateway is up but has lost IB's servers (code 1100); orders cannot reach the market.
-    IB_UNREACHABLE = "ib_unreachable"
-    #: Refused for good (wrong account or environment); no more automatic attempts.
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionEvent:
-    state: ConnectionState
-    message: str
-    at: datetime
-
-
-ConnectionListener = Callable[[ConnectionEvent], None]
-OrderListener = Callable[[BrokerOrder], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ReconnectPolicy:
-    """Exponential backoff between reconnect attempts."""
-
-    first_delay: float = 1.0
-    max_delay: float = 30.0
-    factor: float = 2.0
-
-    def delays(self) -> Iterator[float]:
-        delay = self.first_delay
-        while True:
-            yield delay
-            delay = min(delay * self.factor, self.max_delay)
-
-
-@dataclass(frozen=True, slots=True)
-class IbkrTimeouts:
-    """Seconds to wait for TWS; quotes allow for IB's snapshot taking up to ~11 s."""
-
-    connect: float = 10.0
-    request: float = 10.0
-    order_ack: float = 5.0
-    quotes: float = 15.0
-    reconnect_wait: float = 15.0
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _settle(waiter: asyncio.Future[None] | None, error: BaseException | None = None) -> None:
-    if waiter is None or waiter.done():
-        return
-    if error is None:
-        waiter.set_result(None)
-    else:
-        waiter.set_exception(error)
 
 
 class IbkrBroker:
@@ -165,8 +89,7 @@ class IbkrBroker:
     Besides the protocol it pushes connection-state changes and order updates to plain callbacks
     (``add_connection_listener``, ``add_order_listener``) so the controller can show them.
     Orders are tracked by our client order id, carried in IB's ``orderRef``; after a reconnect they
-    are re-synced from TWS's open orders, completed orders and executions, matched by orderRef or
-    permId and never by the per-client, reusable orderId.
+    are re-synced from TWS's open orders, completed orders and executions (see ``ibkr_orders``).
     """
 
     name = "ibkr"
@@ -183,96 +106,74 @@ class IbkrBroker:
         self.environment = environment
         self._credentials = dict(credentials)
         self._base_url = base_url
-        self._reconnect_policy = reconnect
         self._timeouts = timeouts
         self._endpoint: IbkrEndpoint | None = None
-        self._account = ""
         self._ib = ib_api.IB()
+        self._orders = IbkrOrderBook()
+        self._session = IbkrSession(
+            self._ib,
+            self._endpoint_or_raise,
+            environment,
+            reconnect=reconnect,
+            timeouts=timeouts,
+            after_connect=self._after_connect,
+            on_lost=self._orders.connection_lost,
+            on_restored=self._resync_in_background,
+        )
         self._ib.orderStatusEvent += self._on_order_status
         self._ib.errorEvent += self._on_error
-        self._ib.disconnectedEvent += self._on_disconnected
-        self._ib.client.apiStart += self._on_api_start
-        self._ib.client.apiError += self._on_api_error
-        self._state = ConnectionState.DISCONNECTED
-        self._orders: dict[str, BrokerOrder] = {}
-        self._perm_index: dict[int, str] = {}
-        # orderId -> client order id for our own client in the current session only: TWS names an
-        # order by orderId alone in error messages, and orderIds are unique per client and session.
-        self._session_ids: dict[int, str] = {}
-        self._acks: dict[str, asyncio.Future[None]] = {}
-        self._cancels: dict[str, asyncio.Future[None]] = {}
-        self._handshake: asyncio.Future[str] | None = None
         self._quote_contracts: dict[str, Any] = {}
-        self._connected = asyncio.Event()
-        self._connect_lock = asyncio.Lock()
-        self._reconnect_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._last_error: BrokerError | None = None
-        self._closing = False
-        self._closed = False
-        self._connection_listeners: list[ConnectionListener] = []
-        self._order_listeners: list[OrderListener] = []
 
     # -- observers ---------------------------------------------------------------------------
 
     @property
     def connection_state(self) -> ConnectionState:
-        return self._state
+        return self._session.state
 
     def add_connection_listener(self, listener: ConnectionListener) -> Callable[[], None]:
         """Call ``listener`` on every connection-state change; returns a function that unsubscribes."""
-        self._connection_listeners.append(listener)
-        return lambda: self._connection_listeners.remove(listener)
+        return self._session.add_listener(listener)
 
     def add_order_listener(self, listener: OrderListener) -> Callable[[], None]:
         """Call ``listener`` with every order update as TWS pushes it; returns an unsubscribe function."""
-        self._order_listeners.append(listener)
-        return lambda: self._order_listeners.remove(listener)
-
-    def _set_state(self, state: ConnectionState, message: str) -> None:
-        self._state = state
-        log.info("IBKR connection %s: %s", state.value, message)
-        event = ConnectionEvent(state, message, _now())
-        for listener in list(self._connection_listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("IBKR connection listener failed")
+        return self._orders.add_listener(listener)
 
     # -- the broker protocol -----------------------------------------------------------------
 
     async def verify(self) -> AccountInfo:
-        await self._ready()
-        values = await self._call(lambda: self._ib.accountSummaryAsync(self._account), "account summary")
-        return account_info(self._account, ((v.tag, v.value, v.currency) for v in values))
+        await self._session.ready()
+        account = self._session.account
+        values = await self._call(lambda: self._ib.accountSummaryAsync(account), "account summary")
+        return account_info(account, ((v.tag, v.value, v.currency) for v in values))
 
     async def place_order(self, request: OrderRequest) -> BrokerOrder:
-        await self._ready()
+        await self._session.ready()
         coid = request.client_order_id
-        if coid in self._orders:
+        if self._orders.get(coid) is not None:
             raise BrokerError(f"Order {coid} was already sent to Interactive Brokers; look it up instead of resending it.")
         contract = self._contract(request.instrument)
-        order = self._order(order_fields(request, self._account))
-        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._acks[coid] = ack
-        self._orders[coid] = BrokerOrder(
-            client_order_id=coid,
-            broker_order_id="",
-            symbol=request.symbol,
-            status=OrderStatus.PENDING_SUBMIT,
-            filled_quantity=Decimal(0),
-            average_fill_price=None,
-            updated_at=_now(),
-            quantity=request.quantity,
-            raw_status="PendingSubmit",
+        order = self._order(order_fields(request, self._session.account))
+        ack = self._orders.expect_placement(
+            BrokerOrder(
+                client_order_id=coid,
+                broker_order_id="",
+                symbol=request.symbol,
+                status=OrderStatus.PENDING_SUBMIT,
+                filled_quantity=Decimal(0),
+                average_fill_price=None,
+                updated_at=datetime.now(timezone.utc),
+                quantity=request.quantity,
+                raw_status="PendingSubmit",
+            )
         )
         try:
             try:
                 trade = self._ib.placeOrder(contract, order)
             except ConnectionError as exc:
-                del self._orders[coid]
+                self._orders.not_sent(coid)
                 raise BrokerUnavailable("Not connected to TWS/IB Gateway; the order was not sent.") from exc
-            self._session_ids[trade.order.orderId] = coid
+            self._orders.sent(coid, trade.order.orderId)
             log.info("IBKR order %s sent as orderId %s", coid, trade.order.orderId)
             wait = self._timeouts.order_ack
             try:
@@ -284,13 +185,13 @@ class IbkrBroker:
                     "its status will be checked before anything is resent.",
                 ) from None
         finally:
-            self._acks.pop(coid, None)
-        return self._orders[coid]
+            self._orders.placement_done(coid)
+        return self._orders.get(coid)  # type: ignore[return-value]
 
     async def preview_order(self, request: OrderRequest) -> OrderPreview:
-        await self._ready()
+        await self._session.ready()
         contract = self._contract(request.instrument)
-        fields = order_fields(request, self._account)
+        fields = order_fields(request, self._session.account)
         failures: list[tuple[int, str]] = []
 
         def on_error(_req_id: int, code: int, text: str, about: object) -> None:
@@ -316,16 +217,15 @@ class IbkrBroker:
         )
 
     async def cancel_order(self, ref: OrderRef) -> BrokerOrder:
-        await self._ready()
+        await self._session.ready()
         coid = ref.client_order_id
         known = self._orders.get(coid)
         if known is not None and known.status.is_terminal:
             raise OrderRejected(f"order {coid} is already {known.status.value.replace('_', ' ')} and can no longer be cancelled")
-        trade = self._open_trade(coid, known)
+        trade = self._orders.find_trade(coid, self._ib.openTrades())
         if trade is None:
             raise OrderNotFound(f"Interactive Brokers has no open order {coid}.")
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._cancels[coid] = waiter
+        waiter = self._orders.expect_cancel(coid)
         try:
             try:
                 self._ib.cancelOrder(trade.order)
@@ -335,24 +235,24 @@ class IbkrBroker:
                 # No answer yet: the order is returned as PENDING_CANCEL and updates keep coming.
                 await asyncio.wait_for(waiter, self._timeouts.order_ack)
         finally:
-            self._cancels.pop(coid, None)
-        return self._orders[coid]
+            self._orders.cancel_done(coid)
+        return self._orders.get(coid)  # type: ignore[return-value]
 
     async def get_order(self, client_order_id: str) -> BrokerOrder | None:
-        await self._ready()
+        await self._session.ready()
         return self._orders.get(client_order_id)
 
     async def list_orders(self) -> list[BrokerOrder]:
-        await self._ready()
-        return sorted(self._orders.values(), key=lambda o: o.updated_at)
+        await self._session.ready()
+        return self._orders.all()
 
     async def positions(self) -> list[BrokerPosition]:
-        await self._ready()
+        await self._session.ready()
         rows = await self._call(self._ib.reqPositionsAsync, "positions")
         result = []
         for row in rows:
             quantity = ib_decimal(row.position)
-            if row.account != self._account or not quantity:
+            if row.account != self._session.account or not quantity:
                 continue
             contract = row.contract
             result.append(
@@ -366,7 +266,7 @@ class IbkrBroker:
         return result
 
     async def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
-        await self._ready()
+        await self._session.ready()
         wanted: dict[str, Any] = {}
         for text in symbols:
             try:
@@ -387,9 +287,7 @@ class IbkrBroker:
 
         self._ib.errorEvent += on_error
         try:
-            tickers = await self._call(
-                lambda: self._ib.reqTickersAsync(*wanted.values()), "quote", self._timeouts.quotes
-            )
+            tickers = await self._call(lambda: self._ib.reqTickersAsync(*wanted.values()), "quote", self._timeouts.quotes)
         finally:
             self._ib.errorEvent -= on_error
         by_contract = {id(t.contract): t for t in tickers}
@@ -404,377 +302,53 @@ class IbkrBroker:
         return result
 
     async def close(self) -> None:
-        self._closed = True
-        if self._reconnect_task is not None:
-            self._reconnect_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reconnect_task
         for task in list(self._background):
             task.cancel()
-        self._drop_connection()
-        closed = BrokerUnavailable("The Interactive Brokers connection was closed.")
-        for waiter in [*self._acks.values(), *self._cancels.values()]:
-            _settle(waiter, closed)
-        if self._state is not ConnectionState.DISCONNECTED:
-            self._set_state(ConnectionState.DISCONNECTED, "Disconnected from TWS/IB Gateway.")
+        await self._session.close()
+        self._orders.close()
 
-    # -- connection --------------------------------------------------------------------------
-
-    async def _ready(self) -> None:
-        """Return once connected and synced; connect now if nobody is connecting yet."""
-        bind_running_loop()
-        if self._closed:
-            raise BrokerError("This Interactive Brokers connection was closed.")
-        if self._connected.is_set():
-            return
-        task = self._reconnect_task
-        if task is not None and not task.done():
-            await asyncio.wait({task}, timeout=self._timeouts.reconnect_wait)
-            if self._connected.is_set():
-                return
-            if task.done() and self._last_error is not None:
-                raise type(self._last_error)(str(self._last_error))
-            raise BrokerUnavailable(
-                f"Lost the connection to TWS/IB Gateway at {self._endpoint_or_raise().address}; still reconnecting."
-            )
-        async with self._connect_lock:
-            if self._connected.is_set():
-                return
-            endpoint = self._endpoint_or_raise()
-            self._set_state(ConnectionState.CONNECTING, f"Connecting to TWS/IB Gateway at {endpoint.address}…")
-            try:
-                await self._connect_once()
-            except BrokerError as exc:
-                fatal = isinstance(exc, (EnvironmentMismatch, AuthError))
-                self._set_state(ConnectionState.FAILED if fatal else ConnectionState.DISCONNECTED, str(exc))
-                raise
+    # -- connection hooks and events ---------------------------------------------------------
 
     def _endpoint_or_raise(self) -> IbkrEndpoint:
         if self._endpoint is None:
             self._endpoint = parse_endpoint(self._credentials, self._base_url)
         return self._endpoint
 
-    async def _connect_once(self) -> None:
-        endpoint = self._endpoint_or_raise()
-        handshake: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._handshake = handshake
-        connect = asyncio.ensure_future(
-            self._ib.connectAsync(
-                endpoint.host,
-                endpoint.port,
-                clientId=endpoint.client_id,
-                timeout=self._timeouts.connect,
-                # The order syncs run in _resync, where a timeout is an error rather than a log line.
-                readonly=True,
-                account=endpoint.account,
-            )
-        )
-        try:
-            await asyncio.wait({connect, handshake}, return_when=asyncio.FIRST_COMPLETED)
-            if handshake.done() and handshake.exception() is not None:
-                raise handshake.exception()  # type: ignore[misc]
-            await connect
-            account = await handshake
-        except BrokerError:
-            raise
-        except ConnectionRefusedError:
-            raise BrokerUnavailable(
-                f"Could not connect to TWS/IB Gateway at {endpoint.address}. Is TWS/IB Gateway running with "
-                f"the API enabled on port {endpoint.port}?"
-            ) from None
-        except TimeoutError:
-            raise BrokerUnavailable(
-                f"TWS/IB Gateway at {endpoint.address} did not complete the API connection within "
-                f"{self._timeouts.connect:g} s. Check that the API is enabled and no dialog is waiting in TWS."
-            ) from None
-        except OSError as exc:
-            raise BrokerUnavailable(f"Could not reach TWS/IB Gateway at {endpoint.address}: {exc}.") from None
-        finally:
-            self._handshake = None
-            if not connect.done():
-                connect.cancel()
-                await asyncio.wait({connect})
-            # Both outcomes were read above or replaced by a clearer error; mark them retrieved.
-            for future in (connect, handshake):
-                if not future.done():
-                    future.cancel()
-                elif not future.cancelled():
-                    future.exception()
-        self._account = account
-        try:
-            self._ib.reqMarketDataType(DELAYED_WHEN_UNSUBSCRIBED)
-            await self._resync()
-        except (BrokerError, ConnectionError) as exc:
-            self._drop_connection()
-            raise BrokerUnavailable(f"Connected to TWS/IB Gateway but could not load its orders: {exc}") from None
-        self._last_error = None
-        self._connected.set()
-        paper = " (paper)" if is_paper_account(account) else " (live)"
-        self._set_state(
-            ConnectionState.CONNECTED,
-            f"Connected to TWS/IB Gateway at {endpoint.address}, account {mask_account(account)}{paper}.",
-        )
+    async def _call(self, start: Callable[[], Awaitable[Any]], what: str, timeout: float | None = None) -> Any:
+        return await request(start, what, timeout or self._timeouts.request)
 
-    def _on_api_start(self) -> None:
-        """ib_insync saw nextValidId and managedAccounts: check the account before any request goes out."""
-        handshake = self._handshake
-        if handshake is None or handshake.done():
-            return
-        try:
-            account = choose_account(self._ib.client.getAccounts(), self._endpoint_or_raise().account, self.environment)
-        except BrokerError as exc:
-            handshake.set_exception(exc)
-            # Closing here, before ib_insync sends its start-up requests, means a refused account is
-            # never queried, let alone traded.
-            self._ib.client.disconnect()
-            return
-        handshake.set_result(account)
-
-    def _on_api_error(self, message: str) -> None:
-        handshake = self._handshake
-        # Only a close by TWS after the version handshake counts here; a failed connect attempt
-        # also reports through apiError but raises its own, more precise exception.
-        if handshake is None or handshake.done() or not self._ib.client.isConnected():
-            return
-        endpoint = self._endpoint_or_raise()
-        handshake.set_exception(
-            BrokerUnavailable(
-                f"TWS/IB Gateway at {endpoint.address} closed the API connection. Check that this computer may "
-                f"connect (Trusted IPs) and that client id {endpoint.client_id} is not used by another application."
-            )
-        )
-        log.info("IBKR API error during connect: %s", message)
-
-    def _on_disconnected(self) -> None:
-        if self._closing or not self._connected.is_set():
-            return
-        self._connected.clear()
-        self._session_ids.clear()
-        address = self._endpoint_or_raise().address
-        self._set_state(ConnectionState.RECONNECTING, f"Lost the connection to TWS/IB Gateway at {address}; reconnecting…")
-        for coid, waiter in list(self._acks.items()):
-            self._store(replace(self._orders[coid], status=OrderStatus.UNKNOWN, updated_at=_now()))
-            _settle(
-                waiter,
-                OutcomeUnknown(
-                    coid,
-                    f"The connection to TWS/IB Gateway dropped before order {coid} was acknowledged; its status "
-                    "will be checked after reconnecting, before anything is resent.",
-                ),
-            )
-        for waiter in list(self._cancels.values()):
-            _settle(waiter, BrokerUnavailable("The connection to TWS/IB Gateway dropped while cancelling; the order "
-                                              "will be re-checked after reconnecting."))
-        if not self._closed and (self._reconnect_task is None or self._reconnect_task.done()):
-            self._reconnect_task = asyncio.ensure_future(self._reconnect_loop())
-
-    async def _reconnect_loop(self) -> None:
-        for delay in self._reconnect_policy.delays():
-            await asyncio.sleep(delay)
-            if self._closed:
-                return
-            async with self._connect_lock:
-                if self._connected.is_set():
-                    return
-                try:
-                    await self._connect_once()
-                    return
-                except (EnvironmentMismatch, AuthError) as exc:
-                    self._last_error = exc
-                    self._set_state(ConnectionState.FAILED, str(exc))
-                    return
-                except BrokerError as exc:
-                    self._last_error = exc
-                    self._set_state(ConnectionState.RECONNECTING, f"{exc} Trying again…")
-
-    def _drop_connection(self) -> None:
-        """Disconnect on purpose: no reconnect follows."""
-        self._closing = True
-        try:
-            self._connected.clear()
-            if self._ib.client.isReady():
-                self._ib.disconnect()
-            else:
-                self._ib.client.disconnect()
-        finally:
-            self._closing = False
-
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _call(self, start: Callable[[], Awaitable[T]], what: str, timeout: float | None = None) -> T:
-        wait = timeout or self._timeouts.request
-        try:
-            return await asyncio.wait_for(start(), wait)
-        except TimeoutError:
-            raise BrokerUnavailable(f"TWS/IB Gateway did not answer the {what} request within {wait:g} s.") from None
-        except ConnectionError:
-            raise BrokerUnavailable(f"The connection to TWS/IB Gateway dropped during the {what} request.") from None
-
-    # -- orders: events and re-sync ----------------------------------------------------------
+    async def _after_connect(self) -> None:
+        self._ib.reqMarketDataType(DELAYED_WHEN_UNSUBSCRIBED)
+        await self._resync()
 
     async def _resync(self) -> None:
         """Rebuild order state from TWS: open orders, completed orders, then executions."""
-        expected = {coid for coid, o in self._orders.items() if not o.status.is_terminal and coid not in self._acks}
+        expected = self._orders.awaiting_resync()
         open_trades = await self._call(self._ib.reqOpenOrdersAsync, "open orders")
         completed = await self._call(lambda: self._ib.reqCompletedOrdersAsync(False), "completed orders")
         fills = await self._call(self._ib.reqExecutionsAsync, "executions")
-        seen = set()
-        for trade in [*open_trades, *completed]:
-            report = self._report(trade, fills)
-            coid = self._coid_for(report)
-            if coid is None:
-                continue
-            self._remember_session_id(trade, coid)
-            self._apply(coid, report)
-            seen.add(coid)
-        for coid in expected - seen:
-            order = self._orders[coid]
-            if order.status in (OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN):
-                # TWS has no trace of it: the request never reached TWS, so the order does not exist.
-                log.info("IBKR order %s never reached TWS; forgetting it", coid)
-                del self._orders[coid]
-            else:
-                self._store(replace(order, status=OrderStatus.UNKNOWN, reason="TWS no longer reports this order; check it in TWS.", updated_at=_now()))
+        self._orders.reconcile([*open_trades, *completed], fills, expected, self._endpoint_or_raise().client_id)
         log.info("IBKR re-sync: %d open, %d completed orders, %d executions", len(open_trades), len(completed), len(fills))
 
-    async def _resync_quietly(self) -> None:
-        try:
-            await self._resync()
-        except BrokerError as exc:
-            log.warning("IBKR re-sync after IB reconnected failed: %s", exc)
+    def _resync_in_background(self) -> None:
+        async def resync() -> None:
+            try:
+                await self._resync()
+            except BrokerError as exc:
+                log.warning("IBKR re-sync after IB reconnected failed: %s", exc)
+
+        task = asyncio.ensure_future(resync())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _on_order_status(self, trade: Any) -> None:
-        if trade.log and trade.log[-1].errorCode:
-            # ib_insync's own cancel after an order error; the error event right after carries the reason.
-            return
-        report = self._report(trade, ())
-        coid = self._coid_for(report)
-        if coid is None:
-            return
-        self._remember_session_id(trade, coid)
-        order = self._apply(coid, report)
-        if trade.orderStatus.status not in ("PendingSubmit", "ApiPending", "PendingCancel"):
-            _settle(self._acks.get(coid))
-        if order.status.is_terminal:
-            _settle(self._cancels.get(coid))
+        self._orders.on_status(trade, self._endpoint_or_raise().client_id)
 
     def _on_error(self, req_id: int, code: int, text: str, _contract: object) -> None:
-        if code == CLIENT_ID_IN_USE:
-            endpoint = self._endpoint_or_raise()
-            if self._handshake is not None and not self._handshake.done():
-                self._handshake.set_exception(
-                    BrokerError(
-                        f"Client id {endpoint.client_id} is already in use by another application connected to "
-                        f"TWS/IB Gateway at {endpoint.address}. Choose a different client id in the connection settings."
-                    )
-                )
-            return
-        if req_id < 0:
-            self._on_system_message(code, text)
-            return
-        coid = self._session_ids.get(req_id)
-        if coid is not None and coid in self._orders:
-            self._on_order_error(coid, code, text)
-
-    def _on_system_message(self, code: int, text: str) -> None:
-        if not self._connected.is_set():
-            return
-        if code in IB_LINK_LOST:
-            self._set_state(
-                ConnectionState.IB_UNREACHABLE,
-                "TWS/IB Gateway has lost its connection to Interactive Brokers; orders cannot reach the market until "
-                "it is restored.",
-            )
-        elif code in IB_LINK_RESTORED:
-            self._set_state(ConnectionState.CONNECTED, "TWS/IB Gateway is connected to Interactive Brokers again.")
-            # Orders may have filled or been cancelled while IB was unreachable.
-            self._spawn(self._resync_quietly())
+        if req_id < 0 or code == CLIENT_ID_IN_USE:
+            self._session.on_system_message(code, text)
         else:
-            log.debug("IBKR message %s: %s", code, text)
-
-    def _on_order_error(self, coid: str, code: int, text: str) -> None:
-        order = self._orders[coid]
-        if code == CANCEL_CONFIRMED:
-            self._apply(coid, OrderReport(coid, 0, order.symbol, "Cancelled", order.filled_quantity))
-            _settle(self._cancels.get(coid))
-        elif code in CANCEL_TARGET_MISSING:
-            _settle(self._cancels.get(coid), OrderNotFound(f"Interactive Brokers has no open order {coid}."))
-        elif code in NOT_CANCELLABLE:
-            _settle(self._cancels.get(coid), OrderRejected(rejection_reason(code, text)))
-        elif is_order_failure(code):
-            reason = rejection_reason(code, text)
-            log.info("IBKR order %s failed: %s", coid, reason)
-            if order.status is not OrderStatus.FILLED:
-                self._store(replace(order, status=OrderStatus.REJECTED, reason=reason, raw_status=f"Error {code}", updated_at=_now()))
-            _settle(self._acks.get(coid), OrderRejected(reason))
-            _settle(self._cancels.get(coid), OrderRejected(reason))
-        else:
-            log.info("IBKR order %s: message %s: %s", coid, code, text)
-
-    def _report(self, trade: Any, fills: Sequence[Any]) -> OrderReport:
-        order, status, contract = trade.order, trade.orderStatus, trade.contract
-        perm_id = order.permId or status.permId
-        filled = ib_decimal(status.filled) or Decimal(0)
-        completed_quantity = ib_decimal(order.filledQuantity)
-        if completed_quantity is not None and completed_quantity > filled:
-            filled = completed_quantity
-        average = ib_price(status.avgFillPrice)
-        executions = [
-            (Decimal(str(f.execution.shares)), Decimal(str(f.execution.price)))
-            for f in fills
-            if (perm_id and f.execution.permId == perm_id)
-            or (not perm_id and order.orderRef and f.execution.orderRef == order.orderRef)
-        ]
-        if executions:
-            executed, vwap = fill_totals(executions)
-            filled = max(filled, executed)
-            average = average or vwap
-        return OrderReport(
-            order_ref=order.orderRef,
-            perm_id=perm_id,
-            symbol=symbol_of(contract.secType, contract.symbol, contract.localSymbol),
-            ib_status=status.status,
-            filled=filled,
-            avg_fill_price=average,
-            quantity=ib_decimal(order.totalQuantity),
-        )
-
-    def _coid_for(self, report: OrderReport) -> str | None:
-        if report.order_ref:
-            return report.order_ref
-        return self._perm_index.get(report.perm_id) if report.perm_id else None
-
-    def _remember_session_id(self, trade: Any, coid: str) -> None:
-        endpoint = self._endpoint
-        if endpoint is not None and trade.order.clientId == endpoint.client_id and trade.order.orderId > 0:
-            self._session_ids[trade.order.orderId] = coid
-
-    def _apply(self, coid: str, report: OrderReport) -> BrokerOrder:
-        previous = self._orders.get(coid)
-        order = merge_report(previous, replace(report, order_ref=coid), _now())
-        if report.perm_id:
-            self._perm_index[report.perm_id] = coid
-        if previous is None or replace(previous, updated_at=order.updated_at) != order:
-            self._store(order)
-        return self._orders[coid]
-
-    def _store(self, order: BrokerOrder) -> None:
-        self._orders[order.client_order_id] = order
-        for listener in list(self._order_listeners):
-            try:
-                listener(order)
-            except Exception:
-                log.exception("IBKR order listener failed")
-
-    def _open_trade(self, coid: str, known: BrokerOrder | None) -> Any | None:
-        perm_id = int(known.broker_order_id) if known is not None and known.broker_order_id.isdigit() else 0
-        for trade in self._ib.openTrades():
-            if trade.order.orderRef == coid or (perm_id and trade.order.permId == perm_id):
-                return trade
-        return None
+            self._orders.on_error(req_id, code, text)
 
     # -- ib_insync objects -------------------------------------------------------------------
 

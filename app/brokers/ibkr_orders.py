@@ -1,0 +1,260 @@
+"""Order tracking for the IBKR connector: our orders keyed by orderRef, fed by TWS events and re-syncs.
+
+Orders are matched by orderRef (our client order id) or permId (TWS's permanent id), never by the
+orderId alone: orderIds are per API client and start again after TWS restarts, so another client's
+order can carry the same number. The only orderId lookup is for this client's orders in the current
+session, because TWS names an order by orderId alone in its error messages.
+
+Reads ib_insync's Trade/Fill objects by attribute; it does not import the library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from app.brokers.base import BrokerOrder, BrokerUnavailable, OrderNotFound, OrderRejected, OutcomeUnknown
+from app.brokers.ibkr_contracts import (
+    CANCEL_CONFIRMED,
+    CANCEL_TARGET_MISSING,
+    NOT_CANCELLABLE,
+    OrderReport,
+    fill_totals,
+    ib_decimal,
+    ib_price,
+    is_order_failure,
+    merge_report,
+    rejection_reason,
+    symbol_of,
+)
+from app.domain.models import OrderStatus
+
+log = logging.getLogger(__name__)
+
+OrderListener = Callable[[BrokerOrder], None]
+_UNACKNOWLEDGED = frozenset({"PendingSubmit", "ApiPending", "PendingCancel"})
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _settle(waiter: asyncio.Future[None] | None, error: BaseException | None = None) -> None:
+    if waiter is None or waiter.done():
+        return
+    if error is None:
+        waiter.set_result(None)
+    else:
+        waiter.set_exception(error)
+
+
+def report_from_trade(trade: Any, fills: Sequence[Any] = ()) -> OrderReport:
+    """What an ib_insync Trade (open or completed) says, completed by executions of the same permId."""
+    order, status, contract = trade.order, trade.orderStatus, trade.contract
+    perm_id = order.permId or status.permId
+    filled = ib_decimal(status.filled) or Decimal(0)
+    completed_quantity = ib_decimal(order.filledQuantity)
+    if completed_quantity is not None and completed_quantity > filled:
+        filled = completed_quantity
+    average = ib_price(status.avgFillPrice)
+    executions = [
+        (Decimal(str(f.execution.shares)), Decimal(str(f.execution.price)))
+        for f in fills
+        if (perm_id and f.execution.permId == perm_id)
+        or (not perm_id and order.orderRef and f.execution.orderRef == order.orderRef)
+    ]
+    if executions:
+        executed, vwap = fill_totals(executions)
+        filled = max(filled, executed)
+        average = average or vwap
+    return OrderReport(
+        order_ref=order.orderRef,
+        perm_id=perm_id,
+        symbol=symbol_of(contract.secType, contract.symbol, contract.localSymbol),
+        ib_status=status.status,
+        filled=filled,
+        avg_fill_price=average,
+        quantity=ib_decimal(order.totalQuantity),
+    )
+
+
+class IbkrOrderBook:
+    """Every order we know of, plus the requests (place, cancel) waiting for TWS's first answer."""
+
+    def __init__(self) -> None:
+        self._orders: dict[str, BrokerOrder] = {}
+        self._perm_index: dict[int, str] = {}
+        self._session_ids: dict[int, str] = {}
+        self._acks: dict[str, asyncio.Future[None]] = {}
+        self._cancels: dict[str, asyncio.Future[None]] = {}
+        self._listeners: list[OrderListener] = []
+
+    def add_listener(self, listener: OrderListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def get(self, client_order_id: str) -> BrokerOrder | None:
+        return self._orders.get(client_order_id)
+
+    def all(self) -> list[BrokerOrder]:
+        return sorted(self._orders.values(), key=lambda o: o.updated_at)
+
+    # -- requests in flight ------------------------------------------------------------------
+
+    def expect_placement(self, order: BrokerOrder) -> asyncio.Future[None]:
+        """Record an order about to be sent; the future settles on TWS's first answer."""
+        self._orders[order.client_order_id] = order
+        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._acks[order.client_order_id] = ack
+        return ack
+
+    def sent(self, client_order_id: str, order_id: int) -> None:
+        self._session_ids[order_id] = client_order_id
+
+    def not_sent(self, client_order_id: str) -> None:
+        self._acks.pop(client_order_id, None)
+        self._orders.pop(client_order_id, None)
+
+    def placement_done(self, client_order_id: str) -> None:
+        self._acks.pop(client_order_id, None)
+
+    def expect_cancel(self, client_order_id: str) -> asyncio.Future[None]:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._cancels[client_order_id] = waiter
+        return waiter
+
+    def cancel_done(self, client_order_id: str) -> None:
+        self._cancels.pop(client_order_id, None)
+
+    def connection_lost(self) -> None:
+        """The socket dropped: unanswered orders become UNKNOWN until the re-sync proves their fate."""
+        self._session_ids.clear()
+        for coid, waiter in list(self._acks.items()):
+            self._store(replace(self._orders[coid], status=OrderStatus.UNKNOWN, updated_at=_now()))
+            _settle(
+                waiter,
+                OutcomeUnknown(
+                    coid,
+                    f"The connection to TWS/IB Gateway dropped before order {coid} was acknowledged; its status "
+                    "will be checked after reconnecting, before anything is resent.",
+                ),
+            )
+        lost = "The connection to TWS/IB Gateway dropped while cancelling; the order will be re-checked after reconnecting."
+        for waiter in list(self._cancels.values()):
+            _settle(waiter, BrokerUnavailable(lost))
+
+    def close(self) -> None:
+        closed = BrokerUnavailable("The Interactive Brokers connection was closed.")
+        for waiter in [*self._acks.values(), *self._cancels.values()]:
+            _settle(waiter, closed)
+
+    # -- TWS events --------------------------------------------------------------------------
+
+    def on_status(self, trade: Any, client_id: int) -> None:
+        """An orderStatus from TWS (or ib_insync's own PendingCancel) for any order."""
+        if trade.log and trade.log[-1].errorCode:
+            # ib_insync's own cancel after an order error; the error event right after carries the reason.
+            return
+        report = report_from_trade(trade)
+        coid = self._coid_for(report)
+        if coid is None:
+            return
+        self._remember_session_id(trade, coid, client_id)
+        order = self._apply(coid, report)
+        if trade.orderStatus.status not in _UNACKNOWLEDGED:
+            _settle(self._acks.get(coid))
+        if order.status.is_terminal:
+            _settle(self._cancels.get(coid))
+
+    def on_error(self, order_id: int, code: int, text: str) -> None:
+        """An error whose reqId is an orderId of ours in this session."""
+        coid = self._session_ids.get(order_id)
+        order = self._orders.get(coid) if coid is not None else None
+        if coid is None or order is None:
+            return
+        if code == CANCEL_CONFIRMED:
+            self._apply(coid, OrderReport(coid, 0, order.symbol, "Cancelled", order.filled_quantity))
+            _settle(self._cancels.get(coid))
+        elif code in CANCEL_TARGET_MISSING:
+            _settle(self._cancels.get(coid), OrderNotFound(f"Interactive Brokers has no open order {coid}."))
+        elif code in NOT_CANCELLABLE:
+            _settle(self._cancels.get(coid), OrderRejected(rejection_reason(code, text)))
+        elif is_order_failure(code):
+            reason = rejection_reason(code, text)
+            log.info("IBKR order %s failed: %s", coid, reason)
+            if order.status is not OrderStatus.FILLED:
+                self._store(replace(order, status=OrderStatus.REJECTED, reason=reason, raw_status=f"Error {code}",
+                                    updated_at=_now()))
+            _settle(self._acks.get(coid), OrderRejected(reason))
+            _settle(self._cancels.get(coid), OrderRejected(reason))
+        else:
+            log.info("IBKR order %s: message %s: %s", coid, code, text)
+
+    # -- re-sync -----------------------------------------------------------------------------
+
+    def awaiting_resync(self) -> set[str]:
+        """Unfinished orders whose fate the next re-sync must establish (not those being placed now)."""
+        return {coid for coid, o in self._orders.items() if not o.status.is_terminal and coid not in self._acks}
+
+    def reconcile(self, trades: Iterable[Any], fills: Sequence[Any], expected: set[str], client_id: int) -> None:
+        """Fold TWS's open and completed orders and executions in; judge the expected orders TWS lacks."""
+        seen = set()
+        for trade in trades:
+            report = report_from_trade(trade, fills)
+            coid = self._coid_for(report)
+            if coid is None:
+                continue
+            self._remember_session_id(trade, coid, client_id)
+            self._apply(coid, report)
+            seen.add(coid)
+        for coid in expected - seen:
+            order = self._orders[coid]
+            if order.status in (OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN):
+                # TWS has no trace of it: the request never reached TWS, so the order does not exist.
+                log.info("IBKR order %s never reached TWS; forgetting it", coid)
+                del self._orders[coid]
+            else:
+                self._store(replace(order, status=OrderStatus.UNKNOWN, updated_at=_now(),
+                                    reason="TWS no longer reports this order; check it in TWS."))
+
+    def find_trade(self, client_order_id: str, trades: Iterable[Any]) -> Any | None:
+        """The open ib_insync Trade for one of our orders, by orderRef or permId."""
+        known = self._orders.get(client_order_id)
+        perm_id = int(known.broker_order_id) if known is not None and known.broker_order_id.isdigit() else 0
+        for trade in trades:
+            if trade.order.orderRef == client_order_id or (perm_id and trade.order.permId == perm_id):
+                return trade
+        return None
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _coid_for(self, report: OrderReport) -> str | None:
+        if report.order_ref:
+            return report.order_ref
+        return self._perm_index.get(report.perm_id) if report.perm_id else None
+
+    def _remember_session_id(self, trade: Any, coid: str, client_id: int) -> None:
+        if trade.order.clientId == client_id and trade.order.orderId > 0:
+            self._session_ids[trade.order.orderId] = coid
+
+    def _apply(self, coid: str, report: OrderReport) -> BrokerOrder:
+        previous = self._orders.get(coid)
+        order = merge_report(previous, replace(report, order_ref=coid), _now())
+        if report.perm_id:
+            self._perm_index[report.perm_id] = coid
+        if previous is None or replace(previous, updated_at=order.updated_at) != order:
+            self._store(order)
+        return self._orders[coid]
+
+    def _store(self, order: BrokerOrder) -> None:
+        self._orders[order.client_order_id] = order
+        for listener in list(self._listeners):
+            try:
+                listener(order)
+            except Exception:
+                log.exception("IBKR order listener failed")
