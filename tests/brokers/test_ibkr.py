@@ -145,6 +145,9 @@ async def test_client_id_in_use_is_named_without_waiting_for_the_connect_timeout
     assert not isinstance(raised.value, BrokerUnavailable)
     assert asyncio.get_running_loop().time() - started < TIMEOUTS.connect / 2
     assert (await first.verify()).account_number == ACCOUNT
+    tws.hold_client_id(9)  # another application, not ours, holds id 9
+    with pytest.raises(BrokerError, match="Client id 9 is already in use"):
+        await connect(client_id=9).verify()
 
 
 async def test_order_life_cycle_is_pushed_as_tws_reports_it(tws: FakeTws, connect: Connect) -> None:

@@ -15,20 +15,17 @@ import argparse
 import asyncio
 import contextlib
 import itertools
-import re
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from decimal import Decimal
 
 from app.brokers.base import Environment
 from app.brokers.ibkr import IbkrBroker, IbkrTimeouts, ReconnectPolicy
 from tests.fakes import tws_wire as wire
-from tests.fakes.tws_wire import OrderRecord, RequestedContract, WireContract
+from tests.fakes.tws_book import DONE, FakeExecution, TwsBook, ib_time
+from tests.fakes.tws_wire import OrderRecord, RequestedContract
 
-_OCC = re.compile(r"^(?P<root>[A-Z][A-Z0-9]{0,5})\s*(?P<date>\d{6})(?P<right>[CP])(?P<strike>\d{8})$")
 _FARMS_OK = (
     (2104, "Market data farm connection is OK:usfarm"),
     (2106, "HMDS data farm connection is OK:ushmds"),
@@ -38,29 +35,6 @@ REJECT_REASON = (
     "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY "
     "WITH LOAN VALUE MUST EXCEED THE INITIAL MARGIN"
 )
-DONE = frozenset({"Filled", "Cancelled", "ApiCancelled", "Inactive"})
-
-
-@dataclass(frozen=True, slots=True)
-class FakeQuote:
-    bid: Decimal
-    ask: Decimal
-    last: Decimal
-    #: False: the trader has no subscription, so TWS gives delayed data or error 354.
-    live: bool = True
-    size: Decimal = Decimal(100)
-
-
-@dataclass(frozen=True, slots=True)
-class FakeExecution:
-    order: OrderRecord
-    exec_id: str
-    time_text: str
-    shares: Decimal
-    price: Decimal
-    cum_qty: Decimal
-    avg_price: Decimal
-    commission: Decimal
 
 
 class _Session:
@@ -80,33 +54,17 @@ class _Session:
         self.writer.close()
 
 
-def _ib_time() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d %H:%M:%S UTC")
-
-
-class FakeTws:
-    """The fake TWS: its market, its accounts' orders and positions, and its open API sessions."""
+class FakeTws(TwsBook):
+    """The fake TWS: its books (``TwsBook``) served to API sessions over loopback."""
 
     def __init__(self, accounts: Iterable[str] = ("DU1234567",), *, cash: Decimal = Decimal("100000")) -> None:
-        self.accounts: tuple[str, ...] = tuple(accounts)
-        self.quotes: dict[str, FakeQuote] = {}
-        self.orders: list[OrderRecord] = []
-        self.executions: list[FakeExecution] = []
-        self.positions: dict[tuple[str, str], tuple[WireContract, Decimal, Decimal]] = {}
-        self.cash: dict[str, Decimal] = {}
-        self.initial_cash = cash
-        self.accepted = 0
+        super().__init__(accounts, cash=cash)
         self.received: list[tuple[int | None, list[str]]] = []
         self.held_client_ids: set[int] = set()
         self.port = 0
         self._faults: deque[str] = deque()
         self._sessions: set[_Session] = set()
         self._server: asyncio.AbstractServer | None = None
-        self._contracts: dict[str, WireContract] = {}
-        self._con_ids = itertools.count(265598)
-        self._perm_ids = itertools.count(1001)
-        self._exec_ids = itertools.count(1)
-        self._next_ids: dict[int, int] = {}
         self._dispatch = {
             71: self._start_api, 61: self._req_positions, 64: self._cancel_positions, 5: self._req_open_orders,
             16: self._req_all_open_orders, 99: self._req_completed_orders, 6: self._req_account_updates,
@@ -132,7 +90,6 @@ class FakeTws:
         if self._server is not None:
             self._server.close()
             self._server = None
-            await asyncio.sleep(0)
 
     async def resume(self) -> None:
         await self.start(self.port)
@@ -162,7 +119,7 @@ class FakeTws:
             if await reader.readexactly(4) != b"API\0":
                 return
             await wire.read_frame(reader)  # "v157..176": we answer with a version inside the range
-            session.send(wire.frame([wire.SERVER_VERSION, datetime.now(timezone.utc).strftime("%Y%m%d %H:%M:%S UTC")]))
+            session.send(wire.frame([wire.SERVER_VERSION, ib_time()]))
             while True:
                 fields = await wire.read_frame(reader)
                 self.received.append((session.client_id, fields))
@@ -175,36 +132,16 @@ class FakeTws:
 
     # -- steering ----------------------------------------------------------------------------
 
-    def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal, *, live: bool = True) -> None:
-        self.quotes[symbol] = FakeQuote(bid, ask, last, live)
-
-    def set_position(self, symbol: str, quantity: Decimal, avg_cost: Decimal) -> None:
-        """A position held before the session (average cost as TWS reports it: per contract for options)."""
-        self.positions[(self.accounts[0], symbol)] = (self._listed(symbol), quantity, avg_cost)
-
     def inject_fault(self, fault: str) -> None:
         """Fail the next order: "reject" (error 201), "server_error" (error 133), "drop_response" (booked,
         then the socket closes before any answer) or "drop_request" (the socket closes, nothing booked)."""
         self._faults.append(fault)
-
-    def order(self, order_ref: str) -> OrderRecord:
-        return next(o for o in self.orders if o.order_ref == order_ref)
 
     def fill(self, order_ref: str, price: Decimal | None = None, *, notify: bool = True) -> None:
         """Fill a resting order completely (at its limit unless a price is given); ``notify=False``
         changes TWS's books without telling the client, as if the message was lost."""
         order = self.order(order_ref)
         self._fill(order, price if price is not None else order.limit_price or Decimal(0), notify=notify)
-
-    def submit_order(self, client_id: int, order_id: int, symbol: str, action: str, quantity: Decimal,
-                     limit_price: Decimal, order_ref: str = "") -> OrderRecord:
-        """An order placed by another API client (it may reuse one of our orderIds)."""
-        contract = self._listed(symbol)
-        order = OrderRecord(order_id, client_id, next(self._perm_ids), contract, action, quantity, "LMT", limit_price,
-                            None, "DAY", self.accounts[0], order_ref, "Submitted", Decimal(0))
-        self.orders.append(order)
-        self._note_order_id(client_id, order_id)
-        return order
 
     # -- message handling --------------------------------------------------------------------
 
@@ -221,7 +158,7 @@ class FakeTws:
             session.close()
             return
         session.client_id = client_id
-        session.send(wire.frame([9, 1, self._next_ids.get(client_id, 1)]))
+        session.send(wire.frame([9, 1, self.next_order_id(client_id)]))
         session.send(wire.frame([15, 1, ",".join(self.accounts)]))
         for code, text in _FARMS_OK:
             session.send(wire.error(-1, code, text))
@@ -251,14 +188,14 @@ class FakeTws:
     def _req_completed_orders(self, session: _Session, _fields: list[str]) -> None:
         for order in self.orders:
             if order.status in DONE:
-                session.send(wire.completed_order(order, _ib_time()))
+                session.send(wire.completed_order(order, ib_time()))
         session.send(wire.frame([102]))
 
     def _req_account_updates(self, session: _Session, fields: list[str]) -> None:
         subscribe, account = fields[2] == "1", fields[3]
         if not subscribe or account not in self.accounts:
             return
-        for tag, (value, currency) in self._account_values(account).items():
+        for tag, (value, currency) in self.account_values(account).items():
             session.send(wire.frame([6, 2, tag, value, currency, account]))
         for (owner, key), (contract, quantity, avg_cost) in self.positions.items():
             if owner == account and key in self.quotes:
@@ -269,14 +206,14 @@ class FakeTws:
     def _req_account_updates_multi(self, session: _Session, fields: list[str]) -> None:
         req_id, account = fields[2], fields[3]
         if account in self.accounts:
-            for tag, (value, currency) in self._account_values(account).items():
+            for tag, (value, currency) in self.account_values(account).items():
                 session.send(wire.frame([73, 1, req_id, account, "", tag, value, currency]))
         session.send(wire.frame([74, 1, req_id]))
 
     def _req_account_summary(self, session: _Session, fields: list[str]) -> None:
         req_id, tags = fields[2], set(fields[4].split(","))
         for account in self.accounts:
-            for tag, (value, currency) in self._account_values(account).items():
+            for tag, (value, currency) in self.account_values(account).items():
                 if tag in tags:
                     session.send(wire.frame([63, 1, req_id, account, tag, value, currency]))
         session.send(wire.frame([64, 1, req_id]))
@@ -300,7 +237,7 @@ class FakeTws:
         requested = RequestedContract.take(fields, 3)
         # After the contract: the delta-neutral flag (plus 3 fields when set), genericTickList, snapshot.
         snapshot = fields[17 + (3 if fields[15] == "1" else 0)] == "1"
-        contract = self._resolve(requested)
+        contract = self.resolve(requested)
         if contract is None:
             session.send(wire.error(req_id, 200, "No security definition has been found for the request"))
             return
@@ -322,7 +259,7 @@ class FakeTws:
 
     def _req_contract_details(self, session: _Session, fields: list[str]) -> None:
         req_id = int(fields[2])
-        contract = self._resolve(RequestedContract.take(fields, 3))
+        contract = self.resolve(RequestedContract.take(fields, 3))
         if contract is None:
             session.send(wire.error(req_id, 200, "No security definition has been found for the request"))
             return
@@ -330,7 +267,7 @@ class FakeTws:
         session.send(wire.frame([52, 1, req_id]))
 
     def _req_ids(self, session: _Session, _fields: list[str]) -> None:
-        session.send(wire.frame([9, 1, self._next_ids.get(session.client_id or 0, 1)]))
+        session.send(wire.frame([9, 1, self.next_order_id(session.client_id or 0)]))
 
     def _req_managed_accounts(self, session: _Session, _fields: list[str]) -> None:
         session.send(wire.frame([15, 1, ",".join(self.accounts)]))
@@ -360,29 +297,27 @@ class FakeTws:
             # The socket fails while the order is in flight: TWS never books it.
             session.close()
             return
-        self._note_order_id(client_id, order_id)
+        self.note_order_id(client_id, order_id)
         if fault == "reject":
             session.send(wire.error(order_id, 201, REJECT_REASON))
             return
         if fault == "server_error":
             session.send(wire.error(order_id, 133, "Submit new order failed."))
             return
-        contract = self._resolve(placed.contract)
+        contract = self.resolve(placed.contract)
         if contract is None:
             session.send(wire.error(order_id, 200, "No security definition has been found for the request"))
             return
         account = placed.account or self.accounts[0]
-        price = self._execution_price(contract.key, placed.action, placed.order_type, placed.limit_price)
+        price = self.execution_price(contract.key, placed.action, placed.order_type, placed.limit_price)
         cost = placed.quantity * (price or placed.limit_price or Decimal(0)) * Decimal(contract.multiplier or 1)
-        if placed.action == "BUY" and cost > self._buying_power(account):
+        if placed.action == "BUY" and cost > self.buying_power(account):
             session.send(wire.error(order_id, 201, REJECT_REASON))
             return
         status = "PreSubmitted" if placed.order_type in ("STP", "STP LMT") else "Submitted"
-        order = OrderRecord(order_id, client_id, next(self._perm_ids), contract, placed.action, placed.quantity,
-                            placed.order_type, placed.limit_price, placed.aux_price, placed.tif, account,
-                            placed.order_ref, status, Decimal(0), placed.outside_rth)
-        self.orders.append(order)
-        self.accepted += 1
+        order = self.book(OrderRecord(order_id, client_id, self.new_perm_id(), contract, placed.action, placed.quantity,
+                                      placed.order_type, placed.limit_price, placed.aux_price, placed.tif, account,
+                                      placed.order_ref, status, Decimal(0), placed.outside_rth))
         if fault == "drop_response":
             # Accepted and worked like any order, but the socket closes before TWS answers.
             if price is not None:
@@ -395,21 +330,21 @@ class FakeTws:
             self._fill(order, price)
 
     def _what_if(self, session: _Session, placed: wire.PlacedOrder) -> None:
-        contract = self._resolve(placed.contract)
+        contract = self.resolve(placed.contract)
         if contract is None:
             session.send(wire.error(placed.order_id, 200, "No security definition has been found for the request"))
             return
         account = placed.account or self.accounts[0]
-        reference = placed.limit_price or placed.aux_price or self._execution_price(contract.key, placed.action, "MKT", None)
+        reference = placed.limit_price or placed.aux_price or self.execution_price(contract.key, placed.action, "MKT", None)
         cost = placed.quantity * (reference or Decimal(0)) * Decimal(contract.multiplier or 1)
-        if placed.action == "BUY" and cost > self._buying_power(account):
+        if placed.action == "BUY" and cost > self.buying_power(account):
             session.send(wire.error(placed.order_id, 201, REJECT_REASON))
             return
         record = OrderRecord(placed.order_id, session.client_id or 0, 0, contract, placed.action, placed.quantity,
                              placed.order_type, placed.limit_price, placed.aux_price, placed.tif, account,
                              placed.order_ref, "PreSubmitted", Decimal(0))
-        equity = Decimal(self._account_values(account)["NetLiquidation"][0])
-        outcome = wire.WhatIf((cost / 4).quantize(Decimal("0.01")), equity, self._commission(contract, placed.quantity))
+        equity = Decimal(self.account_values(account)["NetLiquidation"][0])
+        outcome = wire.WhatIf((cost / 4).quantize(Decimal("0.01")), equity, self.commission(contract, placed.quantity))
         session.send(wire.open_order(record, outcome))
 
     def _cancel_order(self, session: _Session, fields: list[str]) -> None:
@@ -423,52 +358,25 @@ class FakeTws:
             self._cancelled(order)
 
     def _cancelled(self, order: OrderRecord) -> None:
-        order = self._update(order, status="Cancelled")
+        order = self.update(order, status="Cancelled")
         for session in self._owner_sessions(order):
             session.send(self._status(order))
             session.send(wire.error(order.order_id, 202, "Order Canceled - reason:"))
 
     def _fill(self, order: OrderRecord, price: Decimal, *, notify: bool = True) -> None:
-        shares = order.quantity - order.filled
-        order = self._update(order, status="Filled", filled=order.quantity)
-        commission = self._commission(order.contract, shares)
-        ex = FakeExecution(order, f"0000e0d5.{order.perm_id:08x}.01.{next(self._exec_ids):02d}", _ib_time(), shares,
-                           price, order.quantity, price, commission)
-        self.executions.append(ex)
-        multiplier = Decimal(order.contract.multiplier or 1)
-        signed = shares if order.action == "BUY" else -shares
-        cash = self.cash.setdefault(order.account, self.initial_cash)
-        self.cash[order.account] = cash - signed * price * multiplier - commission
-        position = self._move_position(order.account, order.contract, signed, price * multiplier)
+        order, ex, position = self.book_fill(order, price)
         if not notify:
             return
         for session in self._owner_sessions(order):
             session.send(self._exec_message(-1, ex))
             session.send(self._status(order))
-            session.send(wire.commission_report(ex.exec_id, commission))
+            session.send(wire.commission_report(ex.exec_id, ex.commission))
         for session in self._sessions:
             if session.positions_subscribed:
                 session.send(wire.position(order.account, order.contract, *position))
 
-    def _move_position(self, account: str, contract: WireContract, signed: Decimal, unit_cost: Decimal) -> tuple[Decimal, Decimal]:
-        _, quantity, avg_cost = self.positions.get((account, contract.key), (contract, Decimal(0), Decimal(0)))
-        new_quantity = quantity + signed
-        if quantity == 0 or ((quantity > 0) != (new_quantity > 0) and new_quantity != 0):
-            avg_cost = unit_cost
-        elif abs(new_quantity) > abs(quantity):
-            avg_cost = (quantity * avg_cost + signed * unit_cost) / new_quantity
-        if new_quantity == 0:
-            avg_cost = Decimal(0)
-        self.positions[(account, contract.key)] = (contract, new_quantity, avg_cost)
-        return new_quantity, avg_cost
-
-    def _update(self, order: OrderRecord, **changes: object) -> OrderRecord:
-        updated = replace(order, **changes)  # type: ignore[arg-type]
-        self.orders[self.orders.index(order)] = updated
-        return updated
-
     def _status(self, order: OrderRecord) -> bytes:
-        avg = next((e.avg_price for e in reversed(self.executions) if e.order.perm_id == order.perm_id), Decimal(0))
+        avg = self.average_price(order)
         remaining = Decimal(0) if order.status in DONE else order.quantity - order.filled
         return wire.order_status(order.order_id, order.status, order.filled, remaining, avg, order.perm_id, avg,
                                  order.client_id)
@@ -478,78 +386,6 @@ class FakeTws:
 
     def _owner_sessions(self, order: OrderRecord) -> list[_Session]:
         return [s for s in self._sessions if s.client_id == order.client_id]
-
-    def _note_order_id(self, client_id: int, order_id: int) -> None:
-        self._next_ids[client_id] = max(self._next_ids.get(client_id, 1), order_id + 1)
-
-    def _execution_price(self, key: str, action: str, order_type: str, limit: Decimal | None) -> Decimal | None:
-        """The harness fill rules: market at the touch, a crossing limit at its limit, the rest rests."""
-        quote = self.quotes.get(key)
-        if quote is None or order_type not in ("MKT", "LMT"):
-            return None
-        touch = quote.ask if action == "BUY" else quote.bid
-        if order_type == "MKT":
-            return touch
-        assert limit is not None
-        crosses = limit >= touch if action == "BUY" else limit <= touch
-        return limit if crosses else None
-
-    @staticmethod
-    def _commission(contract: WireContract, quantity: Decimal) -> Decimal:
-        if contract.sec_type == "OPT":
-            return (Decimal("0.65") * quantity).quantize(Decimal("0.01"))
-        return max(Decimal("1.00"), (Decimal("0.005") * quantity).quantize(Decimal("0.01")))
-
-    # -- accounts and contracts ----------------------------------------------------------------
-
-    def _account_values(self, account: str) -> dict[str, tuple[str, str]]:
-        cash = self.cash.get(account, self.initial_cash)
-        gross = Decimal(0)
-        for (owner, key), (contract, quantity, _) in self.positions.items():
-            quote = self.quotes.get(key)
-            if owner == account and quote is not None:
-                gross += quantity * quote.last * Decimal(contract.multiplier or 1)
-        net = cash + gross
-        money = {
-            "NetLiquidation": net, "TotalCashValue": cash, "SettledCash": cash, "AvailableFunds": cash,
-            "BuyingPower": cash * 4, "EquityWithLoanValue": net, "GrossPositionValue": abs(gross),
-        }
-        values = {tag: (f"{value:.2f}", "USD") for tag, value in money.items()}
-        values["AccountType"] = ("INDIVIDUAL", "")
-        return values
-
-    def _buying_power(self, account: str) -> Decimal:
-        return Decimal(self._account_values(account)["BuyingPower"][0])
-
-    def _listed(self, key: str) -> WireContract:
-        contract = self._contracts.get(key)
-        if contract is None:
-            occ = _OCC.match(key)
-            if occ:
-                root, day, right, strike = occ.group("root"), occ.group("date"), occ.group("right"), occ.group("strike")
-                strike_text = format((Decimal(int(strike)) / 1000).normalize(), "f")
-                contract = WireContract(key, next(self._con_ids), root, "OPT", f"20{day}", strike_text, right, "100",
-                                        local_symbol=f"{root:<6}{day}{right}{strike}", trading_class=root,
-                                        primary_exchange="")
-            else:
-                contract = WireContract(key, next(self._con_ids), key.replace(".", " "), "STK",
-                                        local_symbol=key.replace(".", " "), trading_class="NMS")
-            self._contracts[key] = contract
-        return contract
-
-    def _resolve(self, requested: RequestedContract) -> WireContract | None:
-        """A stock exists when it has a quote; an option when its underlying does."""
-        if requested.sec_type == "OPT":
-            text = requested.local_symbol.replace(" ", "")
-            if not text and requested.symbol:
-                strike = int(Decimal(requested.strike or "0") * 1000)
-                text = f"{requested.symbol}{requested.expiry[2:]}{requested.right[:1]}{strike:08d}"
-            occ = _OCC.match(text)
-            if not occ or occ.group("root") not in self.quotes:
-                return None
-            return self._listed(text)
-        key = (requested.symbol or requested.local_symbol).replace(" ", ".")
-        return self._listed(key) if key in self.quotes else None
 
 
 class IbkrHarness:
