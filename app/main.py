@@ -19,22 +19,28 @@ from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
+from app.controller.connection_controller import ConnectionController
 from app.controller.mode_controller import TradingModeController
 from app.controller.paper_controller import PaperTradingController
+from app.controller.vault_controller import VaultController
 from app.logs import configure_logging
 from app.marketdata.base import QuoteSource
 from app.marketdata.cboe import CboeDelayedQuotes
 from app.paths import AppPaths, resolve_paths
 from app.security.redaction import redact
+from app.security.vault_service import VaultService
 from app.storage.database import DatabaseError, open_database
 from app.storage.worker import DatabaseWorker
 from app.ui.main_window import MainWindow
+from app.ui.security_panel import SecurityPanel
+from app.ui.vault_dialogs import VaultDialogs
 
 log = logging.getLogger("app")
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_DATABASE = 2
+DEVELOPER_ENV = "TRADEBRIDGE_DEVELOPER"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -45,6 +51,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--debug", action="store_true", help="log at DEBUG level (secrets are still scrubbed)")
     parser.add_argument("--quotes-url", help="base URL of the delayed-quotes service (developer setting)")
+    parser.add_argument(
+        "--developer",
+        action="store_true",
+        default=os.environ.get(DEVELOPER_ENV) == "1",
+        help=f"developer settings: point a connection at a fake broker's address (or ${DEVELOPER_ENV}=1)",
+    )
     parser.add_argument("--version", action="version", version=f"TradeBridge {__version__}")
     return parser.parse_args(argv)
 
@@ -58,10 +70,13 @@ class AppServices:
     quotes: QuoteSource
     paper: PaperTradingController
     mode: TradingModeController
+    vault: VaultController
+    connections: ConnectionController
     window: MainWindow
 
     async def shutdown(self) -> None:
         await self.paper.stop()
+        await self.connections.close()
         await self.quotes.close()
         await self.worker.close()
 
@@ -93,6 +108,35 @@ def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeCon
     mode.error.connect(window.show_error)
 
 
+def wire_connections(window: MainWindow, connections: ConnectionController, vault: VaultController) -> None:
+    box = window.settings_pane.connections
+    box.set_developer_mode(connections.developer_mode)
+    box.test_requested.connect(connections.test_and_save)
+    box.remove_requested.connect(connections.remove_connection)
+    connections.brokers_listed.connect(box.show_brokers)
+    connections.connections_changed.connect(box.show_connections)
+    connections.form_rejected.connect(box.show_form_errors)
+    connections.test_started.connect(box.show_result)
+    connections.test_failed.connect(box.show_result)
+    connections.connected.connect(box.show_connected)
+    connections.disconnected.connect(box.show_disconnected)
+    connections.error.connect(box.show_result)
+
+    panel = SecurityPanel()
+    window.settings_pane.add_section(panel)
+    dialogs = VaultDialogs(window)
+    dialogs.bind(vault)
+    panel.bind(vault, dialogs)
+    vault.error.connect(window.show_error)
+
+    # Once the vault can read credentials, bring back the last verified connection.
+    def on_vault_state(state: str) -> None:
+        if state == "ready":
+            asyncio.ensure_future(connections.reconnect_saved())
+
+    vault.state_changed.connect(on_vault_state)
+
+
 async def start_app(
     paths: AppPaths,
     *,
@@ -100,6 +144,7 @@ async def start_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     poll_interval: float = 5.0,
     quotes_url: str | None = None,
+    developer_mode: bool = False,
 ) -> AppServices:
     """Open the database (off the Qt thread), build the controllers and the window, load state."""
     worker = DatabaseWorker()
@@ -111,9 +156,21 @@ async def start_app(
     source = quotes or (CboeDelayedQuotes(base_url=quotes_url) if quotes_url else CboeDelayedQuotes())
     paper = PaperTradingController(worker, source, clock, poll_interval=poll_interval)
     mode = TradingModeController()
+    vault = VaultController(VaultService(worker))
+
+    def use_quotes(broker_quotes: QuoteSource | None) -> None:
+        paper.set_quote_source(broker_quotes or source)
+
+    connections = ConnectionController(
+        vault.service,
+        on_quote_source=use_quotes,
+        on_live_availability=mode.set_live_availability,
+        developer_mode=developer_mode,
+    )
     window = MainWindow()
     wire(window, paper, mode)
-    services = AppServices(paths, worker, source, paper, mode, window)
+    wire_connections(window, connections, vault)
+    services = AppServices(paths, worker, source, paper, mode, vault, connections, window)
     try:
         await paper.start()
     except BaseException:
@@ -121,12 +178,15 @@ async def start_app(
         window.deleteLater()
         raise
     mode.publish()
+    connections.publish_brokers()
+    # The vault opens in the background: a slow keyring must never hold up the window.
+    vault.start()
     return services
 
 
 async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths) -> int:
     try:
-        services = await start_app(paths, quotes_url=args.quotes_url)
+        services = await start_app(paths, quotes_url=args.quotes_url, developer_mode=args.developer)
     except DatabaseError as exc:
         log.error("The database can't be opened: %s", exc)
         _show_fatal(str(exc), interactive=not args.smoke_test)

@@ -46,3 +46,18 @@ def qt_loop(qapp) -> Iterator[QtLoop]:
         # Collect the loop's Qt timers here, on the Qt thread, not later from whichever thread GC runs in.
         del loop
         gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal message box would wait forever for a click in a headless run: fail the test instead."""
+    try:
+        from PySide6.QtWidgets import QMessageBox
+    except ImportError:
+        return
+
+    def refuse(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("a modal dialog was opened; replace the view's confirm hook in the test")
+
+    for name in ("question", "critical", "warning", "information"):
+        monkeypatch.setattr(QMessageBox, name, refuse)

@@ -24,3 +24,67 @@ class PositionView:
     @property
     def unrealized_pnl(self) -> Decimal | None:
         return self.position.unrealized_pnl(self.mark)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldView:
+    """One input of a broker's connection form."""
+
+    name: str
+    label: str
+    secret: bool
+    help: str
+    default: str
+    required: bool
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerFormView:
+    key: str
+    display_name: str
+    fields: tuple[FieldView, ...]
+    environments: tuple[str, ...]
+    docs: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionView:
+    """A saved connection as the Settings pane shows it: never a secret, the account as last 4 only."""
+
+    id: str
+    broker: str
+    broker_name: str
+    environment: str
+    label: str
+    account_last4: str | None
+    account_type: str | None
+    credentials_message: str
+    credentials_state: str
+    base_url_override: str | None
+    saved_fields: tuple[str, ...]
+    verified: bool
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """The verified account of the active connection."""
+
+    connection_id: str
+    broker_name: str
+    environment: str
+    account_last4: str
+    account_type: str
+    buying_power: Decimal
+    cash: Decimal
+    equity: Decimal
+    is_paper: bool
+
+    @property
+    def headline(self) -> str:
+        kind = "paper" if self.is_paper else "LIVE"
+        return (
+            f"Connected: {self.broker_name} {kind} account …{self.account_last4} "
+            f"({self.account_type}), buying power ${self.buying_power:,.2f}"
+        )

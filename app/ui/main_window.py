@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from app.domain.models import TradingMode
 from app.ui.mode_pane import TradingModePane
@@ -29,7 +29,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(objectName="main.tabs")
         self.tabs.addTab(self.orders_pane, "Orders")
         self.tabs.addTab(self.mode_pane, "Trading Mode")
-        self.tabs.addTab(self.settings_pane, "Settings")
+        settings_scroll = QScrollArea(objectName="settings.scroll")
+        settings_scroll.setWidgetResizable(True)
+        settings_scroll.setWidget(self.settings_pane)
+        self.tabs.addTab(settings_scroll, "Settings")
 
         header = QHBoxLayout()
         title = QLabel("TradeBridge")

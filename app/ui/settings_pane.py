@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.paper_engine import PaperSettings
+from app.ui.connections_box import ConnectionsBox
 from app.ui.formatting import fmt_money
 
 
@@ -39,16 +40,9 @@ class SettingsPane(QWidget):
         #: Replaced in tests; asks the trader before anything irreversible.
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask_confirmation(self, title, text)
 
-        broker_box = QGroupBox("Broker account")
-        broker_layout = QVBoxLayout(broker_box)
-        self.broker_status = QLabel("No broker connected", objectName="settings.broker_status")
-        broker_layout.addWidget(self.broker_status)
-        hint = QLabel(
-            "Paper trading needs no account. Connecting Alpaca, Tradier, Tastytrade or Interactive Brokers "
-            "for live trading is done here."
-        )
-        hint.setWordWrap(True)
-        broker_layout.addWidget(hint)
+        self.connections = ConnectionsBox()
+        self.connections.confirm = lambda title, text: self.confirm(title, text)
+        self.broker_status = self.connections.status
 
         paper_box = QGroupBox("Paper account")
         form = QFormLayout(paper_box)
@@ -76,7 +70,7 @@ class SettingsPane(QWidget):
         form.addRow(self.message)
 
         self._sections = QVBoxLayout(self)
-        self._sections.addWidget(broker_box)
+        self._sections.addWidget(self.connections)
         self._sections.addWidget(paper_box)
         self._sections.addStretch(1)
 

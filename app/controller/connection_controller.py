@@ -1,0 +1,271 @@
+"""Broker connections: test before saving, save through the vault, keep one active connection.
+
+A connection is saved only after ``verify()`` succeeded with exactly the credentials that are
+saved. The active connection's market data replaces the delayed quotes of paper trading; losing
+it (disconnect, failed verification) falls back to them and keeps the app in paper.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+
+import qasync
+from PySide6.QtCore import QObject, Signal
+
+from app.brokers.base import AccountInfo, Broker, BrokerError, BrokerSpec, Environment
+from app.brokers.registry import get_spec, specs
+from app.controller.views import AccountView, BrokerFormView, ConnectionView, FieldView
+from app.marketdata.base import QuoteSource
+from app.marketdata.broker_quotes import BrokerQuoteSource
+from app.security.keystore import KeyStoreError
+from app.security.redaction import register_secret
+from app.security.vault import VaultError
+from app.security.vault_service import ConnectionStatus, CredentialState, VaultService
+from app.storage.connections_repository import ConnectionDraft, ConnectionRecord
+
+log = logging.getLogger(__name__)
+
+VERIFY_TIMEOUT_SECONDS = 30.0
+
+
+def broker_form(spec: BrokerSpec) -> BrokerFormView:
+    return BrokerFormView(
+        key=spec.key,
+        display_name=spec.display_name,
+        fields=tuple(
+            FieldView(f.name, f.label, f.secret, f.help, f.default, f.required, f.choices) for f in spec.fields
+        ),
+        environments=tuple(e.value for e in spec.environments),
+        docs=spec.docs,
+    )
+
+
+class ConnectionController(QObject):
+    brokers_listed = Signal(list)
+    connections_changed = Signal(list)
+    form_rejected = Signal(dict)
+    test_started = Signal(str)
+    test_failed = Signal(str)
+    connected = Signal(object)
+    disconnected = Signal(str)
+    error = Signal(str)
+
+    def __init__(
+        self,
+        vault: VaultService,
+        *,
+        on_quote_source: Callable[[QuoteSource | None], None],
+        on_live_availability: Callable[[bool, str], None],
+        developer_mode: bool = False,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._vault = vault
+        self._on_quote_source = on_quote_source
+        self._on_live_availability = on_live_availability
+        self.developer_mode = developer_mode
+        self._active: tuple[ConnectionRecord, Broker, AccountInfo] | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def active_broker(self) -> Broker | None:
+        return self._active[1] if self._active else None
+
+    def publish_brokers(self) -> None:
+        self.brokers_listed.emit([broker_form(spec) for spec in specs().values()])
+
+    async def refresh(self) -> list[ConnectionView]:
+        try:
+            statuses = await self._vault.connections()
+        except (VaultError, KeyStoreError) as exc:
+            self.error.emit(str(exc))
+            return []
+        views = [self._view(status) for status in statuses]
+        self.connections_changed.emit(views)
+        return views
+
+    def _view(self, status: ConnectionStatus) -> ConnectionView:
+        record = status.record
+        try:
+            name = get_spec(record.broker).display_name
+        except KeyError:
+            name = record.broker
+        return ConnectionView(
+            id=record.id,
+            broker=record.broker,
+            broker_name=name,
+            environment=record.environment,
+            label=record.label,
+            account_last4=record.account_last4,
+            account_type=record.account_type,
+            credentials_message=status.message,
+            credentials_state=status.credentials.value,
+            base_url_override=record.base_url_override,
+            saved_fields=record.saved_fields,
+            verified=record.verified_at is not None,
+            active=self._active is not None and self._active[0].id == record.id,
+        )
+
+    # ---- test and save --------------------------------------------------------------------------
+
+    @qasync.asyncSlot(dict)
+    async def test_and_save(self, form: dict[str, object]) -> None:
+        await self.connect(form)
+
+    async def connect(self, form: Mapping[str, object]) -> AccountView | None:
+        """Verify the form's credentials with the broker; save and activate only if that worked."""
+        async with self._lock:
+            try:
+                spec = get_spec(str(form.get("broker", "")))
+            except KeyError as exc:
+                self.form_rejected.emit({"broker": str(exc.args[0])})
+                return None
+            fields = {str(k): str(v).strip() for k, v in dict(form.get("fields", {})).items()}  # type: ignore[call-overload]
+            for field in spec.fields:
+                if field.secret and fields.get(field.name):
+                    register_secret(fields[field.name])
+            connection_id = str(form.get("connection_id") or "") or None
+            environment_text = str(form.get("environment", ""))
+            label = str(form.get("label") or "").strip() or f"{spec.display_name} {environment_text}"
+            base_url = str(form.get("base_url") or "").strip() or None
+            if base_url and not self.developer_mode:
+                self.form_rejected.emit({"base_url": "A custom API address is a developer setting."})
+                return None
+            try:
+                environment = Environment(environment_text)
+            except ValueError:
+                self.form_rejected.emit({"environment": "Choose paper or live."})
+                return None
+            if environment not in spec.environments:
+                self.form_rejected.emit({"environment": f"{spec.display_name} has no {environment.value} environment."})
+                return None
+
+            credentials = dict(fields)
+            if connection_id:
+                saved = await self._saved_credentials(connection_id)
+                if saved is None:
+                    return None
+                credentials = {**saved, **{k: v for k, v in fields.items() if v}}
+            missing = {
+                f.name: f"{f.label} is required."
+                for f in spec.fields
+                if f.required and not credentials.get(f.name) and not f.default
+            }
+            if missing:
+                self.form_rejected.emit(missing)
+                return None
+            for field in spec.fields:
+                credentials.setdefault(field.name, field.default)
+
+            self.test_started.emit(f"Testing the connection to {spec.display_name}…")
+            broker = spec.factory(credentials, environment, base_url=base_url)
+            try:
+                info = await asyncio.wait_for(broker.verify(), VERIFY_TIMEOUT_SECONDS)
+            except (BrokerError, asyncio.TimeoutError) as exc:
+                await broker.close()
+                message = str(exc) or f"{spec.display_name} did not answer within {VERIFY_TIMEOUT_SECONDS:.0f} seconds."
+                log.warning("Connection test to %s failed: %s", spec.display_name, message)
+                self.test_failed.emit(f"Connection test failed; nothing was saved. {message}")
+                return None
+            draft = ConnectionDraft(
+                broker=spec.key, environment=environment.value, label=label, base_url_override=base_url, id=connection_id
+            )
+            try:
+                record = await self._vault.save_connection(draft, credentials)
+                record = await self._vault.mark_verified(record.id, info.account_number, info.account_type.value)
+            except (VaultError, KeyStoreError) as exc:
+                await broker.close()
+                self.test_failed.emit(f"The connection works but could not be saved: {exc}")
+                return None
+            view = await self._activate(record, broker, info, spec)
+        await self.refresh()
+        return view
+
+    async def _saved_credentials(self, connection_id: str) -> dict[str, str] | None:
+        try:
+            saved = await self._vault.credentials(connection_id)
+        except (VaultError, KeyStoreError) as exc:
+            self.test_failed.emit(str(exc))
+            return None
+        return dict(saved.items())
+
+    async def _activate(self, record: ConnectionRecord, broker: Broker, info: AccountInfo, spec: BrokerSpec) -> AccountView:
+        previous = self._active
+        self._active = (record, broker, info)
+        if previous is not None:
+            await previous[1].close()
+        delayed = info.is_paper and spec.key in ("tradier", "tastytrade")
+        self._on_quote_source(BrokerQuoteSource(broker, delayed=delayed))
+        view = AccountView(
+            connection_id=record.id,
+            broker_name=spec.display_name,
+            environment=record.environment,
+            account_last4=info.account_last4,
+            account_type=info.account_type_label or info.account_type.value,
+            buying_power=info.buying_power,
+            cash=info.cash,
+            equity=info.equity,
+            is_paper=info.is_paper,
+        )
+        self._on_live_availability(
+            False,
+            f"{view.headline}. Sending live orders from TradeBridge is not available in this version; "
+            "trading stays in paper mode.",
+        )
+        self.connected.emit(view)
+        return view
+
+    # ---- reconnect at start, disconnect --------------------------------------------------------
+
+    async def reconnect_saved(self) -> AccountView | None:
+        """At start: verify the most recently verified connection whose credentials are readable."""
+        views = await self.refresh()
+        candidates = [v for v in views if v.verified and v.credentials_state == CredentialState.SAVED.value]
+        if not candidates:
+            return None
+        chosen = candidates[0]
+        return await self.connect(
+            {"broker": chosen.broker, "environment": chosen.environment, "label": chosen.label,
+             "connection_id": chosen.id, "fields": {}, "base_url": chosen.base_url_override or ""}
+        )
+
+    @qasync.asyncSlot(str)
+    async def remove_connection(self, connection_id: str) -> None:
+        await self.remove(connection_id)
+
+    async def remove(self, connection_id: str) -> None:
+        """Forget a connection and its credentials; if it was active, go back to paper quotes."""
+        async with self._lock:
+            if self._active is not None and self._active[0].id == connection_id:
+                await self._deactivate("Disconnected. Paper trading uses delayed quotes again.")
+            try:
+                await self._vault.delete_connection(connection_id)
+            except (VaultError, KeyStoreError) as exc:
+                self.error.emit(str(exc))
+        await self.refresh()
+
+    @qasync.asyncSlot()
+    async def disconnect_active(self) -> None:
+        async with self._lock:
+            if self._active is not None:
+                await self._deactivate("Disconnected. Paper trading uses delayed quotes again.")
+        await self.refresh()
+
+    async def _deactivate(self, message: str) -> None:
+        assert self._active is not None
+        _record, broker, _info = self._active
+        self._active = None
+        self._on_quote_source(None)
+        self._on_live_availability(False, "")
+        try:
+            await broker.close()
+        finally:
+            self.disconnected.emit(message)
+
+    async def close(self) -> None:
+        if self._active is not None:
+            await self._active[1].close()
+            self._active = None
+

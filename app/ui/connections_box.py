@@ -1,0 +1,216 @@
+"""The broker connection form of the Settings pane, built from the broker registry's field list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.controller.views import AccountView, BrokerFormView, ConnectionView
+from app.ui.table_model import Column, RecordTableModel
+
+CONNECTION_COLUMNS: tuple[Column[ConnectionView], ...] = (
+    Column("label", "Connection", lambda c: c.label),
+    Column("broker", "Broker", lambda c: c.broker_name),
+    Column("environment", "Environment", lambda c: c.environment),
+    Column("account", "Account", lambda c: f"…{c.account_last4}" if c.account_last4 else "—"),
+    Column("type", "Type", lambda c: c.account_type or "—"),
+    Column("credentials", "Credentials", lambda c: c.credentials_message),
+    Column("active", "Active", lambda c: "yes" if c.active else ""),
+)
+
+_ENVIRONMENT_LABELS = {"paper": "Paper / sandbox", "live": "Live (real money)"}
+
+
+class ConnectionsBox(QGroupBox):
+    """Pick a broker, fill its fields, test and save. Saved secrets are never shown again."""
+
+    test_requested = Signal(dict)
+    remove_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Broker account", parent)
+        self.setObjectName("settings.connections")
+        self.confirm: Callable[[str, str], bool] = lambda _title, _text: True
+        self._forms: dict[str, BrokerFormView] = {}
+        self._inputs: dict[str, QLineEdit | QComboBox] = {}
+        self._editing: ConnectionView | None = None
+
+        self.status = QLabel("No broker connected", objectName="settings.broker_status")
+        self.status.setWordWrap(True)
+        self.broker_select = QComboBox(objectName="settings.broker_select")
+        self.environment = QComboBox(objectName="settings.environment")
+        self.label = QLineEdit(objectName="settings.connection_label", placeholderText="e.g. My Alpaca paper")
+        self.base_url = QLineEdit(objectName="settings.base_url", placeholderText="http://127.0.0.1:PORT")
+        self.base_url_label = QLabel("API address (developer)")
+        self.fields_form = QFormLayout()
+        self.test_button = QPushButton("Test and save connection", objectName="settings.test_connection")
+        self.result = QLabel(objectName="settings.connection_result")
+        self.result.setWordWrap(True)
+        self.model: RecordTableModel[ConnectionView] = RecordTableModel(CONNECTION_COLUMNS, lambda c: c.id)
+        self.table = QTableView(objectName="settings.connections_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMaximumHeight(140)
+        self.edit_button = QPushButton("Edit selected", objectName="settings.edit_connection")
+        self.remove_button = QPushButton("Disconnect and forget", objectName="settings.remove_connection")
+
+        form = QFormLayout()
+        form.addRow("Broker", self.broker_select)
+        form.addRow("Environment", self.environment)
+        form.addRow("Name", self.label)
+        form.addRow(self.base_url_label, self.base_url)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addLayout(form)
+        layout.addLayout(self.fields_form)
+        layout.addWidget(self.test_button)
+        layout.addWidget(self.result)
+        layout.addWidget(QLabel("Saved connections"))
+        layout.addWidget(self.table)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.set_developer_mode(False)
+
+        self.broker_select.currentIndexChanged.connect(self._rebuild_fields)
+        self.test_button.clicked.connect(self._test)
+        self.edit_button.clicked.connect(self._edit_selected)
+        self.remove_button.clicked.connect(self._remove_selected)
+
+    def set_developer_mode(self, enabled: bool) -> None:
+        self._developer = enabled
+        self.base_url.setVisible(enabled)
+        self.base_url_label.setVisible(enabled)
+
+    def field(self, name: str) -> QLineEdit | QComboBox:
+        return self._inputs[name]
+
+    @Slot(list)
+    def show_brokers(self, forms: list[BrokerFormView]) -> None:
+        self._forms = {f.key: f for f in forms}
+        self.broker_select.blockSignals(True)
+        self.broker_select.clear()
+        for form in forms:
+            self.broker_select.addItem(form.display_name, form.key)
+        self.broker_select.blockSignals(False)
+        self._rebuild_fields()
+
+    def _rebuild_fields(self) -> None:
+        while self.fields_form.rowCount():
+            self.fields_form.removeRow(0)
+        self._inputs.clear()
+        form = self._forms.get(self.broker_select.currentData())
+        self.environment.clear()
+        if form is None:
+            return
+        for environment in form.environments:
+            self.environment.addItem(_ENVIRONMENT_LABELS.get(environment, environment), environment)
+        for field in form.fields:
+            widget: QLineEdit | QComboBox
+            if field.choices:
+                widget = QComboBox(objectName=f"settings.field.{field.name}")
+                widget.setEditable(True)
+                widget.addItems(list(field.choices))
+                widget.setCurrentText(field.default or field.choices[0])
+            else:
+                widget = QLineEdit(objectName=f"settings.field.{field.name}")
+                widget.setText(field.default)
+                if field.secret:
+                    widget.setEchoMode(QLineEdit.EchoMode.Password)
+                    widget.setPlaceholderText("Paste it here; it is encrypted and never shown again")
+            widget.setToolTip(field.help)
+            self._inputs[field.name] = widget
+            label = field.label + ("" if field.required else " (optional)")
+            self.fields_form.addRow(label, widget)
+        self._editing = None
+
+    def _values(self) -> dict[str, str]:
+        values = {}
+        for name, widget in self._inputs.items():
+            values[name] = widget.currentText() if isinstance(widget, QComboBox) else widget.text()
+        return values
+
+    def _test(self) -> None:
+        self.test_requested.emit(
+            {
+                "broker": self.broker_select.currentData(),
+                "environment": self.environment.currentData(),
+                "label": self.label.text(),
+                "fields": self._values(),
+                "base_url": self.base_url.text() if self._developer else "",
+                "connection_id": self._editing.id if self._editing else "",
+            }
+        )
+
+    def _selected(self) -> ConnectionView | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def _edit_selected(self) -> None:
+        """Load a saved connection into the form; secrets stay empty and keep their saved value."""
+        selected = self._selected()
+        if selected is None:
+            return
+        self.broker_select.setCurrentIndex(self.broker_select.findData(selected.broker))
+        self._editing = selected
+        self.environment.setCurrentIndex(self.environment.findData(selected.environment))
+        self.label.setText(selected.label)
+        for name, widget in self._inputs.items():
+            if isinstance(widget, QLineEdit) and widget.echoMode() == QLineEdit.EchoMode.Password:
+                widget.clear()
+                if name in selected.saved_fields:
+                    widget.setPlaceholderText("Saved — leave empty to keep it")
+        self.result.setText(f"Editing “{selected.label}”. Empty secret fields keep their saved values.")
+
+    def _remove_selected(self) -> None:
+        selected = self._selected()
+        if selected is not None and self.confirm(
+            "Forget connection", f"Disconnect and delete “{selected.label}” and its saved credentials?"
+        ):
+            self.remove_requested.emit(selected.id)
+
+    @Slot(list)
+    def show_connections(self, connections: list[ConnectionView]) -> None:
+        self.model.set_rows(connections)
+        if not any(c.active for c in connections):
+            self.status.setText("No broker connected")
+
+    @Slot(object)
+    def show_connected(self, account: AccountView) -> None:
+        self.status.setText(account.headline)
+        self.result.setText("Connection verified and saved.")
+        for widget in self._inputs.values():
+            if isinstance(widget, QLineEdit) and widget.echoMode() == QLineEdit.EchoMode.Password:
+                widget.clear()
+        self._editing = None
+
+    @Slot(str)
+    def show_disconnected(self, message: str) -> None:
+        self.status.setText("No broker connected")
+        self.result.setText(message)
+
+    @Slot(str)
+    def show_result(self, message: str) -> None:
+        self.result.setText(message)
+
+    @Slot(dict)
+    def show_form_errors(self, errors: dict[str, str]) -> None:
+        self.result.setText(" ".join(errors.values()))

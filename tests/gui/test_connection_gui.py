@@ -1,0 +1,140 @@
+"""Connecting a broker account in Settings: tested before it is saved, secrets never shown again.
+
+Driven through the real form against the fake Alpaca server (developer setting: API address).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import keyring
+import keyring.core
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView
+
+from app.main import AppServices, start_app
+from app.marketdata.broker_quotes import BrokerQuoteSource
+from app.storage.vault_schema import ConnectionRow
+from tests.conftest import until
+from tests.fakes.alpaca import KEY_ID, PAPER_ACCOUNT, SECRET_KEY, FakeAlpaca
+from tests.security.keyrings import MemoryKeyring
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    previous = keyring.core._keyring_backend
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.core._keyring_backend = previous
+
+
+@pytest.fixture
+def fake_alpaca() -> Iterator[FakeAlpaca]:
+    fake = FakeAlpaca().start()
+    fake.set_quote("AAPL", Decimal("189.50"), Decimal("189.60"), Decimal("189.55"))
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+async def _start(qtbot, app_paths, feed, clock) -> AppServices:
+    services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=0.05, developer_mode=True)
+    qtbot.addWidget(services.window)
+    await until(lambda: services.vault.status.state.value == "ready", message="vault did not open")
+    return services
+
+
+def _fill(qtbot, box, url: str, secret: str) -> None:
+    box.broker_select.setCurrentIndex(box.broker_select.findData("alpaca"))
+    box.environment.setCurrentIndex(box.environment.findData("paper"))
+    for name, value in (("settings.base_url", url), ("settings.field.api_key_id", KEY_ID),
+                        ("settings.field.api_secret_key", secret)):
+        field = box.findChild(QLineEdit, name)
+        field.clear()
+        qtbot.keyClicks(field, value)
+
+
+def _connection_rows(services: AppServices) -> list[ConnectionRow]:
+    return services.worker.database.transaction(lambda s: list(s.query(ConnectionRow)))
+
+
+def test_verified_connection_is_saved_and_shows_last_four(qtbot, qt_loop, app_paths, feed, clock, fake_alpaca):
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        box = services.window.settings_pane.connections
+        _fill(qtbot, box, fake_alpaca.url, SECRET_KEY)
+        qtbot.mouseClick(box.findChild(QPushButton, "settings.test_connection"), Qt.MouseButton.LeftButton)
+        status = box.findChild(QLabel, "settings.broker_status")
+        await until(lambda: status.text().startswith("Connected"), message=status.text())
+
+        assert f"…{PAPER_ACCOUNT[-4:]}" in status.text()
+        assert PAPER_ACCOUNT not in status.text()
+        assert box.findChild(QLineEdit, "settings.field.api_secret_key").text() == ""
+        rows = _connection_rows(services)
+        assert len(rows) == 1 and rows[0].broker == "alpaca" and rows[0].account_last4 == PAPER_ACCOUNT[-4:]
+        assert SECRET_KEY.encode() not in bytes(rows[0].credentials or b"")
+        table = box.findChild(QTableView, "settings.connections_table")
+        await until(lambda: table.model().rowCount() == 1)
+        assert table.model().text(0, "account") == f"…{PAPER_ACCOUNT[-4:]}"
+        assert isinstance(services.paper._quotes, BrokerQuoteSource)
+        # Live stays off in this version, and says why.
+        assert not services.mode.live_available
+        await _stop(services)
+
+    qt_loop.run(scenario())
+
+
+def test_bad_credentials_are_refused_and_nothing_is_saved(qtbot, qt_loop, app_paths, feed, clock, fake_alpaca):
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        box = services.window.settings_pane.connections
+        _fill(qtbot, box, fake_alpaca.url, "wrong-secret-value")
+        qtbot.mouseClick(box.findChild(QPushButton, "settings.test_connection"), Qt.MouseButton.LeftButton)
+        result = box.findChild(QLabel, "settings.connection_result")
+        await until(lambda: "nothing was saved" in result.text(), message=result.text())
+        assert "wrong-secret-value" not in result.text()
+        assert _connection_rows(services) == []
+        assert box.findChild(QLabel, "settings.broker_status").text() == "No broker connected"
+        assert services.paper._quotes is feed
+        await _stop(services)
+
+    qt_loop.run(scenario())
+
+
+def test_saved_connection_reconnects_at_start_and_can_be_forgotten(qtbot, qt_loop, app_paths, feed, clock, fake_alpaca):
+    async def first_run() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        box = services.window.settings_pane.connections
+        _fill(qtbot, box, fake_alpaca.url, SECRET_KEY)
+        qtbot.mouseClick(box.findChild(QPushButton, "settings.test_connection"), Qt.MouseButton.LeftButton)
+        await until(lambda: box.status.text().startswith("Connected"))
+        await _stop(services)
+
+    async def second_run() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        box = services.window.settings_pane.connections
+        await until(lambda: box.status.text().startswith("Connected"), message="no reconnect at start")
+        asked: list[str] = []
+        services.window.settings_pane.confirm = lambda _title, text: asked.append(text) or True
+        table = box.findChild(QTableView, "settings.connections_table")
+        table.selectRow(0)
+        qtbot.mouseClick(box.findChild(QPushButton, "settings.remove_connection"), Qt.MouseButton.LeftButton)
+        await until(lambda: table.model().rowCount() == 0)
+        assert "saved credentials" in asked[0]
+        assert box.status.text() == "No broker connected"
+        assert _connection_rows(services) == []
+        assert services.paper._quotes is feed
+        await _stop(services)
+
+    qt_loop.run(first_run())
+    qt_loop.run(second_run())
+
+
+async def _stop(services: AppServices) -> None:
+    services.window.close()
+    await services.shutdown()
