@@ -7,11 +7,11 @@ import asyncio
 import logging
 import os
 import sys
-import traceback
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
+from pathlib import Path
 from typing import Any
 
 import qasync
@@ -27,6 +27,7 @@ from app.logs import configure_logging
 from app.marketdata.base import QuoteSource
 from app.marketdata.cboe import CboeDelayedQuotes
 from app.paths import AppPaths, resolve_paths
+from app.security.crash_report import CrashReporter
 from app.security.redaction import redact
 from app.security.vault_service import VaultService
 from app.storage.database import DatabaseError, open_database
@@ -224,24 +225,27 @@ def _qt_message_handler(mode: QtMsgType, _context: Any, message: str) -> None:
     logging.getLogger("qt").log(level, "%s", message)
 
 
-def install_error_handlers(loop: asyncio.AbstractEventLoop, *, interactive: bool) -> None:
-    """Unexpected errors are logged (scrubbed) and shown, never lost in a silent print."""
+def install_error_handlers(loop: asyncio.AbstractEventLoop, paths: AppPaths, *, interactive: bool) -> CrashReporter:
+    """Unexpected errors are logged and written to a crash report (both scrubbed) and shown, never lost."""
 
-    def excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-        log.critical("Unexpected error", exc_info=(kind, value, tb))
+    def show(summary: str, report: Path | None) -> None:
         if interactive and QApplication.instance() is not None:
-            text = redact("".join(traceback.format_exception_only(kind, value)).strip())
-            QMessageBox.critical(None, "Unexpected error", f"{text}\n\nDetails are in the log file.")
+            where = f"\n\nA report was saved to {report}." if report else ""
+            QMessageBox.critical(None, "Unexpected error", f"{summary}{where}\n\nDetails are in the log file.")
+
+    reporter = CrashReporter(paths.crash_reports, app_version=__version__, show=show)
 
     def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         error = context.get("exception")
         if isinstance(error, BaseException):
-            excepthook(type(error), error, error.__traceback__)
+            reporter.report((type(error), error, error.__traceback__), context="in a background task")
         else:
             log.error("Event loop error: %s", context.get("message"))
 
-    sys.excepthook = excepthook
+    sys.excepthook = reporter.excepthook
+    threading.excepthook = reporter.thread_excepthook
     loop.set_exception_handler(loop_handler)
+    return reporter
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -259,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    install_error_handlers(loop, interactive=not args.smoke_test)
+    install_error_handlers(loop, paths, interactive=not args.smoke_test)
     try:
         with loop:
             return loop.run_until_complete(_run(app, args, paths))
