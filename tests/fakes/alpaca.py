@@ -19,7 +19,6 @@ What it reproduces, and from where (see docs/brokers/alpaca.md and shared broker
 from __future__ import annotations
 
 import argparse
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -30,7 +29,6 @@ from typing import Any
 
 from app.brokers.alpaca import AlpacaBroker
 from app.brokers.base import Environment
-from tests.fakes import http_server
 from tests.fakes.alpaca_book import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -41,7 +39,7 @@ from tests.fakes.alpaca_book import (
     wire_number,
     wire_time,
 )
-from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router
+from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router, serve_until_stopped
 
 KEY_ID = "PKFAKE7T3ST0K3Y1D0001"
 SECRET_KEY = "fake-alpaca-secret-0001-do-not-use"
@@ -512,24 +510,6 @@ class AlpacaHarness:
         return self.fake.order_count()
 
 
-def _start_on_port(fake: FakeAlpaca, port: int) -> None:
-    """Start on a chosen port: FakeHTTPServer always binds port 0, so its server class is swapped for the call."""
-    if not port:
-        fake.start()
-        return
-    original = http_server.ThreadingHTTPServer
-
-    class _FixedPort(original):  # type: ignore[misc, valid-type]
-        def __init__(self, address: tuple[str, int], handler: Any) -> None:
-            super().__init__((address[0], port), handler)
-
-    http_server.ThreadingHTTPServer = _FixedPort  # type: ignore[misc]
-    try:
-        fake.start()
-    finally:
-        http_server.ThreadingHTTPServer = original  # type: ignore[misc]
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a fake Alpaca (trading + market data) on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0 picks a free one)")
@@ -543,19 +523,15 @@ def main(argv: list[str] | None = None) -> None:
         ("AAPL250117C00150000", "40.10", "40.60", "40.35"),
     ):
         fake.book.quotes[symbol] = BookQuote(Decimal(bid), Decimal(ask), Decimal(last))
-    _start_on_port(fake, args.port)
+    fake.server = FakeHTTPServer(fake._dispatch, port=args.port).start()
     environment = "live" if args.live_account else "paper"
-    print(f"Fake Alpaca serving at {fake.url}  (use it as the base-URL override, environment: {environment})")
-    print(f"  API key ID:     {fake.key_id}")
-    print(f"  API secret key: {fake.secret_key}")
-    print("Ctrl-C stops it.", flush=True)
-    stop = threading.Event()
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_stopped(
+        fake.server,
+        f"Fake Alpaca serving at {{url}}  (use it as the API address, environment: {environment})\n"
+        f"  API key ID:     {fake.key_id}\n"
+        f"  API secret key: {fake.secret_key}\n"
+        "Ctrl-C stops it.",
+    )
 
 
 if __name__ == "__main__":

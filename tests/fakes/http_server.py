@@ -168,3 +168,23 @@ class FakeHTTPServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serve_until_stopped(server: FakeHTTPServer, banner: str) -> None:
+    """Serve a started fake until Ctrl-C or SIGTERM, for pointing the app at it by hand.
+
+    ``banner`` may contain ``{url}``. Explicit handlers, because a background job may have
+    inherited an ignored SIGINT.
+    """
+    import signal
+
+    print(banner.format(url=server.url), flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        server.stop()
+    print("Stopped.", flush=True)

@@ -30,7 +30,7 @@ from typing import Any
 
 from app.brokers.base import Broker, Environment
 from app.brokers.tastytrade import TastytradeBroker
-from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router
+from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router, serve_until_stopped
 from tests.fakes.tastytrade_book import ACTIONS, TERMINAL, FakeAccount, FakeOrder, TastytradeBook, compact
 
 CLIENT_SECRET = "fake-client-secret-3f9a"
@@ -458,8 +458,6 @@ class TastytradeHarness:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from tests.fakes.tastytrade_serve import serve_forever
-
     parser = argparse.ArgumentParser(description="Serve the fake Tastytrade API on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0 = any free port)")
     parser.add_argument("--production", action="store_true", help="behave like production instead of the sandbox")
@@ -467,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
     fake = TastytradeFake(sandbox=not args.production)
     for symbol, bid, ask, last in (("AAPL", "189.50", "189.60", "189.55"), ("MSFT", "410.10", "410.30", "410.20")):
         fake.book.set_quote(symbol, Decimal(bid), Decimal(ask), Decimal(last))
-    serve_forever(fake.dispatch, args.port, banner=_banner(fake))
+    serve_until_stopped(FakeHTTPServer(fake.dispatch, port=args.port).start(), _banner(fake))
 
 
 def _banner(fake: TastytradeFake) -> str:

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import argparse
 import math
-import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
 
 from app.brokers.base import Environment
 from app.brokers.tradier import TradierBroker
 from app.brokers.tradier_http import TradierLimits
-from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router
+from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router, serve_until_stopped
 from tests.fakes.tradier_book import (
     DURATIONS,
     EQUITY_SIDES,
@@ -374,27 +371,6 @@ class TradierHarness:
         self.server.delay_seconds = seconds
 
 
-class _FixedPortServer(FakeHTTPServer):
-    """``FakeHTTPServer`` on a chosen port; the shared server always binds an ephemeral one."""
-
-    def __init__(self, dispatch: Callable[[Request], Response], port: int) -> None:
-        super().__init__(dispatch)
-        self._port = port
-
-    def start(self) -> _FixedPortServer:
-        super().start()
-        assert self._server is not None
-        handler = self._server.RequestHandlerClass
-        super().stop()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-tradier", daemon=True
-        )
-        self._thread.start()
-        return self
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a fake Tradier sandbox on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (0 picks a free one)")
@@ -407,21 +383,14 @@ def main(argv: list[str] | None = None) -> None:
         ("AAPL250117C00150000", "40.10", "40.40", "40.25"),
     ):
         fake.set_quote(symbol, Decimal(bid), Decimal(ask), Decimal(last))
-    server = _FixedPortServer(fake.dispatch, args.port).start()
-    print(f"Fake Tradier sandbox listening: base URL {server.url}/v1", flush=True)
-    print(f"  access token:   {SANDBOX_TOKEN}", flush=True)
-    print(f"  account number: {ACCOUNT}", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
-    stop = threading.Event()
-    # Explicit handlers: a background job may have inherited an ignored SIGINT, and SIGTERM should stop cleanly too.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.2):
-            pass
-    finally:
-        server.stop()
-    print("Fake Tradier sandbox stopped.", flush=True)
+    server = FakeHTTPServer(fake.dispatch, port=args.port).start()
+    serve_until_stopped(
+        server,
+        "Fake Tradier sandbox listening: API address {url}/v1\n"
+        f"  access token:   {SANDBOX_TOKEN}\n"
+        f"  account number: {ACCOUNT}\n"
+        "Press Ctrl-C to stop.",
+    )
 
 
 if __name__ == "__main__":

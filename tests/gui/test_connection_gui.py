@@ -12,7 +12,7 @@ import keyring
 import keyring.core
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTableView
 
 from app.main import AppServices, start_app
 from app.marketdata.broker_quotes import BrokerQuoteSource
