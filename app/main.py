@@ -92,6 +92,7 @@ def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeCon
     paper.account_changed.connect(orders.show_account)
     paper.ticket_rejected.connect(orders.show_ticket_errors)
     paper.order_placed.connect(orders.order_accepted)
+    paper.order_rejected.connect(orders.show_message)
     paper.error.connect(orders.show_message)
     paper.error.connect(window.show_error)
     paper.quotes_status.connect(window.show_quotes_status)
@@ -100,7 +101,7 @@ def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeCon
     settings.paper_settings_submitted.connect(paper.save_settings)
     settings.paper_reset_requested.connect(paper.reset_account)
     paper.settings_changed.connect(settings.show_paper_settings)
-    paper.settings_changed.connect(lambda _s: settings.show_message("Paper settings saved."))
+    paper.settings_saved.connect(lambda: settings.show_message("Paper settings saved."))
     paper.error.connect(settings.show_message)
 
     window.mode_pane.mode_requested.connect(mode.request_mode)

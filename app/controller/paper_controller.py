@@ -16,7 +16,7 @@ import qasync
 from PySide6.QtCore import QObject, Signal
 
 from app.controller.views import PositionView
-from app.domain.models import AccountSummary, Order, Quote
+from app.domain.models import AccountSummary, Order, OrderStatus, Quote
 from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperError, PaperSettings
 from app.domain.validation import TicketError, build_order_request
 from app.marketdata.base import QuoteSource, QuoteUnavailable
@@ -34,8 +34,10 @@ class PaperTradingController(QObject):
     positions_changed = Signal(list)
     account_changed = Signal(object)
     settings_changed = Signal(object)
+    settings_saved = Signal()
     ticket_rejected = Signal(dict)
     order_placed = Signal(str)
+    order_rejected = Signal(str)
     quotes_status = Signal(str)
     error = Signal(str)
 
@@ -121,7 +123,11 @@ class PaperTradingController(QObject):
             if not await self._persist(update):
                 return None
         self._emit_all()
-        self.order_placed.emit(request.client_order_id)
+        placed = self.engine.orders[request.client_order_id]
+        if placed.status is OrderStatus.REJECTED:
+            self.order_rejected.emit(f"Order rejected: {placed.status_reason}")
+        else:
+            self.order_placed.emit(request.client_order_id)
         return request.client_order_id
 
     @qasync.asyncSlot(str)
@@ -166,6 +172,7 @@ class PaperTradingController(QObject):
                 return False
             self.engine.apply_settings(settings)
         self.settings_changed.emit(settings)
+        self.settings_saved.emit()
         self._emit_all()
         return True
 

@@ -67,7 +67,7 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if not index.isValid():
             return None
         column = self._columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return column.fmt(column.value(self._rows[index.row()]))
         if role == Qt.ItemDataRole.TextAlignmentRole and column.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -179,3 +179,23 @@ def test_cancel_selected_order(qtbot, qt_loop, app_paths, feed, clock) -> None:
         await _stop(services)
 
     qt_loop.run(scenario())
+
+
+def test_rejected_order_says_why_and_keeps_the_ticket(qtbot, qt_loop, app_paths, feed, clock) -> None:
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        window = services.window
+        _fill_ticket(qtbot, window, symbol="AAPL", side="sell", quantity="5", order_type="market")
+        qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
+        message = window.findChild(QLabel, "orders.message")
+        await until(lambda: message.text().startswith("Order rejected"), message=message.text())
+        assert "short" in message.text()
+        assert window.findChild(QLineEdit, "ticket.quantity").text() == "5"
+        orders = window.findChild(QTableView, "orders.table")
+        assert _table_texts(orders, "status") == ["Rejected"]
+        assert services.paper.engine.cash == Decimal("100000")
+        await _stop(services)
+
+    qt_loop.run(scenario())
