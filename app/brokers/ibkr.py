@@ -186,7 +186,7 @@ class IbkrBroker:
                 ) from None
         finally:
             self._orders.placement_done(coid)
-        return self._orders.get(coid)  # type: ignore[return-value]
+        return self._orders.current(coid)
 
     async def preview_order(self, request: OrderRequest) -> OrderPreview:
         await self._session.ready()
@@ -236,7 +236,7 @@ class IbkrBroker:
                 await asyncio.wait_for(waiter, self._timeouts.order_ack)
         finally:
             self._orders.cancel_done(coid)
-        return self._orders.get(coid)  # type: ignore[return-value]
+        return self._orders.current(coid)
 
     async def get_order(self, client_order_id: str) -> BrokerOrder | None:
         await self._session.ready()

@@ -101,6 +101,13 @@ class IbkrOrderBook:
     def get(self, client_order_id: str) -> BrokerOrder | None:
         return self._orders.get(client_order_id)
 
+    def current(self, client_order_id: str) -> BrokerOrder:
+        """The order as last reported; for orders this connector is placing or cancelling right now."""
+        order = self._orders.get(client_order_id)
+        if order is None:
+            raise OrderNotFound(f"Interactive Brokers has no order {client_order_id}.")
+        return order
+
     def all(self) -> list[BrokerOrder]:
         return sorted(self._orders.values(), key=lambda o: o.updated_at)
 
