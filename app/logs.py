@@ -47,3 +47,5 @@ def configure_logging(paths: AppPaths, level: int = logging.INFO, *, console: bo
     # httpx logs every request URL at INFO; keep them at DEBUG runs only.
     logging.getLogger("httpx").setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.INFO if level > logging.DEBUG else logging.DEBUG)
+    # ib_insync logs whole orders and account numbers at INFO; its warnings and errors are what matter.
+    logging.getLogger("ib_insync").setLevel(logging.WARNING)

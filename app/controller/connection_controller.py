@@ -169,6 +169,8 @@ class ConnectionController(QObject):
                 log.warning("Connection test to %s failed: %s", spec.display_name, message)
                 self.test_failed.emit(f"Connection test failed; nothing was saved. {message}")
                 return None
+            # Only the last four digits of an account number are shown anywhere, logs included.
+            register_secret(info.account_number)
             draft = ConnectionDraft(
                 broker=spec.key, environment=environment.value, label=label, base_url_override=base_url, id=connection_id
             )
