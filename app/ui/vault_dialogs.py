@@ -56,6 +56,7 @@ class VaultControls(Protocol):
 
     def forget_unreadable_credentials(self) -> Any: ...
 
+#: Same rule as the vault (which checks again); views may not import it from app.security.
 MIN_PASSPHRASE_LENGTH = 8
 FORGET_WARNING = (
     "Forget the saved broker credentials that can't be read? Your connections stay listed and you can "
