@@ -123,6 +123,8 @@ def wire_connections(window: MainWindow, connections: ConnectionController, vaul
     connections.connected.connect(box.show_connected)
     connections.disconnected.connect(box.show_disconnected)
     connections.error.connect(box.show_result)
+    connections.connection_state.connect(box.show_result)
+    connections.connection_state.connect(window.show_error)
 
     panel = SecurityPanel()
     window.settings_pane.add_section(panel)

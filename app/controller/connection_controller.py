@@ -50,6 +50,7 @@ class ConnectionController(QObject):
     test_failed = Signal(str)
     connected = Signal(object)
     disconnected = Signal(str)
+    connection_state = Signal(str)
     error = Signal(str)
 
     def __init__(
@@ -67,6 +68,7 @@ class ConnectionController(QObject):
         self._on_live_availability = on_live_availability
         self.developer_mode = developer_mode
         self._active: tuple[ConnectionRecord, Broker, AccountInfo] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._lock = asyncio.Lock()
 
     @property
@@ -195,9 +197,11 @@ class ConnectionController(QObject):
 
     async def _activate(self, record: ConnectionRecord, broker: Broker, info: AccountInfo, spec: BrokerSpec) -> AccountView:
         previous = self._active
+        self._drop_listener()
         self._active = (record, broker, info)
         if previous is not None:
             await previous[1].close()
+        self._follow_connection_state(broker)
         delayed = info.is_paper and spec.key in ("tradier", "tastytrade")
         self._on_quote_source(BrokerQuoteSource(broker, delayed=delayed))
         view = AccountView(
@@ -250,13 +254,37 @@ class ConnectionController(QObject):
 
     @qasync.asyncSlot()
     async def disconnect_active(self) -> None:
+        await self.disconnect()
+
+    async def disconnect(self) -> None:
+        """Drop the active connection (kept saved); paper trading goes back to delayed quotes."""
         async with self._lock:
             if self._active is not None:
                 await self._deactivate("Disconnected. Paper trading uses delayed quotes again.")
         await self.refresh()
 
+    def _follow_connection_state(self, broker: Broker) -> None:
+        """Brokers with a live session (IBKR) report drops and reconnects; show them as they happen."""
+        subscribe = getattr(broker, "add_connection_listener", None)
+        if subscribe is None:
+            return
+
+        def on_event(event: object) -> None:
+            state = getattr(getattr(event, "state", None), "value", "")
+            self.connection_state.emit(str(getattr(event, "message", "")) or state)
+            if state == "failed" and self._active is not None and self._active[1] is broker:
+                asyncio.ensure_future(self.disconnect())
+
+        self._unsubscribe = subscribe(on_event)
+
+    def _drop_listener(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
     async def _deactivate(self, message: str) -> None:
         assert self._active is not None
+        self._drop_listener()
         _record, broker, _info = self._active
         self._active = None
         self._on_quote_source(None)
@@ -267,6 +295,7 @@ class ConnectionController(QObject):
             self.disconnected.emit(message)
 
     async def close(self) -> None:
+        self._drop_listener()
         if self._active is not None:
             await self._active[1].close()
             self._active = None

@@ -138,3 +138,33 @@ def test_saved_connection_reconnects_at_start_and_can_be_forgotten(qtbot, qt_loo
 async def _stop(services: AppServices) -> None:
     services.window.close()
     await services.shutdown()
+
+
+def test_ibkr_connection_through_the_form_against_a_fake_tws(qtbot, qt_loop, app_paths, feed, clock):
+    from tests.fakes.tws import IbkrHarness
+
+    harness = IbkrHarness()
+
+    async def scenario() -> None:
+        await harness.start()
+        services = await _start(qtbot, app_paths, feed, clock)
+        try:
+            box = services.window.settings_pane.connections
+            box.broker_select.setCurrentIndex(box.broker_select.findData("ibkr"))
+            box.environment.setCurrentIndex(box.environment.findData("paper"))
+            values = {"host": "127.0.0.1", "port": str(harness.tws.port), "client_id": "17", "account": harness.ACCOUNT}
+            for name, value in values.items():
+                widget = box.field(name)
+                if isinstance(widget, QLineEdit):
+                    widget.setText(value)
+                else:
+                    widget.setCurrentText(value)
+            qtbot.mouseClick(box.findChild(QPushButton, "settings.test_connection"), Qt.MouseButton.LeftButton)
+            await until(lambda: box.status.text().startswith("Connected"), timeout=20, message=box.status.text())
+            assert "paper" in box.status.text()
+            assert _connection_rows(services)[0].broker == "ibkr"
+        finally:
+            await _stop(services)
+            await harness.stop()
+
+    qt_loop.run(scenario(), timeout=60)
