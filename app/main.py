@@ -132,6 +132,17 @@ def wire_connections(window: MainWindow, connections: ConnectionController, vaul
     dialogs.bind(vault)
     panel.bind(vault, dialogs)
     vault.error.connect(window.show_error)
+    # A paper-only trader is not interrupted at start: without a secure keyring the passphrase is
+    # asked for when the first credentials are saved (or from the Security panel).
+    vault.passphrase_setup_offered.disconnect(dialogs.show_setup)
+
+    def on_vault_needed(state: str, reason: str) -> None:
+        if state == "setup_required":
+            dialogs.show_setup(reason)
+        elif state == "locked":
+            dialogs.show_unlock()
+
+    connections.vault_needed.connect(on_vault_needed)
 
     # Once the vault can read credentials, bring back the last verified connection.
     def on_vault_state(state: str) -> None:
@@ -256,6 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     paths = resolve_paths(args.data_dir).ensure()
+    # A failing log handler must not print the record it was given (it may hold a secret) to stderr.
+    logging.raiseExceptions = False
     configure_logging(paths, logging.DEBUG if args.debug else logging.INFO)
     log.info("TradeBridge %s starting; data in %s", __version__, paths.data_dir)
     qInstallMessageHandler(_qt_message_handler)

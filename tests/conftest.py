@@ -7,8 +7,12 @@ import gc
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
+import keyring
+import keyring.core
 import pytest
 import qasync
+
+from tests.security.keyrings import MemoryKeyring
 
 T = TypeVar("T")
 
@@ -61,3 +65,14 @@ def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name in ("question", "critical", "warning", "information"):
         monkeypatch.setattr(QMessageBox, name, refuse)
+
+
+@pytest.fixture(autouse=True)
+def private_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    """Every test starts on an empty in-memory keyring, never the user's, and leaves keyring as it was."""
+    previous = keyring.core._keyring_backend
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.core._keyring_backend = previous

@@ -388,7 +388,7 @@ class IbkrBroker:
         bid, ask, last = ib_price(ticker.bid), ib_price(ticker.ask), ib_price(ticker.last)
         if bid is None and ask is None and last is None:
             return None
-        stamp = ticker.time if isinstance(ticker.time, datetime) and ticker.time.tzinfo else _now()
+        stamp = ticker.time if isinstance(ticker.time, datetime) and ticker.time.tzinfo else datetime.now(timezone.utc)
         return Quote(
             symbol=symbol,
             bid=bid,

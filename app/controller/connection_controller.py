@@ -22,7 +22,7 @@ from app.marketdata.broker_quotes import BrokerQuoteSource
 from app.security.keystore import KeyStoreError
 from app.security.redaction import register_secret
 from app.security.vault import VaultError
-from app.security.vault_service import ConnectionStatus, CredentialState, VaultService
+from app.security.vault_service import ConnectionStatus, CredentialState, VaultService, VaultState
 from app.storage.connections_repository import ConnectionDraft, ConnectionRecord
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class ConnectionController(QObject):
     connected = Signal(object)
     disconnected = Signal(str)
     connection_state = Signal(str)
+    #: The vault must be set up ("setup_required") or unlocked ("locked") before credentials can be saved.
+    vault_needed = Signal(str, str)
     error = Signal(str)
 
     def __init__(
@@ -144,6 +146,16 @@ class ConnectionController(QObject):
                 self.form_rejected.emit({"environment": f"{spec.display_name} has no {environment.value} environment."})
                 return None
 
+            vault = self._vault.status
+            if vault.state in (VaultState.SETUP_REQUIRED, VaultState.LOCKED):
+                self.vault_needed.emit(vault.state.value, vault.message)
+                self.test_failed.emit(
+                    "Saved credentials need a master passphrase on this computer (no secure system keyring); "
+                    "set it up, then test again. Nothing was sent to the broker."
+                    if vault.state is VaultState.SETUP_REQUIRED
+                    else "Unlock your saved credentials first, then test again. Nothing was sent to the broker."
+                )
+                return None
             credentials = dict(fields)
             if connection_id:
                 saved = await self._saved_credentials(connection_id)

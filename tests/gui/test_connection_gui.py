@@ -9,27 +9,16 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import keyring
-import keyring.core
 import pytest
+from keyring.backends import fail
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTableView
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTableView, QWidget
 
 from app.main import AppServices, start_app
 from app.marketdata.broker_quotes import BrokerQuoteSource
 from app.storage.vault_schema import ConnectionRow
 from tests.conftest import until
 from tests.fakes.alpaca import KEY_ID, PAPER_ACCOUNT, SECRET_KEY, FakeAlpaca
-from tests.security.keyrings import MemoryKeyring
-
-
-@pytest.fixture(autouse=True)
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    previous = keyring.core._keyring_backend
-    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.core._keyring_backend = previous
 
 
 @pytest.fixture
@@ -168,3 +157,28 @@ def test_ibkr_connection_through_the_form_against_a_fake_tws(qtbot, qt_loop, app
             await harness.stop()
 
     qt_loop.run(scenario(), timeout=60)
+
+
+def test_without_a_secure_keyring_saving_asks_for_a_passphrase_first(
+    qtbot, qt_loop, app_paths, feed, clock, fake_alpaca
+):
+    keyring.set_keyring(fail.Keyring())
+
+    async def scenario() -> None:
+        services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=0.05, developer_mode=True)
+        qtbot.addWidget(services.window)
+        try:
+            await until(lambda: services.vault.status.state.value == "setup_required")
+            setup = services.window.findChild(QWidget, "vault.setup_dialog")
+            assert not setup.isVisible(), "a paper-only trader is not interrupted at start"
+            box = services.window.settings_pane.connections
+            _fill(qtbot, box, fake_alpaca.url, SECRET_KEY)
+            qtbot.mouseClick(box.findChild(QPushButton, "settings.test_connection"), Qt.MouseButton.LeftButton)
+            await until(lambda: setup.isVisible(), message="the passphrase set-up was not offered")
+            assert "master passphrase" in box.findChild(QLabel, "settings.connection_result").text()
+            assert fake_alpaca.server.requests == []
+            assert _connection_rows(services) == []
+        finally:
+            await _stop(services)
+
+    qt_loop.run(scenario())

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import keyring
 import keyring.core
 import pytest
-import qasync
 
 from app.paths import AppPaths
 from app.security.keystore import KeyringGateway, KeyringKeyStore, new_kdf
@@ -18,9 +15,7 @@ from app.security.vault_service import VaultService
 from app.storage.database import open_database
 from app.storage.vault_repository import KdfRecord
 from app.storage.worker import DatabaseWorker
-from tests.security.keyrings import MemoryKeyring
 
-T = TypeVar("T")
 
 #: A cheaper scrypt for the many unlocks in tests; the stored parameters drive every derivation.
 TEST_SCRYPT_N = 2**14
@@ -28,17 +23,6 @@ TEST_SCRYPT_N = 2**14
 
 def cheap_kdf() -> KdfRecord:
     return new_kdf(n=TEST_SCRYPT_N)
-
-
-@pytest.fixture(autouse=True)
-def private_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    """Every test starts on an empty in-memory keyring and leaves keyring as it found it."""
-    previous = keyring.core._keyring_backend
-    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.core._keyring_backend = previous
 
 
 @pytest.fixture
@@ -68,34 +52,3 @@ async def worker(paths: AppPaths) -> AsyncIterator[DatabaseWorker]:
 def make_vault(worker: DatabaseWorker, *, timeout: float = 5.0, backend: keyring.backend.KeyringBackend | None = None) -> VaultService:
     store = KeyringKeyStore(KeyringGateway(timeout=timeout, backend=backend))
     return VaultService(worker, store, kdf_factory=cheap_kdf)
-
-
-class QtLoop:
-    """Runs coroutines on a qasync loop, so async slots, Qt events and awaits interleave as in the app."""
-
-    def __init__(self, loop: qasync.QEventLoop) -> None:
-        self.loop = loop
-
-    def run(self, awaitable: Awaitable[T], timeout: float = 30.0) -> T:
-        return self.loop.run_until_complete(asyncio.wait_for(awaitable, timeout))
-
-
-@pytest.fixture
-def qt_loop(qapp) -> Iterator[QtLoop]:  # type: ignore[no-untyped-def]
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        yield QtLoop(loop)
-    finally:
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-        asyncio.set_event_loop(None)
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0, message: str = "") -> None:
-    """Wait on the running loop (Qt keeps processing events) until ``predicate()`` holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(message or f"condition not met within {timeout}s")
-        await asyncio.sleep(0.02)

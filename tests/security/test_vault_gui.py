@@ -20,7 +20,8 @@ from app.storage.database import open_database
 from app.storage.worker import DatabaseWorker
 from app.ui.security_panel import SecurityPanel
 from app.ui.vault_dialogs import VaultDialogs
-from tests.security.conftest import QtLoop, cheap_kdf, until
+from tests.conftest import QtLoop, until
+from tests.security.conftest import cheap_kdf
 from tests.security.keyrings import HangingKeyring, MemoryKeyring
 
 PASSPHRASE = "tr0ub4dor & 3 more words"
