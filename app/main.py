@@ -16,6 +16,7 @@ from typing import Any
 
 import qasync
 from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
@@ -42,6 +43,8 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_DATABASE = 2
 DEVELOPER_ENV = "TRADEBRIDGE_DEVELOPER"
+#: Beside the package in a checkout; bundled next to it by the packaged build.
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -275,6 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TradeBridge")
     app.setApplicationVersion(__version__)
+    icon = RESOURCES / "tradebridge.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     # Closing the window must not stop the loop before the orderly shutdown in _run has finished.
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
