@@ -7,6 +7,7 @@ trader, and no signal ever carries a secret (a passphrase goes *in* through a sl
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import qasync
 from PySide6.QtCore import QObject, Signal
@@ -70,51 +71,47 @@ class VaultController(QObject):
         elif status.state is VaultState.KEYRING_TIMEOUT:
             self.keyring_timed_out.emit(status.message)
 
-    async def _open(self) -> None:
+    async def _call(
+        self,
+        work: Awaitable[VaultStatus],
+        *,
+        on_error: Callable[[Exception], None] | None = None,
+        expected: tuple[type[Exception], ...] = (VaultError, KeyStoreError),
+    ) -> VaultStatus | None:
+        """Run one vault operation while busy; an expected failure becomes a message, success is published."""
         self._set_busy(True)
         try:
-            status = await self._service.start()
-        except (VaultError, KeyStoreError) as exc:
-            self.error.emit(str(exc))
-            return
+            status = await work
+        except expected as exc:
+            (on_error or (lambda e: self.error.emit(str(e))))(exc)
+            return None
         finally:
             self._set_busy(False)
         self._publish(status)
+        return status
 
     @qasync.asyncSlot()
     async def start(self) -> None:
-        await self._open()
+        await self._call(self._service.start())
 
     @qasync.asyncSlot()
     async def retry(self) -> None:
-        await self._open()
+        await self._call(self._service.start())
 
     @qasync.asyncSlot(str)
     async def setup_passphrase(self, passphrase: str) -> None:
-        self._set_busy(True)
-        try:
-            status = await self._service.setup_passphrase(passphrase)
-        except VaultError as exc:
-            self.setup_failed.emit(str(exc))
-            return
-        finally:
-            self._set_busy(False)
-        self._publish(status)
+        await self._call(
+            self._service.setup_passphrase(passphrase),
+            on_error=lambda e: self.setup_failed.emit(str(e)),
+            expected=(VaultError,),
+        )
 
     @qasync.asyncSlot(str)
     async def unlock(self, passphrase: str) -> None:
-        self._set_busy(True)
-        try:
-            status = await self._service.unlock(passphrase)
-        except WrongPassphrase as exc:
-            self.unlock_failed.emit(str(exc))
-            return
-        except (VaultError, KeyStoreError) as exc:
-            self.error.emit(str(exc))
-            return
-        finally:
-            self._set_busy(False)
-        self._publish(status)
+        def failed(exc: Exception) -> None:
+            (self.unlock_failed if isinstance(exc, WrongPassphrase) else self.error).emit(str(exc))
+
+        await self._call(self._service.unlock(passphrase), on_error=failed)
 
     @qasync.asyncSlot()
     async def rotate_key(self) -> None:
@@ -122,27 +119,16 @@ class VaultController(QObject):
             if step.name == "row":
                 self.rotation_progress.emit(step.done, step.total)
 
-        self._set_busy(True)
-        try:
-            status = await self._service.rotate_key(progress)
-        except (VaultError, KeyStoreError) as exc:
+        def failed(exc: Exception) -> None:
             self.error.emit(f"The key was not rotated: {exc}")
             self._publish(self._service.status)
-            return
-        finally:
-            self._set_busy(False)
-        self._publish(status)
-        self.rotation_finished.emit("Every saved credential is now encrypted under a new key; the old key was removed.")
+
+        if await self._call(self._service.rotate_key(progress), on_error=failed) is not None:
+            self.rotation_finished.emit(
+                "Every saved credential is now encrypted under a new key; the old key was removed."
+            )
 
     @qasync.asyncSlot()
     async def forget_unreadable_credentials(self) -> None:
         """The trader's "start over": drop what no key can read; the connections stay listed."""
-        self._set_busy(True)
-        try:
-            status = await self._service.forget_unreadable_credentials()
-        except (VaultError, KeyStoreError) as exc:
-            self.error.emit(str(exc))
-            return
-        finally:
-            self._set_busy(False)
-        self._publish(status)
+        await self._call(self._service.forget_unreadable_credentials())
