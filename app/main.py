@@ -150,7 +150,7 @@ def wire_connections(window: MainWindow, connections: ConnectionController, vaul
     # Once the vault can read credentials, bring back the last verified connection.
     def on_vault_state(state: str) -> None:
         if state == "ready":
-            asyncio.ensure_future(connections.reconnect_saved())
+            connections.in_background(connections.reconnect_saved())
 
     vault.state_changed.connect(on_vault_state)
 

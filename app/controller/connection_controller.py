@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import qasync
 from PySide6.QtCore import QObject, Signal
@@ -71,6 +71,7 @@ class ConnectionController(QObject):
         self.developer_mode = developer_mode
         self._active: tuple[ConnectionRecord, Broker, AccountInfo] | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._background: set[asyncio.Task[object]] = set()
         self._lock = asyncio.Lock()
 
     @property
@@ -237,8 +238,16 @@ class ConnectionController(QObject):
 
     # ---- reconnect at start, disconnect --------------------------------------------------------
 
+    def in_background(self, work: Awaitable[object]) -> None:
+        """Run ``work`` on the loop, keeping a reference so the task can't be collected mid-flight."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def reconnect_saved(self) -> AccountView | None:
         """At start: verify the most recently verified connection whose credentials are readable."""
+        if self._active is not None:
+            return None
         views = await self.refresh()
         candidates = [v for v in views if v.verified and v.credentials_state == CredentialState.SAVED.value]
         if not candidates:
@@ -285,7 +294,7 @@ class ConnectionController(QObject):
             state = getattr(getattr(event, "state", None), "value", "")
             self.connection_state.emit(str(getattr(event, "message", "")) or state)
             if state == "failed" and self._active is not None and self._active[1] is broker:
-                asyncio.ensure_future(self.disconnect())
+                self.in_background(self.disconnect())
 
         self._unsubscribe = subscribe(on_event)
 
@@ -307,6 +316,10 @@ class ConnectionController(QObject):
             self.disconnected.emit(message)
 
     async def close(self) -> None:
+        pending = list(self._background)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         self._drop_listener()
         if self._active is not None:
             await self._active[1].close()
