@@ -16,7 +16,8 @@ pytestmark = pytest.mark.subprocess
 
 
 def _smoke(data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    # The null keyring: a smoke run never touches the user's real keyring.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
     env.pop("TRADEBRIDGE_DATA_DIR", None)
     return subprocess.run(
         [sys.executable, "-m", "app", "--smoke-test", "--data-dir", str(data_dir)],
