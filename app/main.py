@@ -96,6 +96,7 @@ def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeCon
     paper.ticket_rejected.connect(orders.show_ticket_errors)
     paper.order_placed.connect(orders.order_accepted)
     paper.order_rejected.connect(orders.show_message)
+    paper.submission_finished.connect(orders.submission_finished)
     paper.error.connect(orders.show_message)
     paper.error.connect(window.show_error)
     paper.quotes_status.connect(window.show_quotes_status)

@@ -38,6 +38,8 @@ class PaperTradingController(QObject):
     ticket_rejected = Signal(dict)
     order_placed = Signal(str)
     order_rejected = Signal(str)
+    #: Emitted after every ticket submission, whatever its outcome, so the ticket can take the next one.
+    submission_finished = Signal()
     quotes_status = Signal(str)
     error = Signal(str)
 
@@ -99,7 +101,10 @@ class PaperTradingController(QObject):
 
     @qasync.asyncSlot(dict)
     async def submit_ticket(self, ticket: dict[str, object]) -> None:
-        await self.submit(ticket)
+        try:
+            await self.submit(ticket)
+        finally:
+            self.submission_finished.emit()
 
     async def submit(self, ticket: Mapping[str, object]) -> str | None:
         """Validate and place one paper order; returns its client order id, None when refused."""

@@ -190,11 +190,19 @@ class OrderTicket(QGroupBox):
         if not order_type.needs_stop:
             self.stop_price.clear()
 
+    def set_busy(self, busy: bool) -> None:
+        """While an order is on its way the ticket can't send another (no double clicks)."""
+        self.submit_button.setEnabled(not busy)
+        self.submit_button.setText("Placing…" if busy else "Place order")
+
     def _submit(self) -> None:
+        if not self.submit_button.isEnabled():
+            return
         values = self.values()
         errors = self._errors_for(values)
         self.show_errors(errors)
         if not errors:
+            self.set_busy(True)
             self.submitted.emit(values)
 
 
@@ -301,6 +309,10 @@ class OrdersPane(QWidget):
     def order_accepted(self, client_order_id: str) -> None:
         self.ticket.clear()
         self.show_message(f"Order {client_order_id} placed.")
+
+    @Slot()
+    def submission_finished(self) -> None:
+        self.ticket.set_busy(False)
 
     @Slot(str)
     def show_message(self, text: str) -> None:

@@ -199,3 +199,22 @@ def test_rejected_order_says_why_and_keeps_the_ticket(qtbot, qt_loop, app_paths,
         await _stop(services)
 
     qt_loop.run(scenario())
+
+
+def test_double_click_places_one_order(qtbot, qt_loop, app_paths, feed, clock) -> None:
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        window = services.window
+        _fill_ticket(qtbot, window, symbol="AAPL", side="buy", quantity="1", order_type="market")
+        submit = window.findChild(QPushButton, "ticket.submit")
+        qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+        assert not submit.isEnabled()
+        qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+        await until(lambda: submit.isEnabled())
+        assert len(services.paper.engine.orders) == 1
+        assert _order_count(services) == 1
+        await _stop(services)
+
+    qt_loop.run(scenario())
