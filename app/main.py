@@ -27,6 +27,7 @@ from app.controller.vault_controller import VaultController
 from app.logs import configure_logging
 from app.marketdata.base import QuoteSource
 from app.marketdata.cboe import CboeDelayedQuotes
+from app.marketdata.fallback import FallbackQuotes
 from app.paths import AppPaths, resolve_paths
 from app.security.crash_report import CrashReporter
 from app.security.redaction import redact
@@ -178,7 +179,7 @@ async def start_app(
     vault = VaultController(VaultService(worker))
 
     def use_quotes(broker_quotes: QuoteSource | None) -> None:
-        paper.set_quote_source(broker_quotes or source)
+        paper.set_quote_source(FallbackQuotes(broker_quotes, source) if broker_quotes else source)
 
     connections = ConnectionController(
         vault.service,

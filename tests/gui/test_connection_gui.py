@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTableView, QWidge
 
 from app.main import AppServices, start_app
 from app.marketdata.broker_quotes import BrokerQuoteSource
+from app.marketdata.fallback import FallbackQuotes
 from app.storage.vault_schema import ConnectionRow
 from tests.conftest import until
 from tests.fakes.alpaca import KEY_ID, PAPER_ACCOUNT, SECRET_KEY, FakeAlpaca
@@ -70,7 +71,9 @@ def test_verified_connection_is_saved_and_shows_last_four(qtbot, qt_loop, app_pa
         table = box.findChild(QTableView, "settings.connections_table")
         await until(lambda: table.model().rowCount() == 1)
         assert table.model().text(0, "account") == f"…{PAPER_ACCOUNT[-4:]}"
-        assert isinstance(services.paper._quotes, BrokerQuoteSource)
+        assert isinstance(services.paper._quotes, FallbackQuotes)
+        assert isinstance(services.paper._quotes.preferred, BrokerQuoteSource)
+        assert services.paper._quotes.fallback is feed
         # Live stays off in this version, and says why.
         assert not services.mode.live_available
         await _stop(services)
