@@ -19,6 +19,7 @@ from app.brokers.registry import get_spec, specs
 from app.controller.views import AccountView, BrokerFormView, ConnectionView, FieldView
 from app.marketdata.base import QuoteSource
 from app.marketdata.broker_quotes import BrokerQuoteSource
+from app.security.credentials import Credentials
 from app.security.keystore import KeyStoreError
 from app.security.redaction import register_secret
 from app.security.vault import VaultError
@@ -190,7 +191,8 @@ class ConnectionController(QObject):
                 broker=spec.key, environment=environment.value, label=label, base_url_override=base_url, id=connection_id
             )
             try:
-                record = await self._vault.save_connection(draft, credentials)
+                public = [f.name for f in spec.fields if not f.secret]
+                record = await self._vault.save_connection(draft, Credentials(credentials, public=public))
                 record = await self._vault.mark_verified(record.id, info.account_number, info.account_type.value)
             except (VaultError, KeyStoreError) as exc:
                 await broker.close()

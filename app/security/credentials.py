@@ -8,7 +8,7 @@ so a value that escapes into a message, a URL or a traceback is still scrubbed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NoReturn
 
 from app.security.redaction import MASK, register_secret
@@ -21,15 +21,18 @@ class CredentialsFormatError(ValueError):
 class Credentials(Mapping[str, str]):
     """Field name -> value for one connection; ``repr``/``str`` show the field names and ``***``."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_public", "_values")
 
-    def __init__(self, values: Mapping[str, str] | None = None, /, **fields: str) -> None:
+    def __init__(self, values: Mapping[str, str] | None = None, /, *, public: Iterable[str] = (), **fields: str) -> None:
+        """``public`` names the fields that are not secret (a host, a port, a client id); every other
+        value is registered with the log redactor, so masking stays on secrets and logs stay readable."""
         merged = dict(values or {})
         merged.update(fields)
+        self._public: frozenset[str] = frozenset(public) & merged.keys()
         for name, value in merged.items():
             if not isinstance(name, str) or not isinstance(value, str):
                 raise TypeError("credential names and values are text")
-            if value:
+            if value and name not in self._public:
                 register_secret(value)
         self._values: dict[str, str] = merged
 
@@ -52,15 +55,27 @@ class Credentials(Mapping[str, str]):
         # Pickling would write the values somewhere this class can no longer watch.
         raise TypeError("Credentials can't be pickled")
 
+    @property
+    def public_fields(self) -> frozenset[str]:
+        return self._public
+
     def merged_with(self, updates: Mapping[str, str]) -> Credentials:
         """A copy with ``updates`` applied; an empty update keeps the saved value of that field."""
         values = dict(self._values)
         values.update({name: value for name, value in updates.items() if value})
-        return Credentials(values)
+        public = self._public | (updates.public_fields if isinstance(updates, Credentials) else frozenset())
+        return Credentials(values, public=public)
+
+    def without_empty(self) -> Credentials:
+        return Credentials({k: v for k, v in self._values.items() if v}, public=self._public)
 
     def to_bytes(self) -> bytes:
-        """The plaintext the vault encrypts: compact, sorted JSON."""
-        return json.dumps(self._values, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        """The plaintext the vault encrypts: compact, sorted JSON (the field mapping, plus the names
+        of the public fields when there are any)."""
+        payload: object = self._values
+        if self._public:
+            payload = {"values": self._values, "public": sorted(self._public)}
+        return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Credentials:
@@ -68,11 +83,17 @@ class Credentials(Mapping[str, str]):
             values = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise CredentialsFormatError("the decrypted credentials are not readable") from None
+        public: list[object] = []
+        if isinstance(values, dict) and set(values) == {"values", "public"} and isinstance(values["values"], dict):
+            public = values["public"] if isinstance(values["public"], list) else []
+            values = values["values"]
+        if not all(isinstance(name, str) for name in public):
+            raise CredentialsFormatError("the decrypted credentials are not a field mapping")
         if not isinstance(values, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in values.items()
         ):
             raise CredentialsFormatError("the decrypted credentials are not a field mapping")
-        return cls(values)
+        return cls(values, public=[str(name) for name in public])
 
 
 def account_last4(account_number: str) -> str:

@@ -323,7 +323,7 @@ class VaultService:
                     previous = connection_rows.sealed_credentials(session, draft.id)
                     if previous is not None and readable(keys, previous):
                         merged = unseal(keys, previous).merged_with(fresh)
-                key_id, token = seal(keys, Credentials({k: v for k, v in merged.items() if v}))
+                key_id, token = seal(keys, merged.without_empty())
                 return connection_rows.save_connection(
                     session, draft, fields=[k for k, v in merged.items() if v], key_id=key_id, token=token, now=now
                 )
