@@ -271,10 +271,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.smoke_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    paths = resolve_paths(args.data_dir).ensure()
-    # A failing log handler must not print the record it was given (it may hold a secret) to stderr.
-    logging.raiseExceptions = False
-    configure_logging(paths, logging.DEBUG if args.debug else logging.INFO)
+    paths = resolve_paths(args.data_dir)
+    try:
+        paths.ensure()
+        # A failing log handler must not print the record it was given (it may hold a secret) to stderr.
+        logging.raiseExceptions = False
+        configure_logging(paths, logging.DEBUG if args.debug else logging.INFO)
+    except OSError as exc:
+        print(f"TradeBridge: the data folder {paths.data_dir} can't be used ({exc.strerror or exc}).", file=sys.stderr)
+        return EXIT_ERROR
     log.info("TradeBridge %s starting; data in %s", __version__, paths.data_dir)
     qInstallMessageHandler(_qt_message_handler)
     app = QApplication.instance() or QApplication(sys.argv[:1])

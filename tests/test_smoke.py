@@ -49,3 +49,12 @@ def test_smoke_test_refuses_a_newer_database_with_a_message(tmp_path: Path) -> N
     assert result.returncode != 0
     assert "newer version of TradeBridge" in result.stderr
     assert (data_dir / "tradebridge.sqlite3").read_bytes() == before
+
+
+def test_unusable_data_dir_is_refused_with_a_message(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    result = _smoke(blocker / "data")
+    assert result.returncode != 0
+    assert "can't be used" in result.stderr
+    assert "Traceback" not in result.stderr
