@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,12 @@ class AppServices:
     connections: ConnectionController
     window: MainWindow
 
+    background: list[asyncio.Future[Any]] = field(default_factory=list)
+
     async def shutdown(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await self.paper.stop()
         await self.connections.close()
         await self.quotes.close()
@@ -200,7 +205,7 @@ async def start_app(
     mode.publish()
     connections.publish_brokers()
     # The vault opens in the background: a slow keyring must never hold up the window.
-    vault.start()
+    services.background.append(vault.start())
     return services
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import closing
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_smoke_test_on_a_fresh_then_existing_data_dir(tmp_path: Path) -> None:
 def test_smoke_test_refuses_a_newer_database_with_a_message(tmp_path: Path) -> None:
     data_dir = tmp_path / "newer"
     assert _smoke(data_dir).returncode == 0
-    with sqlite3.connect(data_dir / "tradebridge.sqlite3") as conn:
+    with closing(sqlite3.connect(data_dir / "tradebridge.sqlite3")) as conn, conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
     before = (data_dir / "tradebridge.sqlite3").read_bytes()
     result = _smoke(data_dir)

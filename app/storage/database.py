@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from contextlib import closing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,7 +77,7 @@ def _read_revision(db_path: Path) -> str | None:
     """The schema revision of an existing file, read through a read-only connection."""
     uri = f"{db_path.as_uri()}?mode=ro"
     try:
-        with sqlite3.connect(uri, uri=True) as conn:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
             check = conn.execute("PRAGMA quick_check").fetchone()
             if not check or check[0] != "ok":
                 raise DatabaseCorrupt(
@@ -109,7 +110,8 @@ def backup_database(db_path: Path, backup_dir: Path, label: str) -> Path:
     target = backup_dir / f"tradebridge-{stamp}-{label}.sqlite3"
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     os.close(fd)
-    with sqlite3.connect(db_path) as source, sqlite3.connect(target) as dest:
+    # closing(): sqlite3's own context manager ends a transaction but leaves the connection open.
+    with closing(sqlite3.connect(db_path)) as source, closing(sqlite3.connect(target)) as dest:
         source.backup(dest)
     make_private(target)
     log.info("Backed up the database to %s", target)

@@ -45,7 +45,8 @@ class DatabaseWorker:
         return await self.call(database.transaction, work)
 
     async def close(self) -> None:
-        if self._database is not None:
-            await self.call(self._database.dispose)
-            self._database = None
+        """Finish the work already queued, then close every connection; later calls are refused."""
+        database, self._database = self._database, None
+        if database is not None:
+            await self.call(database.dispose)
         self._executor.shutdown(wait=True)

@@ -49,8 +49,9 @@ def _fill(qtbot, box, url: str, secret: str) -> None:
         qtbot.keyClicks(field, value)
 
 
-def _connection_rows(services: AppServices) -> list[ConnectionRow]:
-    return services.worker.database.transaction(lambda s: list(s.query(ConnectionRow)))
+async def _connection_rows(services: AppServices) -> list[ConnectionRow]:
+    """Read through the app's database worker, the only thread that owns SQLite connections."""
+    return await services.worker.run(lambda s: list(s.query(ConnectionRow)))
 
 
 def test_verified_connection_is_saved_and_shows_last_four(qtbot, qt_loop, app_paths, feed, clock, fake_alpaca):
@@ -65,7 +66,7 @@ def test_verified_connection_is_saved_and_shows_last_four(qtbot, qt_loop, app_pa
         assert f"…{PAPER_ACCOUNT[-4:]}" in status.text()
         assert PAPER_ACCOUNT not in status.text()
         assert box.findChild(QLineEdit, "settings.field.api_secret_key").text() == ""
-        rows = _connection_rows(services)
+        rows = await _connection_rows(services)
         assert len(rows) == 1 and rows[0].broker == "alpaca" and rows[0].account_last4 == PAPER_ACCOUNT[-4:]
         assert SECRET_KEY.encode() not in bytes(rows[0].credentials or b"")
         table = box.findChild(QTableView, "settings.connections_table")
@@ -90,7 +91,7 @@ def test_bad_credentials_are_refused_and_nothing_is_saved(qtbot, qt_loop, app_pa
         result = box.findChild(QLabel, "settings.connection_result")
         await until(lambda: "nothing was saved" in result.text(), message=result.text())
         assert "wrong-secret-value" not in result.text()
-        assert _connection_rows(services) == []
+        assert await _connection_rows(services) == []
         assert box.findChild(QLabel, "settings.broker_status").text() == "No broker connected"
         assert services.paper._quotes is feed
         await _stop(services)
@@ -119,7 +120,7 @@ def test_saved_connection_reconnects_at_start_and_can_be_forgotten(qtbot, qt_loo
         await until(lambda: table.model().rowCount() == 0)
         assert "saved credentials" in asked[0]
         assert box.status.text() == "No broker connected"
-        assert _connection_rows(services) == []
+        assert await _connection_rows(services) == []
         assert services.paper._quotes is feed
         await _stop(services)
 
@@ -154,7 +155,7 @@ def test_ibkr_connection_through_the_form_against_a_fake_tws(qtbot, qt_loop, app
             qtbot.mouseClick(box.findChild(QPushButton, "settings.test_connection"), Qt.MouseButton.LeftButton)
             await until(lambda: box.status.text().startswith("Connected"), timeout=20, message=box.status.text())
             assert "paper" in box.status.text()
-            assert _connection_rows(services)[0].broker == "ibkr"
+            assert (await _connection_rows(services))[0].broker == "ibkr"
         finally:
             await _stop(services)
             await harness.stop()
@@ -180,7 +181,7 @@ def test_without_a_secure_keyring_saving_asks_for_a_passphrase_first(
             await until(lambda: setup.isVisible(), message="the passphrase set-up was not offered")
             assert "master passphrase" in box.findChild(QLabel, "settings.connection_result").text()
             assert fake_alpaca.server.requests == []
-            assert _connection_rows(services) == []
+            assert await _connection_rows(services) == []
         finally:
             await _stop(services)
 

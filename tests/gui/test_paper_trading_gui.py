@@ -45,8 +45,9 @@ def _fill_ticket(qtbot, window, **fields: str) -> None:
         qtbot.keyClicks(line, value)
 
 
-def _order_count(services: AppServices) -> int:
-    return services.worker.database.transaction(lambda s: s.query(OrderRow).count())
+async def _order_count(services: AppServices) -> int:
+    """Read through the app's database worker, the only thread that owns SQLite connections."""
+    return await services.worker.run(lambda s: s.query(OrderRow).count())
 
 
 def test_paper_order_fills_and_shows_in_orders_positions_and_account(qtbot, qt_loop: QtLoop, app_paths, feed, clock):
@@ -89,7 +90,7 @@ def test_invalid_ticket_shows_errors_and_creates_no_order(qtbot, qt_loop: QtLoop
         for field in ("symbol", "quantity", "limit_price"):
             assert window.findChild(QLabel, f"ticket.error.{field}").text(), field
         assert window.findChild(QTableView, "orders.table").model().rowCount() == 0
-        assert _order_count(services) == 0
+        assert await _order_count(services) == 0
         assert services.paper.engine.orders == {}
         await _stop(services)
 
@@ -104,7 +105,7 @@ def test_controller_refuses_bad_input_even_if_the_view_lets_it_through(qtbot, qt
         result = await services.paper.submit({"symbol": "AAPL", "side": "buy", "quantity": "0", "order_type": "market"})
         assert result is None
         assert "quantity" in rejected[0]
-        assert _order_count(services) == 0
+        assert await _order_count(services) == 0
         await _stop(services)
 
     qt_loop.run(scenario())
@@ -214,7 +215,7 @@ def test_double_click_places_one_order(qtbot, qt_loop, app_paths, feed, clock) -
         qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
         await until(lambda: submit.isEnabled())
         assert len(services.paper.engine.orders) == 1
-        assert _order_count(services) == 1
+        assert await _order_count(services) == 1
         await _stop(services)
 
     qt_loop.run(scenario())

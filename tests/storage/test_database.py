@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from contextlib import closing
 import stat
 from pathlib import Path
 
@@ -80,14 +81,14 @@ def test_pending_migration_takes_an_online_backup_first(paths: AppPaths) -> None
 
     backups = list(paths.backups.iterdir())
     assert len(backups) == 1
-    with sqlite3.connect(backups[0]) as conn:
+    with closing(sqlite3.connect(backups[0])) as conn, conn:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     assert (row[0] if row else None) == previous
 
 
 def test_newer_schema_is_refused_and_left_untouched(paths: AppPaths) -> None:
     open_database(paths.database, paths.backups).dispose()
-    with sqlite3.connect(paths.database) as conn:
+    with closing(sqlite3.connect(paths.database)) as conn, conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     before = _digest(paths.database)
 
@@ -109,7 +110,7 @@ def test_corrupt_file_is_refused_and_left_untouched(paths: AppPaths) -> None:
 
 
 def test_foreign_database_is_refused(paths: AppPaths) -> None:
-    with sqlite3.connect(paths.database) as conn:
+    with closing(sqlite3.connect(paths.database)) as conn, conn:
         conn.execute("CREATE TABLE something_else (x)")
     with pytest.raises(DatabaseCorrupt, match="not a TradeBridge database"):
         open_database(paths.database, paths.backups)
