@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QButtonGroup, QGroupBox, QLabel, QRadioButton, QVBoxLayout, QWidget
 
 from app.domain.models import TradingMode
-from app.ui.settings_pane import ask_confirmation
+from app.ui.confirm import ask_confirmation
 
 
 class TradingModePane(QWidget):

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from app.ui.vault_dialogs import FORGET_WARNING, VaultControls, VaultDialogs, ask_confirmation
+from app.ui.confirm import ask_confirmation
+from app.ui.vault_dialogs import FORGET_WARNING, VaultControls, VaultDialogs
 
 MODE_TEXT = {
     "keyring": "Encryption key: kept in your system keyring.",

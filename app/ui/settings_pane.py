@@ -12,22 +12,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.paper_engine import PaperSettings
+from app.ui.confirm import ask_confirmation
 from app.ui.connections_box import ConnectionsBox
 from app.ui.formatting import fmt_money
-
-
-def ask_confirmation(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(
-        parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No
-    )
-    return answer == QMessageBox.StandardButton.Yes
 
 
 class SettingsPane(QWidget):

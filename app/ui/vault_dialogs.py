@@ -17,12 +17,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.ui.confirm import ask_confirmation
 
 
 class VaultControls(Protocol):
@@ -62,12 +62,6 @@ FORGET_WARNING = (
     "Forget the saved broker credentials that can't be read? Your connections stay listed and you can "
     "reconnect each one by entering its keys again. Nothing else (orders, paper account) is touched."
 )
-
-
-def ask_confirmation(parent: QWidget | None, title: str, text: str) -> bool:
-    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-    answer = QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
 
 
 def _password_field(name: str) -> QLineEdit:
