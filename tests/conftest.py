@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
@@ -15,6 +16,9 @@ import qasync
 from tests.security.keyrings import MemoryKeyring
 
 T = TypeVar("T")
+
+#: File modes (0600/0700) are a POSIX notion; on Windows the user profile's ACLs do that job.
+posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
 
 
 class QtLoop:

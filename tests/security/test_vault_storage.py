@@ -29,9 +29,9 @@ from app.storage.connections_repository import (
 from app.storage.database import _alembic_config, open_database
 from app.storage.schema import Base
 from app.storage.worker import DatabaseWorker
+from tests.conftest import posix_only
 from tests.security.conftest import make_vault
 
-posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
 
 
 def _mode(path: Path) -> int:

@@ -21,8 +21,7 @@ from app.storage.database import (
     head_revision,
     open_database,
 )
-
-posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
+from tests.conftest import posix_only
 
 
 @pytest.fixture
