@@ -6,6 +6,7 @@ database writes interleave on the same loop.
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
@@ -219,3 +220,30 @@ def test_double_click_places_one_order(qtbot, qt_loop, app_paths, feed, clock) -
         await _stop(services)
 
     qt_loop.run(scenario())
+
+
+def test_the_qt_thread_never_touches_the_database(qtbot, qt_loop, app_paths, feed, clock) -> None:
+    import threading
+
+    from sqlalchemy import event
+
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+    threads: set[str] = set()
+
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        event.listen(services.worker.database.engine, "checkout", lambda *_: threads.add(threading.current_thread().name))
+        window = services.window
+        _fill_ticket(qtbot, window, symbol="AAPL", side="buy", quantity="2", order_type="limit", limit_price="150")
+        qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
+        orders = window.findChild(QTableView, "orders.table")
+        await until(lambda: orders.model().rowCount() == 1)
+        orders.selectRow(0)
+        qtbot.mouseClick(window.findChild(QPushButton, "orders.cancel"), Qt.MouseButton.LeftButton)
+        await until(lambda: _table_texts(orders, "status") == ["Canceled"])
+        await asyncio.sleep(0.2)  # a few quote/clock cycles of the poller
+        await _stop(services)
+
+    qt_loop.run(scenario())
+    assert threads, "no database work was observed"
+    assert all(name.startswith("tradebridge-db") for name in threads), threads
