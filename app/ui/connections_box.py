@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.controller.views import AccountView, BrokerFormView, ConnectionView
+from app.ui.confirm import ask_confirmation
 from app.ui.table_model import Column, RecordTableModel
 
 CONNECTION_COLUMNS: tuple[Column[ConnectionView], ...] = (
@@ -43,7 +44,8 @@ class ConnectionsBox(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Broker account", parent)
         self.setObjectName("settings.connections")
-        self.confirm: Callable[[str, str], bool] = lambda _title, _text: True
+        #: Replaced in tests; forgetting a connection always asks first.
+        self.confirm: Callable[[str, str], bool] = lambda title, text: ask_confirmation(self, title, text)
         self._forms: dict[str, BrokerFormView] = {}
         self._inputs: dict[str, QLineEdit | QComboBox] = {}
         self._editing: ConnectionView | None = None

@@ -32,6 +32,7 @@ class SettingsPane(QWidget):
         self.setObjectName("settings_pane")
         #: Replaced in tests; asks the trader before anything irreversible.
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask_confirmation(self, title, text)
+        self._starting_cash_text = "the starting cash"
 
         self.connections = ConnectionsBox()
         self.connections.confirm = lambda title, text: self.confirm(title, text)
@@ -101,7 +102,7 @@ class SettingsPane(QWidget):
         )
 
     def _reset(self) -> None:
-        amount = getattr(self, "_starting_cash_text", "the starting cash")
+        amount = self._starting_cash_text
         if self.confirm(
             "Reset paper account",
             f"Start the paper account over with {amount}? Every paper order, fill and position is deleted. "
