@@ -1,0 +1,157 @@
+"""The order ticket: symbol, side, quantity, type, prices and time in force, validated as the trader types."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.models import OrderType, Side, TimeInForce, TradingMode
+from app.domain.validation import TicketError, build_order_request
+
+TICKET_FIELDS = ("symbol", "side", "quantity", "order_type", "limit_price", "stop_price", "time_in_force", "extended_hours")
+_TYPE_LABELS = {OrderType.MARKET: "Market", OrderType.LIMIT: "Limit", OrderType.STOP: "Stop", OrderType.STOP_LIMIT: "Stop limit"}
+
+
+class OrderTicket(QGroupBox):
+    """Symbol, side, quantity, type, prices and time in force, validated as the trader types."""
+
+    submitted = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Order ticket", parent)
+        self.setObjectName("ticket")
+        self.symbol = QLineEdit(objectName="ticket.symbol", placeholderText="AAPL or AAPL250117C00150000")
+        self.side = QComboBox(objectName="ticket.side")
+        for side in Side:
+            self.side.addItem(side.value.capitalize(), side.value)
+        self.quantity = QLineEdit(objectName="ticket.quantity", placeholderText="Shares or contracts")
+        self.order_type = QComboBox(objectName="ticket.order_type")
+        for order_type, label in _TYPE_LABELS.items():
+            self.order_type.addItem(label, order_type.value)
+        self.limit_price = QLineEdit(objectName="ticket.limit_price", placeholderText="Limit price")
+        self.stop_price = QLineEdit(objectName="ticket.stop_price", placeholderText="Stop price")
+        self.time_in_force = QComboBox(objectName="ticket.tif")
+        self.time_in_force.addItem("Day", TimeInForce.DAY.value)
+        self.time_in_force.addItem("Good till cancelled", TimeInForce.GTC.value)
+        self.extended_hours = QCheckBox("Extended hours", objectName="ticket.extended_hours")
+        self.mode_label = QLabel(objectName="ticket.mode")
+        self.submit_button = QPushButton("Place order", objectName="ticket.submit")
+        self.errors: dict[str, QLabel] = {}
+
+        form = QFormLayout()
+        for label, widget, key in (
+            ("Symbol", self.symbol, "symbol"),
+            ("Side", self.side, "side"),
+            ("Quantity", self.quantity, "quantity"),
+            ("Type", self.order_type, "order_type"),
+            ("Limit price", self.limit_price, "limit_price"),
+            ("Stop price", self.stop_price, "stop_price"),
+            ("Time in force", self.time_in_force, "time_in_force"),
+            ("", self.extended_hours, "extended_hours"),
+        ):
+            error = QLabel(objectName=f"ticket.error.{key}")
+            error.setStyleSheet("color: #b3261e;")
+            error.setWordWrap(True)
+            error.hide()
+            self.errors[key] = error
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(widget)
+            column.addWidget(error)
+            form.addRow(label, column)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.mode_label)
+        layout.addWidget(self.submit_button)
+
+        self.order_type.currentIndexChanged.connect(self._sync_price_fields)
+        for line in (self.symbol, self.quantity, self.limit_price, self.stop_price):
+            line.textEdited.connect(self._validate_inline)
+        for combo in (self.side, self.order_type, self.time_in_force):
+            combo.currentIndexChanged.connect(self._validate_inline)
+        self.extended_hours.toggled.connect(self._validate_inline)
+        self.submit_button.clicked.connect(self._submit)
+        self.symbol.returnPressed.connect(self._submit)
+        self.quantity.returnPressed.connect(self._submit)
+        self.set_mode(TradingMode.PAPER)
+        self._sync_price_fields()
+
+    def values(self) -> dict[str, object]:
+        return {
+            "symbol": self.symbol.text(),
+            "side": self.side.currentData(),
+            "quantity": self.quantity.text(),
+            "order_type": self.order_type.currentData(),
+            "limit_price": self.limit_price.text() if self.limit_price.isEnabled() else "",
+            "stop_price": self.stop_price.text() if self.stop_price.isEnabled() else "",
+            "time_in_force": self.time_in_force.currentData(),
+            "extended_hours": self.extended_hours.isChecked(),
+        }
+
+    def set_mode(self, mode: TradingMode) -> None:
+        if mode is TradingMode.LIVE:
+            self.mode_label.setText("LIVE order: real money, sent to your broker.")
+            self.mode_label.setStyleSheet("color: #b3261e; font-weight: bold;")
+        else:
+            self.mode_label.setText("Paper order: simulated, no money at risk.")
+            self.mode_label.setStyleSheet("color: #2e6b3f;")
+
+    @Slot(dict)
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for key, label in self.errors.items():
+            message = errors.get(key, "")
+            label.setText(message)
+            label.setVisible(bool(message))
+
+    def clear(self) -> None:
+        for line in (self.symbol, self.quantity, self.limit_price, self.stop_price):
+            line.clear()
+        self.show_errors({})
+
+    def _errors_for(self, values: dict[str, object]) -> dict[str, str]:
+        try:
+            build_order_request(**values)  # type: ignore[arg-type]
+        except TicketError as exc:
+            return dict(exc.errors)
+        return {}
+
+    def _validate_inline(self) -> None:
+        """Show errors only for fields the trader has filled in, so an empty form is not all red."""
+        values = self.values()
+        errors = self._errors_for(values)
+        filled = {k for k, v in values.items() if v not in ("", None, False)}
+        self.show_errors({k: v for k, v in errors.items() if k in filled or k in ("order_type", "time_in_force")})
+
+    def _sync_price_fields(self) -> None:
+        order_type = OrderType(self.order_type.currentData())
+        self.limit_price.setEnabled(order_type.needs_limit)
+        self.stop_price.setEnabled(order_type.needs_stop)
+        if not order_type.needs_limit:
+            self.limit_price.clear()
+        if not order_type.needs_stop:
+            self.stop_price.clear()
+
+    def set_busy(self, busy: bool) -> None:
+        """While an order is on its way the ticket can't send another (no double clicks)."""
+        self.submit_button.setEnabled(not busy)
+        self.submit_button.setText("Placing…" if busy else "Place order")
+
+    def _submit(self) -> None:
+        if not self.submit_button.isEnabled():
+            return
+        values = self.values()
+        errors = self._errors_for(values)
+        self.show_errors(errors)
+        if not errors:
+            self.set_busy(True)
+            self.submitted.emit(values)
