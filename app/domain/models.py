@@ -168,6 +168,12 @@ class Order:
     broker_order_id: str | None = None
     status_reason: str = ""
     stop_triggered: bool = False
+    #: The connection's broker key ("alpaca", …) for live orders; "" for paper.
+    broker: str = ""
+    #: Last 4 characters of the broker account a live order belongs to; never the whole number.
+    account_last4: str = ""
+    #: A live order placed outside TradeBridge (e.g. in the broker's own app) and adopted at reconciliation.
+    external: bool = False
 
     @property
     def client_order_id(self) -> str:
@@ -180,6 +186,36 @@ class Order:
     @property
     def remaining_quantity(self) -> Decimal:
         return self.request.quantity - self.filled_quantity
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    """A modification of a working order: the new total quantity and/or prices; None keeps the current value."""
+
+    quantity: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+
+
+class BarInterval(enum.Enum):
+    MINUTE = "1min"
+    FIVE_MINUTES = "5min"
+    HOUR = "1h"
+    DAY = "1d"
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One OHLCV bar; ``start`` is the aware start time of the interval."""
+
+    symbol: str
+    interval: BarInterval
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
 
 
 @dataclass(frozen=True, slots=True)
