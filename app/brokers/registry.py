@@ -6,9 +6,12 @@ from app.brokers.base import BrokerSpec
 
 
 def _load_specs() -> dict[str, BrokerSpec]:
-    from app.brokers import alpaca, ibkr, tastytrade, tradier
+    from app.brokers.alpaca.connector import SPEC as ALPACA
+    from app.brokers.ibkr.connector import SPEC as IBKR
+    from app.brokers.tastytrade.connector import SPEC as TASTYTRADE
+    from app.brokers.tradier.connector import SPEC as TRADIER
 
-    specs = (alpaca.SPEC, tradier.SPEC, tastytrade.SPEC, ibkr.SPEC)
+    specs = (ALPACA, TRADIER, TASTYTRADE, IBKR)
     return {spec.key: spec for spec in specs}
 
 

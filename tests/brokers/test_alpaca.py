@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from app.brokers.alpaca import ENDPOINTS, SPEC, AlpacaBroker, resolve_endpoints
+from app.brokers.alpaca.connector import ENDPOINTS, SPEC, AlpacaBroker, resolve_endpoints
 from app.brokers.base import (
     AccountType,
     AuthError,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-import app.brokers.alpaca_sdk  # noqa: F401 - loads alpaca-py with its import-time warning filtered
+import app.brokers.alpaca.sdk  # noqa: F401 - loads alpaca-py with its import-time warning filtered
 from alpaca.trading.enums import OrderStatus as SdkOrderStatus
-from app.brokers.alpaca_orders import build_order_request, estimate_preview, resolve_position_intent
-from app.brokers.alpaca_parse import (
+from app.brokers.alpaca.orders import build_order_request, estimate_preview, resolve_position_intent
+from app.brokers.alpaca.parse import (
     ORDER_STATUS_MAP,
     AlpacaParseError,
     looks_like_paper_account,

@@ -19,7 +19,7 @@ from app.brokers.base import (
     OrderRejected,
     OutcomeUnknown,
 )
-from app.brokers.ibkr import (
+from app.brokers.ibkr.connector import (
     ConnectionEvent,
     ConnectionState,
     IbkrBroker,
@@ -342,7 +342,7 @@ async def test_closed_connector_cannot_be_used(connect: Connect) -> None:
 def test_quote_without_a_tick_time_is_stamped_now() -> None:
     from types import SimpleNamespace
 
-    from app.brokers.ibkr import IbkrBroker
+    from app.brokers.ibkr.connector import IbkrBroker
 
     quote = IbkrBroker._quote("AAPL", SimpleNamespace(bid=189.5, ask=189.6, last=float("nan"), bidSize=100.0, askSize=200.0, time=None))
     assert quote is not None

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.brokers.base import AccountInfo, Environment
-from app.brokers.ibkr import IbkrBroker, IbkrTimeouts
+from app.brokers.ibkr.connector import IbkrBroker, IbkrTimeouts
 from app.domain.models import Quote
 from tests.fakes.tws import FakeTws
 
@@ -54,7 +54,7 @@ IMPORT_IN_RUNNING_LOOP = textwrap.dedent(
     import asyncio
 
     async def main():
-        import app.brokers.ibkr
+        import app.brokers.ibkr.connector
         import eventkit.util
         assert eventkit.util.main_event_loop is asyncio.get_running_loop()
 
@@ -65,7 +65,7 @@ IMPORT_IN_RUNNING_LOOP = textwrap.dedent(
 
 
 @pytest.mark.subprocess
-@pytest.mark.parametrize("code", ["import app.brokers.ibkr", IMPORT_IN_RUNNING_LOOP], ids=["plain", "in-running-loop"])
+@pytest.mark.parametrize("code", ["import app.brokers.ibkr.connector", IMPORT_IN_RUNNING_LOOP], ids=["plain", "in-running-loop"])
 def test_importing_the_connector_raises_no_warning(code: str) -> None:
     result = subprocess.run(
         [sys.executable, "-W", "error", "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60

@@ -22,7 +22,7 @@ from app.brokers.base import (
     OutcomeUnknown,
     RateLimited,
 )
-from app.brokers.tastytrade import TastytradeBroker
+from app.brokers.tastytrade.connector import TastytradeBroker
 from app.domain.models import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from app.domain.symbols import parse_symbol
 from tests.contract.harness import eventually

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from app.brokers.base import AccountType, AuthError, BrokerUnavailable, Environment
-from app.brokers.tastytrade import API_VERSION, SPEC, TastytradeBroker
+from app.brokers.tastytrade.connector import API_VERSION, SPEC, TastytradeBroker
 from app.domain.models import OrderRequest, OrderType, Side
 from app.domain.symbols import parse_symbol
 from tests.fakes.tastytrade import CLIENT_SECRET, REFRESH_TOKEN, TastytradeFake

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.brokers.base import Environment
-from app.brokers.tastytrade import TastytradeBroker
+from app.brokers.tastytrade.connector import TastytradeBroker
 from tests.fakes.tastytrade import CLIENT_SECRET, REFRESH_TOKEN, TastytradeFake
 
 UA = {"User-Agent": "fake-check/1.0"}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.brokers.base import AccountType
-from app.brokers.tastytrade_parse import (
+from app.brokers.tastytrade.parse import (
     STATUS_MAP,
     build_order_body,
     has_more_pages,
@@ -184,7 +184,7 @@ def test_partially_removed_keeps_its_fills_and_rejection_keeps_its_reason() -> N
 
 
 def test_unknown_status_is_unknown_and_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="app.brokers.tastytrade_parse"):
+    with caplog.at_level(logging.WARNING, logger="app.brokers.tastytrade.parse"):
         order = parse_tastytrade_order(_order("Teleported", []))
     assert order.status is OrderStatus.UNKNOWN
     assert "Teleported" in caplog.text

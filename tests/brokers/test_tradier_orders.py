@@ -19,8 +19,8 @@ from app.brokers.base import (
     OutcomeUnknown,
     RateLimited,
 )
-from app.brokers.tradier import TradierBroker
-from app.brokers.tradier_http import TRADIER_LIMITS, TradierLimits, limiter_plan
+from app.brokers.tradier.connector import TradierBroker
+from app.brokers.tradier.http import TRADIER_LIMITS, TradierLimits, limiter_plan
 from app.domain.models import (
     AssetClass,
     Instrument,

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from app.brokers.base import AccountType, OrderRejected
-from app.brokers.tradier_parse import (
+from app.brokers.tradier.parse import (
     STATUS_MAP,
     as_list,
     error_messages,

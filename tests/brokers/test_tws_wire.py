@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.brokers.ibkr import bind_running_loop, ib_api
+from app.brokers.ibkr.connector import bind_running_loop, ib_api
 from tests.fakes import tws_wire as wire
 from tests.fakes.tws import FakeTws
 

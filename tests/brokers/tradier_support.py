@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.brokers.tradier_http import TradierLimits
+from app.brokers.tradier.http import TradierLimits
 from app.domain.models import OrderRequest, OrderType, Side
 from app.domain.symbols import parse_symbol
 from tests.fakes.tradier import TradierHarness

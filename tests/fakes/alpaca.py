@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.brokers.alpaca import AlpacaBroker
+from app.brokers.alpaca.connector import AlpacaBroker
 from app.brokers.base import Environment
 from tests.fakes.alpaca_book import (
     CLOSED_STATUSES,

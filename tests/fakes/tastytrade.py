@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.brokers.base import Broker, Environment
-from app.brokers.tastytrade import TastytradeBroker
+from app.brokers.tastytrade.connector import TastytradeBroker
 from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router, serve_until_stopped
 from tests.fakes.tastytrade_book import ACTIONS, TERMINAL, FakeAccount, FakeOrder, TastytradeBook, compact
 

@@ -19,8 +19,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from app.brokers.base import Environment
-from app.brokers.tradier import TradierBroker
-from app.brokers.tradier_http import TradierLimits
+from app.brokers.tradier.connector import TradierBroker
+from app.brokers.tradier.http import TradierLimits
 from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router, serve_until_stopped
 from tests.fakes.tradier_book import (
     DURATIONS,

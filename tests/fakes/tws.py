@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from app.brokers.base import Environment
-from app.brokers.ibkr import IbkrBroker, IbkrTimeouts, ReconnectPolicy
+from app.brokers.ibkr.connector import IbkrBroker, IbkrTimeouts, ReconnectPolicy
 from tests.fakes import tws_wire as wire
 from tests.fakes.tws_book import DONE, FakeExecution, TwsBook, ib_time
 from tests.fakes.tws_wire import OrderRecord, RequestedContract

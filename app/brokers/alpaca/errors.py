@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from app.brokers.alpaca_parse import parse_error_body
-from app.brokers.alpaca_sdk import APIError
+from app.brokers.alpaca.parse import parse_error_body
+from app.brokers.alpaca.sdk import APIError
 from app.brokers.base import (
     AuthError,
     BrokerError,

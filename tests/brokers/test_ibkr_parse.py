@@ -18,7 +18,7 @@ from app.brokers.base import (
     Environment,
     EnvironmentMismatch,
 )
-from app.brokers.ibkr_contracts import (
+from app.brokers.ibkr.parse import (
     OrderReport,
     account_info,
     asset_class_of,

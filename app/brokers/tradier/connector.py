@@ -39,7 +39,7 @@ from app.brokers.base import (
 )
 from app.brokers.rate_limit import RateLimiter
 from app.brokers.rest import DEFAULT_TIMEOUT, RestTransport
-from app.brokers.tradier_http import (
+from app.brokers.tradier.http import (
     TRADIER_LIMITS,
     TradierLimits,
     decode,
@@ -49,7 +49,7 @@ from app.brokers.tradier_http import (
     limiter_for,
     readable,
 )
-from app.brokers.tradier_parse import (
+from app.brokers.tradier.parse import (
     collection,
     error_messages,
     is_open_status,

@@ -22,7 +22,7 @@ from app.brokers.base import (
     OrderRejected,
 )
 from app.brokers.rate_limit import RateLimiter
-from app.brokers.tradier_parse import error_messages
+from app.brokers.tradier.parse import error_messages
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Connection life cycle of the IBKR connector: connect, refuse the wrong account, report state, reconnect with backoff.
 
-Works on the ``ib_insync.IB`` object handed in by ``app.brokers.ibkr`` (the one module importing the
+Works on the ``ib_insync.IB`` object handed in by ``app.brokers.ibkr.connector`` (the one module importing the
 library) and on nothing else of it, so switching to ib_async stays a change to that one import.
 """
 
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from app.brokers.base import AuthError, BrokerError, BrokerUnavailable, Environment, EnvironmentMismatch
-from app.brokers.ibkr_contracts import (
+from app.brokers.ibkr.parse import (
     CLIENT_ID_IN_USE,
     IB_LINK_LOST,
     IB_LINK_RESTORED,

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.brokers.base import BrokerOrder, BrokerUnavailable, OrderNotFound, OrderRejected, OutcomeUnknown
-from app.brokers.ibkr_contracts import (
+from app.brokers.ibkr.parse import (
     CANCEL_CONFIRMED,
     CANCEL_TARGET_MISSING,
     NOT_CANCELLABLE,

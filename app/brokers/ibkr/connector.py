@@ -3,8 +3,8 @@
 This is the only module that imports ib_insync; moving to its maintained fork ib_async (same API)
 means changing the import below (see docs/brokers/ibkr.md). Only the library's ``*Async`` calls are
 used, awaited on the app's running loop: no ``util.startLoop``, ``patchAsyncio``, ``useQt`` or
-``nest_asyncio``. Pure mappings live in ``ibkr_contracts``, the connection life cycle in
-``ibkr_session`` and order tracking in ``ibkr_orders``; those two only use the objects handed to them.
+``nest_asyncio``. Pure mappings live in ``parse``, the connection life cycle in
+``session`` and order tracking in ``orders``; those two only use the objects handed to them.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from app.brokers.base import (
     OrderRejected,
     OutcomeUnknown,
 )
-from app.brokers.ibkr_contracts import (
+from app.brokers.ibkr.parse import (
     CLIENT_ID_IN_USE,
     DEFAULT_HOST,
     PORT_PRESETS,
@@ -52,8 +52,8 @@ from app.brokers.ibkr_contracts import (
     rejection_reason,
     symbol_of,
 )
-from app.brokers.ibkr_orders import IbkrOrderBook, OrderListener
-from app.brokers.ibkr_session import (
+from app.brokers.ibkr.orders import IbkrOrderBook, OrderListener
+from app.brokers.ibkr.session import (
     ConnectionEvent,
     ConnectionListener,
     ConnectionState,
@@ -89,7 +89,7 @@ class IbkrBroker:
     Besides the protocol it pushes connection-state changes and order updates to plain callbacks
     (``add_connection_listener``, ``add_order_listener``) so the controller can show them.
     Orders are tracked by our client order id, carried in IB's ``orderRef``; after a reconnect they
-    are re-synced from TWS's open orders, completed orders and executions (see ``ibkr_orders``).
+    are re-synced from TWS's open orders, completed orders and executions (see ``orders``).
     """
 
     name = "ibkr"

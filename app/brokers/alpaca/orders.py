@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from app.brokers.alpaca_parse import AlpacaParseError, to_decimal
-from app.brokers.alpaca_sdk import (
+from app.brokers.alpaca.parse import AlpacaParseError, to_decimal
+from app.brokers.alpaca.sdk import (
     AlpacaOrderRequest,
     AlpacaTimeInForce,
     LimitOrderRequest,

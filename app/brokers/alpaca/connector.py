@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from app.brokers.alpaca_errors import (
+from app.brokers.alpaca.errors import (
     AlpacaFailure,
     auth_error,
     error_message,
@@ -23,8 +23,8 @@ from app.brokers.alpaca_errors import (
     read_failure,
     retry_after_seconds,
 )
-from app.brokers.alpaca_orders import build_order_request, estimate_preview, resolve_position_intent
-from app.brokers.alpaca_parse import (
+from app.brokers.alpaca.orders import build_order_request, estimate_preview, resolve_position_intent
+from app.brokers.alpaca.parse import (
     AlpacaParseError,
     looks_like_paper_account,
     parse_alpaca_account,
@@ -35,7 +35,7 @@ from app.brokers.alpaca_parse import (
     parse_alpaca_positions,
     parse_alpaca_quotes,
 )
-from app.brokers.alpaca_sdk import (
+from app.brokers.alpaca.sdk import (
     APIError,
     GetOrdersRequest,
     OptionHistoricalDataClient,

@@ -1,6 +1,6 @@
 """Tastytrade connector: OAuth2 refresh-token auth, REST orders/accounts/positions and REST quotes.
 
-The wire format lives in ``tastytrade_parse``; this module does the I/O and the safety rules:
+The wire format lives in ``parse``; this module does the I/O and the safety rules:
 
 * Auth is the OAuth2 refresh-token grant only (session login is gone). The 15-minute access token is
   renewed when less than a minute is left, and once more after a 401; a second 401 is an AuthError.
@@ -44,7 +44,7 @@ from app.brokers.base import (
 )
 from app.brokers.rate_limit import RateLimiter
 from app.brokers.rest import DEFAULT_TIMEOUT, RestTransport
-from app.brokers.tastytrade_parse import (
+from app.brokers.tastytrade.parse import (
     ErrorInfo,
     build_order_body,
     has_more_pages,

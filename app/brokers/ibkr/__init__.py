@@ -1,0 +1,1 @@
+"""Interactive Brokers: the TWS connector, its pure mappings, order tracking and connection life cycle."""

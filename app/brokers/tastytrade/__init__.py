@@ -1,0 +1,1 @@
+"""Tastytrade: the REST connector and its pure wire-format functions."""

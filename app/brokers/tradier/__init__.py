@@ -1,0 +1,1 @@
+"""Tradier: the REST connector, its pure wire-format functions and its HTTP plumbing."""
