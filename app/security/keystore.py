@@ -24,12 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import keyring
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringError, KeyringLocked, NoKeyringError, PasswordDeleteError
 
+from app.security.keyring_platform import current_keyring
 from app.storage.vault_repository import KdfRecord
 
 log = logging.getLogger(__name__)
@@ -132,8 +132,8 @@ class KeyringGateway:
         self._guard = threading.Lock()
 
     def _current_backend(self) -> KeyringBackend:
-        # Resolved on the keyring thread: the first get_keyring() probes D-Bus and may itself hang.
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        # Resolved on the keyring thread: the first resolution probes D-Bus and may itself hang.
+        return self._backend if self._backend is not None else current_keyring()
 
     def _worker(self) -> _KeyringThread:
         with self._guard:

@@ -1,0 +1,56 @@
+"""Start-up spawns no process (no compiler, no ldconfig) and leaves none behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import posix_only
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.subprocess
+
+def _audited_smoke(tmp_path: Path) -> tuple[int, dict[str, Any]]:
+    """Run a smoke start under the audit hook; the child's pid (= its process group) and its report."""
+    report = tmp_path / "report.json"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("TRADEBRIDGE_DATA_DIR", None)
+    env.pop("PYTHON_KEYRING_BACKEND", None)
+    command = [sys.executable, "-m", "tests.startup.audited_start", str(report), "--"]
+    command += ["--smoke-test", "--data-dir", str(tmp_path / "data")]
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Its own process group: anything it spawned and left running would still carry the group id.
+        start_new_session=os.name == "posix",
+    ) as child:
+        _out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    return child.pid, json.loads(report.read_text(encoding="utf-8"))
+
+
+def test_start_and_keyring_detection_spawn_no_process(tmp_path: Path) -> None:
+    _pid, report = _audited_smoke(tmp_path)
+    assert report["spawned"] == []
+    # Detection ran for real and settled on a backend of this platform, or on "no keyring".
+    assert report["keyring"].startswith("keyring.backends.")
+    assert ".macOS." not in report["keyring"] or sys.platform == "darwin"
+
+
+@posix_only
+def test_no_process_of_the_app_outlives_it(tmp_path: Path) -> None:
+    pid, _report = _audited_smoke(tmp_path)
+    # Signal 0 only asks whether any process of the group is left; none may be.
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)
