@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
 from app.controller.connection_controller import ConnectionController
+from app.controller.market_data_controller import MarketDataController
 from app.controller.mode_controller import TradingModeController
 from app.controller.paper_controller import PaperTradingController
 from app.controller.vault_controller import VaultController
@@ -80,11 +81,14 @@ class AppServices:
     window: MainWindow
 
     background: list[asyncio.Future[Any]] = field(default_factory=list)
+    market: MarketDataController | None = None
 
     async def shutdown(self) -> None:
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
+        if self.market is not None:
+            await self.market.stop()
         await self.paper.stop()
         await self.connections.close()
         await self.quotes.close()
@@ -118,6 +122,24 @@ def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeCon
     mode.mode_changed.connect(window.show_mode)
     mode.live_availability_changed.connect(window.mode_pane.show_live_availability)
     mode.error.connect(window.show_error)
+
+
+def wire_market_data(window: MainWindow, market: MarketDataController) -> None:
+    """Quotes into the ticket and the watchlist; a chosen watchlist symbol into the ticket."""
+    ticket = window.orders_pane.ticket
+    ticket.symbol_edited.connect(market.lookup_ticket_symbol)
+    market.ticket_quote.connect(ticket.show_quote)
+    pane = window.watchlist_pane
+    pane.add_requested.connect(market.add_to_watchlist)
+    pane.remove_requested.connect(market.remove_from_watchlist)
+    pane.move_requested.connect(market.move_in_watchlist)
+    pane.list_selected.connect(market.select_watchlist)
+    pane.list_created.connect(market.create_watchlist)
+    pane.list_deleted.connect(market.delete_watchlist)
+    pane.symbol_chosen.connect(ticket.show_symbol)
+    market.watchlists_changed.connect(pane.show_lists)
+    market.quote_changed.connect(pane.show_quote)
+    market.watchlist_error.connect(pane.show_message)
 
 
 def wire_connections(window: MainWindow, connections: ConnectionController, vault: VaultController) -> None:
@@ -180,11 +202,14 @@ async def start_app(
         raise
     source = quotes or (CboeDelayedQuotes(base_url=quotes_url) if quotes_url else CboeDelayedQuotes())
     paper = PaperTradingController(worker, source, clock, poll_interval=poll_interval)
+    market = MarketDataController(worker, source, clock, poll_interval=poll_interval)
     mode = TradingModeController()
     vault = VaultController(VaultService(worker))
 
     def use_quotes(broker_quotes: QuoteSource | None) -> None:
-        paper.set_quote_source(FallbackQuotes(broker_quotes, source) if broker_quotes else source)
+        chosen = FallbackQuotes(broker_quotes, source) if broker_quotes else source
+        paper.set_quote_source(chosen)
+        market.set_quote_source(chosen)
 
     connections = ConnectionController(
         vault.service,
@@ -195,9 +220,11 @@ async def start_app(
     window = MainWindow()
     wire(window, paper, mode)
     wire_connections(window, connections, vault)
-    services = AppServices(paths, worker, source, paper, mode, vault, connections, window)
+    wire_market_data(window, market)
+    services = AppServices(paths, worker, source, paper, mode, vault, connections, window, market=market)
     try:
         await paper.start()
+        await market.start()
     except BaseException:
         await services.shutdown()
         window.deleteLater()

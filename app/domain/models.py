@@ -229,6 +229,10 @@ class Quote:
     timestamp: datetime
     bid_size: Decimal | None = None
     ask_size: Decimal | None = None
+    #: The previous session's close, where the source gives it (for change and % change).
+    prev_close: Decimal | None = None
+    #: Shares or contracts traded in the session so far, where the source gives it.
+    volume: Decimal | None = None
 
     @property
     def mark(self) -> Decimal | None:

@@ -157,7 +157,21 @@ def parse_cboe_quote(raw: Mapping[str, Any]) -> Quote | None:
         timestamp=timestamp,
         bid_size=_positive(data.get("bid_size")) if bid is not None else None,
         ask_size=_positive(data.get("ask_size")) if ask is not None else None,
+        prev_close=_previous_close(data),
+        volume=_decimal(data.get("volume")),
     )
+
+
+def _previous_close(data: Mapping[str, Any]) -> Decimal | None:
+    """The close before the quote's session: the price less its change, else ``prev_day_close``.
+
+    After the bell Cboe rewrites ``prev_day_close`` with the session's own close, while
+    ``price_change`` keeps the session's move, so the difference stays right day and night.
+    """
+    price, change = _positive(data.get("current_price")), _decimal(data.get("price_change"))
+    if price is not None and change is not None:
+        return price - change
+    return _positive(data.get("prev_day_close"))
 
 
 def parse_cboe_option_chain(raw: Mapping[str, Any]) -> dict[str, Quote]:

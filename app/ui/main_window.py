@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from app.domain.models import TradingMode
 from app.ui.mode_pane import TradingModePane
 from app.ui.orders_pane import OrdersPane
 from app.ui.settings_pane import SettingsPane
+from app.ui.watchlist_pane import WatchlistPane
 
 BADGE_STYLES = {
     TradingMode.PAPER: "background: #2e6b3f; color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold;",
@@ -45,9 +46,20 @@ class MainWindow(QMainWindow):
         layout.addLayout(header)
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
+        self.watchlist_pane = WatchlistPane()
+        watch_dock = self.add_pane_dock("watchlist", "Watchlist", self.watchlist_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.resizeDocks([watch_dock], [440], Qt.Orientation.Horizontal)
         self.quotes_status = QLabel(objectName="status.quotes")
         self.statusBar().addPermanentWidget(self.quotes_status)
         self.show_mode(TradingMode.PAPER)
+
+    def add_pane_dock(self, name: str, title: str, pane: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """A pane in a dock the trader can move, float or close; ``name`` is its stable objectName."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock.{name}")
+        dock.setWidget(pane)
+        self.addDockWidget(area, dock)
+        return dock
 
     @Slot(object)
     def show_mode(self, mode: TradingMode) -> None:

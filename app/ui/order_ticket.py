@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.models import OrderType, Side, TimeInForce, TradingMode
 from app.domain.validation import TicketError, build_order_request
+from app.ui.quote_strip import QuoteStrip
+from app.ui.ticket_estimate import EstimateLine
 
 TICKET_FIELDS = ("symbol", "side", "quantity", "order_type", "limit_price", "stop_price", "time_in_force", "extended_hours")
 _TYPE_LABELS = {OrderType.MARKET: "Market", OrderType.LIMIT: "Limit", OrderType.STOP: "Stop", OrderType.STOP_LIMIT: "Stop limit"}
@@ -26,6 +28,8 @@ class OrderTicket(QGroupBox):
     """Symbol, side, quantity, type, prices and time in force, validated as the trader types."""
 
     submitted = Signal(dict)
+    #: The symbol text as the trader edits it (the controller looks its quote up after a pause).
+    symbol_edited = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Order ticket", parent)
@@ -47,6 +51,8 @@ class OrderTicket(QGroupBox):
         self.mode_label = QLabel(objectName="ticket.mode")
         self.submit_button = QPushButton("Place order", objectName="ticket.submit")
         self.errors: dict[str, QLabel] = {}
+        self.quote = QuoteStrip()
+        self.estimate = EstimateLine(self)
 
         form = QFormLayout()
         for label, widget, key in (
@@ -71,6 +77,8 @@ class OrderTicket(QGroupBox):
             form.addRow(label, column)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        form.insertRow(1, "", self.quote)
+        layout.addWidget(self.estimate)
         layout.addWidget(self.mode_label)
         layout.addWidget(self.submit_button)
 
@@ -81,6 +89,8 @@ class OrderTicket(QGroupBox):
             combo.currentIndexChanged.connect(self._validate_inline)
         self.extended_hours.toggled.connect(self._validate_inline)
         self.submit_button.clicked.connect(self._submit)
+        self.symbol.textEdited.connect(self.symbol_edited)
+        self.quote.price_picked.connect(self.use_limit_price)
         self.symbol.returnPressed.connect(self._submit)
         self.quantity.returnPressed.connect(self._submit)
         self.set_mode(TradingMode.PAPER)
@@ -97,6 +107,20 @@ class OrderTicket(QGroupBox):
             "time_in_force": self.time_in_force.currentData(),
             "extended_hours": self.extended_hours.isChecked(),
         }
+
+    def show_symbol(self, symbol: str) -> None:
+        """Put a symbol chosen elsewhere (the watchlist) into the ticket, as if typed."""
+        self.symbol.setText(symbol)
+        self.symbol_edited.emit(symbol)
+        self._validate_inline()
+
+    @Slot(str)
+    def use_limit_price(self, price: str) -> None:
+        """A clicked bid or ask becomes the limit price; a market order becomes a limit order."""
+        if not OrderType(self.order_type.currentData()).needs_limit:
+            self.order_type.setCurrentIndex(self.order_type.findData(OrderType.LIMIT.value))
+        self.limit_price.setText(price)
+        self._validate_inline()
 
     def set_mode(self, mode: TradingMode) -> None:
         if mode is TradingMode.LIVE:
@@ -117,6 +141,13 @@ class OrderTicket(QGroupBox):
         for line in (self.symbol, self.quantity, self.limit_price, self.stop_price):
             line.clear()
         self.show_errors({})
+        self.show_quote(None)
+
+    @Slot(object)
+    def show_quote(self, view: object) -> None:
+        """The quote of the ticket's symbol (a ``QuoteView``), or None."""
+        self.quote.show_quote(view)  # type: ignore[arg-type]
+        self.estimate.show_quote(view)  # type: ignore[arg-type]
 
     def _errors_for(self, values: dict[str, object]) -> dict[str, str]:
         try:
@@ -131,6 +162,7 @@ class OrderTicket(QGroupBox):
         errors = self._errors_for(values)
         filled = {k for k, v in values.items() if v not in ("", None, False)}
         self.show_errors({k: v for k, v in errors.items() if k in filled or k in ("order_type", "time_in_force")})
+        self.estimate.refresh()
 
     def _sync_price_fields(self) -> None:
         order_type = OrderType(self.order_type.currentData())

@@ -1,0 +1,321 @@
+"""Quotes for the ticket, the watchlist and the chart: subscriptions, batched polling, staleness, watchlists.
+
+Symbols are fetched per asset class (stocks in one request, options in another), so an option
+chain that fails never blanks the stocks, and a symbol that fails keeps its last quote, shown
+stale with its age, never as current. Each poll emits only the symbols whose view changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+import qasync
+from PySide6.QtCore import QObject, Signal
+
+from app.controller.quote_views import QuoteView, WatchlistsView, quote_view
+from app.domain.market_calendar import UsEquityCalendar
+from app.domain.models import Quote
+from app.domain.quote_age import DEFAULT_STALE_AFTER, freshness
+from app.domain.symbols import SymbolError, parse_symbol
+from app.domain.watchlists import WatchlistError, Watchlists
+from app.marketdata.base import QuoteSource, QuoteUnavailable
+from app.marketdata.fallback import FallbackQuotes
+from app.storage.watchlist_repository import load_stale_after, load_watchlists, save_watchlists
+from app.storage.worker import DatabaseWorker
+
+log = logging.getLogger(__name__)
+
+QUOTE_TIMEOUT_SECONDS = 10.0
+TICKET = "ticket"
+WATCHLIST = "watchlist"
+CHART = "chart"
+
+
+def source_label(source: QuoteSource) -> str:
+    """"Cboe delayed quotes, 15 min delayed" / "Alpaca market data, real-time": where a price came from."""
+    return f"{source.name}, {'15 min delayed' if source.delayed else 'real-time'}"
+
+
+class MarketDataController(QObject):
+    #: A symbol's view changed (new prices, new age, now stale, failed): ``QuoteView``.
+    quote_changed = Signal(object)
+    #: The ticket's symbol and its quote: ``QuoteView``, or None when the ticket holds no valid symbol.
+    ticket_quote = Signal(object)
+    watchlists_changed = Signal(object)
+    watchlist_error = Signal(str)
+    #: A watchlist symbol was chosen (double-click or Enter): the canonical symbol.
+    symbol_chosen = Signal(str)
+    quote_seen = Signal(object)
+
+    def __init__(
+        self,
+        worker: DatabaseWorker,
+        source: QuoteSource,
+        clock: Callable[[], datetime],
+        *,
+        poll_interval: float = 5.0,
+        debounce: float = 0.3,
+        calendar: UsEquityCalendar | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._worker = worker
+        self._source = source
+        self._clock = clock
+        self._poll_interval = poll_interval
+        self._debounce = debounce
+        self._calendar = calendar or UsEquityCalendar()
+        self.stale_after: timedelta = DEFAULT_STALE_AFTER
+        self._subscriptions: dict[str, tuple[str, ...]] = {}
+        self._quotes: dict[str, tuple[Quote, str]] = {}
+        self._errors: dict[str, str] = {}
+        self._unknown: set[str] = set()
+        self._shown: dict[str, QuoteView] = {}
+        self._ticket_symbol: str | None = None
+        self._lookup: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._watchlists = Watchlists()
+        self._lock = asyncio.Lock()
+
+    # ---- life cycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._watchlists = await self._worker.run(load_watchlists)
+        self.stale_after = await self._worker.run(load_stale_after)
+        self._subscribe(WATCHLIST, self._watchlists.current.symbols)
+        self._publish_watchlists()
+        if self._poller is None:
+            self._poller = asyncio.ensure_future(self._poll_forever())
+
+    async def stop(self) -> None:
+        for task in (self._poller, self._lookup):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        self._poller = self._lookup = None
+
+    def set_quote_source(self, source: QuoteSource) -> None:
+        """A connected broker's market data replaces the default source; prices so far keep their labels."""
+        self._source = source
+
+    @property
+    def watchlists(self) -> Watchlists:
+        return self._watchlists
+
+    def subscribed(self) -> list[str]:
+        return list(dict.fromkeys(s for symbols in self._subscriptions.values() for s in symbols))
+
+    def view(self, symbol: str) -> QuoteView:
+        held = self._quotes.get(symbol)
+        if held is None:
+            return quote_view(symbol, None, "", None, self._errors.get(symbol, ""))
+        quote, label = held
+        fresh = freshness(quote.timestamp, self._clock(), stale_after=self.stale_after, calendar=self._calendar)
+        return quote_view(symbol, quote, label, fresh, self._errors.get(symbol, ""))
+
+    def latest(self, symbol: str) -> Quote | None:
+        held = self._quotes.get(symbol)
+        return held[0] if held else None
+
+    def _subscribe(self, consumer: str, symbols: Iterable[str]) -> None:
+        self._subscriptions[consumer] = tuple(dict.fromkeys(symbols))
+
+    def subscribe(self, consumer: str, symbols: Iterable[str]) -> None:
+        """``consumer`` ("chart", "positions", …) wants these symbols polled from now on."""
+        self._subscribe(consumer, symbols)
+
+    # ---- the ticket -----------------------------------------------------------------------------
+
+    @qasync.asyncSlot(str)
+    async def lookup_ticket_symbol(self, text: str) -> None:
+        """The trader typed in the ticket: after a short pause, fetch that symbol's quote."""
+        if self._lookup is not None:
+            self._lookup.cancel()
+        self._lookup = asyncio.ensure_future(self._debounced_lookup(text))
+        try:
+            await self._lookup
+        except asyncio.CancelledError:
+            pass
+
+    async def _debounced_lookup(self, text: str) -> None:
+        await asyncio.sleep(self._debounce)
+        try:
+            symbol = parse_symbol(text).symbol
+        except SymbolError:
+            self._ticket_symbol = None
+            self._subscribe(TICKET, ())
+            self.ticket_quote.emit(None)
+            return
+        self._ticket_symbol = symbol
+        self._subscribe(TICKET, (symbol,))
+        if symbol in self._quotes:
+            self.ticket_quote.emit(self.view(symbol))
+        await self.refresh([symbol])
+        if self._ticket_symbol == symbol:
+            self.ticket_quote.emit(self.view(symbol))
+
+    # ---- polling --------------------------------------------------------------------------------
+
+    async def _poll_forever(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("Quote refresh failed")
+            await asyncio.sleep(self._poll_interval)
+
+    async def refresh(self, symbols: Iterable[str] | None = None) -> None:
+        """Fetch quotes (the subscribed symbols by default), one request per asset class, and publish changes."""
+        wanted = list(dict.fromkeys(symbols)) if symbols is not None else self.subscribed()
+        if wanted:
+            groups: dict[bool, list[str]] = {}
+            for symbol in wanted:
+                try:
+                    groups.setdefault(parse_symbol(symbol).is_option, []).append(symbol)
+                except SymbolError:
+                    continue
+            source = self._source
+            results = await asyncio.gather(*(self._fetch(source, group) for group in groups.values()))
+            for found, failed in results:
+                for symbol, held in found.items():
+                    self._quotes[symbol] = held
+                    self._errors.pop(symbol, None)
+                    self.quote_seen.emit(held[0])
+                self._errors.update(failed)
+        self._publish(self.subscribed())
+
+    async def _fetch(self, source: QuoteSource, symbols: list[str]) -> tuple[dict[str, tuple[Quote, str]], dict[str, str]]:
+        """Quotes for one asset class, each with the label of the source that priced it, and why the rest have none.
+
+        A symbol no source knows is recorded in ``_unknown``; one whose fetch failed gets the failure's message.
+        """
+        found: dict[str, tuple[Quote, str]] = {}
+        failed: dict[str, str] = {}
+        layers = [source.preferred, source.fallback] if isinstance(source, FallbackQuotes) else [source]
+        missing = list(symbols)
+        for layer in layers:
+            if not missing:
+                break
+            try:
+                answer = await asyncio.wait_for(layer.quotes(missing), QUOTE_TIMEOUT_SECONDS)
+                problem = ""
+            except QuoteUnavailable as exc:
+                answer, problem = exc.partial, str(exc)
+            except asyncio.TimeoutError:
+                answer, problem = {}, f"{layer.name} did not answer in time."
+            label = source_label(layer)
+            for symbol, quote in answer.items():
+                if symbol in missing:
+                    found[symbol] = (quote, label)
+            missing = [s for s in missing if s not in answer]
+            for symbol in missing:
+                if problem:
+                    failed[symbol] = problem
+        for symbol in missing:
+            if symbol not in failed:
+                self._unknown.add(symbol)
+                failed[symbol] = f"No quote for {symbol}: {source.name} does not know this symbol."
+        for symbol in found:
+            self._unknown.discard(symbol)
+        return found, failed
+
+    def _publish(self, symbols: Iterable[str]) -> None:
+        for symbol in symbols:
+            view = self.view(symbol)
+            if self._shown.get(symbol) == view:
+                continue
+            self._shown[symbol] = view
+            self.quote_changed.emit(view)
+            if symbol == self._ticket_symbol:
+                self.ticket_quote.emit(view)
+
+    # ---- watchlists -----------------------------------------------------------------------------
+
+    @qasync.asyncSlot(str, str)
+    async def add_to_watchlist(self, name: str, text: str) -> None:
+        await self.add_symbol(name, text)
+
+    async def add_symbol(self, name: str, text: str) -> bool:
+        """Add after checking the symbol with the quote source; an unknown symbol is refused."""
+        async with self._lock:
+            try:
+                symbol = self._watchlists.add(name, text)[1]
+            except (SymbolError, WatchlistError) as exc:
+                self.watchlist_error.emit(str(exc))
+                return False
+            await self.refresh([symbol])
+            if symbol in self._unknown and symbol not in self._quotes:
+                self._errors.pop(symbol, None)
+                self.watchlist_error.emit(f"{symbol} was not added: no quote source knows that symbol.")
+                return False
+            # Checked against the lists as they are now: another change may have landed meanwhile.
+            try:
+                updated = self._watchlists.add(name, symbol)[0]
+            except WatchlistError as exc:
+                self.watchlist_error.emit(str(exc))
+                return False
+            if not await self._save(updated):
+                return False
+        problem = self._errors.get(symbol, "")
+        self.watchlist_error.emit(f"{symbol} added, but it could not be checked: {problem}" if problem else "")
+        return True
+
+    @qasync.asyncSlot(str, str)
+    async def remove_from_watchlist(self, name: str, symbol: str) -> None:
+        await self._change(lambda w: w.remove(name, symbol))
+
+    @qasync.asyncSlot(str, str, int)
+    async def move_in_watchlist(self, name: str, symbol: str, row: int) -> None:
+        await self._change(lambda w: w.move(name, symbol, row))
+
+    @qasync.asyncSlot(str)
+    async def create_watchlist(self, name: str) -> None:
+        await self._change(lambda w: w.create(name))
+
+    @qasync.asyncSlot(str)
+    async def delete_watchlist(self, name: str) -> None:
+        await self._change(lambda w: w.delete(name))
+
+    @qasync.asyncSlot(str)
+    async def select_watchlist(self, name: str) -> None:
+        await self._change(lambda w: w.select(name))
+
+    async def _change(self, change: Callable[[Watchlists], Watchlists]) -> bool:
+        async with self._lock:
+            try:
+                updated = change(self._watchlists)
+            except WatchlistError as exc:
+                self.watchlist_error.emit(str(exc))
+                return False
+            if not await self._save(updated):
+                return False
+        self.watchlist_error.emit("")
+        return True
+
+    async def _save(self, updated: Watchlists) -> bool:
+        """Persist, then adopt; the caller holds ``_lock`` so changes apply one after another."""
+        try:
+            await self._worker.run(lambda s: save_watchlists(s, updated))
+        except Exception:
+            log.exception("Saving the watchlists failed")
+            self.watchlist_error.emit("The watchlist could not be saved; nothing was changed.")
+            return False
+        self._watchlists = updated
+        self._subscribe(WATCHLIST, updated.current.symbols)
+        self._publish_watchlists()
+        return True
+
+    def _publish_watchlists(self) -> None:
+        lists = self._watchlists
+        self.watchlists_changed.emit(
+            WatchlistsView(names=tuple(w.name for w in lists.lists), active=lists.active, symbols=lists.current.symbols)
+        )
+        for symbol in lists.current.symbols:
+            self._shown.pop(symbol, None)
+        self._publish(lists.current.symbols)
