@@ -15,7 +15,7 @@ import qasync
 from PySide6.QtCore import QObject, Signal
 
 from app.brokers.base import AccountInfo, Broker, BrokerError, BrokerSpec, Environment
-from app.brokers.registry import get_spec, specs
+from app.brokers.registry import connector_factory, get_spec, specs
 from app.controller.views import AccountView, BrokerFormView, ConnectionView, FieldView
 from app.marketdata.base import QuoteSource
 from app.marketdata.broker_quotes import BrokerQuoteSource
@@ -176,7 +176,16 @@ class ConnectionController(QObject):
                 credentials.setdefault(field.name, field.default)
 
             self.test_started.emit(f"Testing the connection to {spec.display_name}…")
-            broker = spec.factory(credentials, environment, base_url=base_url)
+            try:
+                factory = await connector_factory(spec)
+            except ImportError as exc:
+                log.error("The %s connector can't be imported", spec.display_name, exc_info=True)
+                self.test_failed.emit(
+                    f"{spec.display_name} can't be used: part of TradeBridge is missing ({exc.name or exc}). "
+                    "Reinstalling TradeBridge fixes this; nothing was sent to the broker."
+                )
+                return None
+            broker = factory(credentials, environment, base_url=base_url)
             try:
                 info = await asyncio.wait_for(broker.verify(), VERIFY_TIMEOUT_SECONDS)
             except (BrokerError, asyncio.TimeoutError) as exc:

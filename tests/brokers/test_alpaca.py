@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from app.brokers.alpaca.connector import ENDPOINTS, SPEC, AlpacaBroker, resolve_endpoints
+from app.brokers.alpaca.connector import ENDPOINTS, AlpacaBroker, resolve_endpoints
+from app.brokers.alpaca.spec import SPEC
 from app.brokers.base import (
     AccountType,
     AuthError,

@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 
 from app.brokers.base import AccountType, AuthError, BrokerUnavailable, Environment
-from app.brokers.tastytrade.connector import API_VERSION, SPEC, TastytradeBroker
+from app.brokers.loader import load_factory
+from app.brokers.tastytrade.connector import API_VERSION, TastytradeBroker
+from app.brokers.tastytrade.spec import SPEC
 from app.domain.models import OrderRequest, OrderType, Side
 from app.domain.symbols import parse_symbol
 from tests.fakes.tastytrade import CLIENT_SECRET, REFRESH_TOKEN, TastytradeFake
@@ -211,4 +213,4 @@ async def test_repr_and_spec_never_expose_secrets(make: Factory) -> None:
     fields = {f.name: f for f in SPEC.fields}
     assert fields["client_secret"].secret and fields["refresh_token"].secret
     assert not fields["account_number"].secret and not fields["account_number"].required
-    assert SPEC.factory is TastytradeBroker and SPEC.docs == "docs/brokers/tastytrade.md"
+    assert await load_factory(SPEC.factory) is TastytradeBroker and SPEC.docs == "docs/brokers/tastytrade.md"

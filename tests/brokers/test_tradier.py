@@ -17,7 +17,8 @@ from app.brokers.base import (
     Environment,
     EnvironmentMismatch,
 )
-from app.brokers.tradier.connector import SPEC, TRADIER_ENDPOINTS, TradierBroker
+from app.brokers.tradier.connector import TRADIER_ENDPOINTS, TradierBroker
+from app.brokers.tradier.spec import SPEC
 from app.domain.models import OrderType, PositionEffect, Side
 from tests.brokers.tradier_support import broker, harness, order, raw_get
 from tests.fakes.tradier import ACCOUNT, LIVE_TOKEN, SANDBOX_TOKEN, TradierHarness

@@ -1,4 +1,4 @@
-"""Start-up spawns no process (no compiler, no ldconfig) and leaves none behind."""
+"""Start-up stays light: no broker SDK or pandas is imported, no process is spawned or left behind."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ from tests.conftest import posix_only
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.subprocess
+
+#: Imported only when a connection of that broker is first used (or, for pandas, never at start).
+DEFERRED_PACKAGES = ("alpaca", "ib_insync", "eventkit", "pandas")
+
 
 def _audited_smoke(tmp_path: Path) -> tuple[int, dict[str, Any]]:
     """Run a smoke start under the audit hook; the child's pid (= its process group) and its report."""
@@ -38,6 +42,16 @@ def _audited_smoke(tmp_path: Path) -> tuple[int, dict[str, Any]]:
         _out, err = child.communicate(timeout=120)
     assert child.returncode == 0, err
     return child.pid, json.loads(report.read_text(encoding="utf-8"))
+
+
+def test_start_shows_the_window_without_any_broker_sdk_or_pandas(tmp_path: Path) -> None:
+    _pid, report = _audited_smoke(tmp_path)
+    modules = report["modules"]
+    assert "app.ui.main_window" in modules
+    loaded = sorted({name.split(".")[0] for name in modules if name.split(".")[0] in DEFERRED_PACKAGES})
+    assert loaded == []
+    broker_connectors = [name for name in modules if name.startswith("app.brokers.") and name.endswith(".connector")]
+    assert broker_connectors == []
 
 
 def test_start_and_keyring_detection_spawn_no_process(tmp_path: Path) -> None:

@@ -53,10 +53,7 @@ from app.brokers.base import (
     BrokerError,
     BrokerOrder,
     BrokerPosition,
-    BrokerSpec,
     BrokerUnavailable,
-    Capabilities,
-    CredentialField,
     Environment,
     EnvironmentMismatch,
     OrderNotFound,
@@ -449,27 +446,3 @@ class AlpacaBroker:
         self._closed = True
         for client in (self._trading, self._stocks, self._options):
             client._session.close()
-
-
-SPEC = BrokerSpec(
-    key="alpaca",
-    display_name="Alpaca",
-    factory=AlpacaBroker,
-    fields=(
-        CredentialField(
-            name="api_key_id",
-            label="API key ID",
-            secret=True,
-            help="From the Alpaca dashboard, API Keys panel. Paper and live accounts have different keys.",
-        ),
-        CredentialField(
-            name="api_secret_key",
-            label="API secret key",
-            secret=True,
-            help="Shown once when the key is generated; regenerate the key if you no longer have it.",
-        ),
-    ),
-    environments=(Environment.PAPER, Environment.LIVE),
-    capabilities=Capabilities(options=True, stop_limit=True, preview=False, extended_hours=True, fractional=True),
-    docs="docs/brokers/alpaca.md",
-)

@@ -23,10 +23,7 @@ from app.brokers.base import (
     BrokerError,
     BrokerOrder,
     BrokerPosition,
-    BrokerSpec,
     BrokerUnavailable,
-    Capabilities,
-    CredentialField,
     Environment,
     OrderNotFound,
     OrderPreview,
@@ -36,8 +33,6 @@ from app.brokers.base import (
 )
 from app.brokers.ibkr.parse import (
     CLIENT_ID_IN_USE,
-    DEFAULT_HOST,
-    PORT_PRESETS,
     IbkrEndpoint,
     OrderFields,
     account_info,
@@ -73,7 +68,7 @@ with warnings.catch_warnings():
     import ib_insync as ib_api  # noqa: E402
 
 __all__ = [
-    "SPEC", "ConnectionEvent", "ConnectionState", "IbkrBroker", "IbkrTimeouts", "ReconnectPolicy", "bind_running_loop",
+    "ConnectionEvent", "ConnectionState", "IbkrBroker", "IbkrTimeouts", "ReconnectPolicy", "bind_running_loop",
     "ib_api",
 ]
 
@@ -398,36 +393,3 @@ class IbkrBroker:
             bid_size=ib_decimal(ticker.bidSize) if bid is not None else None,
             ask_size=ib_decimal(ticker.askSize) if ask is not None else None,
         )
-
-
-_PORT_HELP = ", ".join(f"{name} {port}" for port, name in PORT_PRESETS.items())
-
-SPEC = BrokerSpec(
-    key="ibkr",
-    display_name="Interactive Brokers",
-    factory=IbkrBroker,
-    fields=(
-        CredentialField("host", "Host", help="Computer running TWS or IB Gateway.", default=DEFAULT_HOST),
-        CredentialField(
-            "port",
-            "API port",
-            help=f"The socket port set in TWS/IB Gateway API settings: {_PORT_HELP}.",
-            default="7497",
-            choices=tuple(PORT_PRESETS),
-        ),
-        CredentialField(
-            "client_id",
-            "Client ID",
-            help="Any number not used by another API application on the same TWS; 0 also receives manual TWS orders.",
-            default="1",
-        ),
-        CredentialField(
-            "account",
-            "Account",
-            help="Only needed when your login manages several accounts (e.g. DU1234567).",
-            required=False,
-        ),
-    ),
-    capabilities=Capabilities(options=True, stop_limit=True, preview=True, extended_hours=True, fractional=False),
-    docs="docs/brokers/ibkr.md",
-)

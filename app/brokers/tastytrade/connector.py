@@ -31,10 +31,7 @@ from app.brokers.base import (
     AuthError,
     BrokerOrder,
     BrokerPosition,
-    BrokerSpec,
     BrokerUnavailable,
-    Capabilities,
-    CredentialField,
     Environment,
     OrderNotFound,
     OrderPreview,
@@ -419,34 +416,3 @@ def _fail(response: httpx.Response, doing: str) -> NoReturn:
     if response.status_code == 403:
         raise AuthError(f"Tastytrade does not permit this login to {doing} ({info.code}: {info.reason}).")
     raise BrokerUnavailable(f"Tastytrade could not {doing} ({response.status_code} {info.code}: {info.reason}).")
-
-
-SPEC = BrokerSpec(
-    key="tastytrade",
-    display_name="Tastytrade",
-    factory=TastytradeBroker,
-    fields=(
-        CredentialField(
-            "client_secret",
-            "Client secret",
-            secret=True,
-            help="From your OAuth application on my.tastytrade.com (Manage → My Profile → API → OAuth "
-            "Applications); for the sandbox, from the sandbox OAuth application.",
-        ),
-        CredentialField(
-            "refresh_token",
-            "Refresh token",
-            secret=True,
-            help="OAuth Applications → Manage → Create Grant. It does not expire; treat it like a password.",
-        ),
-        CredentialField(
-            "account_number",
-            "Account number",
-            required=False,
-            help="Only needed when the login has more than one account (for example 5WT00001).",
-        ),
-    ),
-    environments=(Environment.PAPER, Environment.LIVE),
-    capabilities=Capabilities(options=True, stop_limit=True, preview=True, extended_hours=True, fractional=False),
-    docs="docs/brokers/tastytrade.md",
-)

@@ -26,10 +26,7 @@ from app.brokers.base import (
     BrokerError,
     BrokerOrder,
     BrokerPosition,
-    BrokerSpec,
     BrokerUnavailable,
-    Capabilities,
-    CredentialField,
     Environment,
     OrderNotFound,
     OrderPreview,
@@ -442,28 +439,3 @@ class TradierBroker:
 
     def _error(self, response: httpx.Response, *, order: bool = False) -> BrokerError:
         return error_for(response, account_last4=self._account[-4:], base_url=self._base_url, order=order)
-
-
-SPEC = BrokerSpec(
-    key="tradier",
-    display_name="Tradier",
-    factory=TradierBroker,
-    fields=(
-        CredentialField(
-            name="access_token",
-            label="Access token",
-            secret=True,
-            help="From your Tradier dashboard's API settings. Sandbox and live tokens are different.",
-        ),
-        CredentialField(
-            name="account_number",
-            label="Account number",
-            help="The Tradier account to trade, e.g. VA12345678 for a sandbox account.",
-        ),
-    ),
-    environments=(Environment.PAPER, Environment.LIVE),
-    capabilities=Capabilities(
-        options=True, stop_limit=True, preview=True, extended_hours=False, fractional=False
-    ),
-    docs="docs/brokers/tradier.md",
-)
