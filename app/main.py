@@ -33,6 +33,7 @@ from app.paths import AppPaths, resolve_paths
 from app.security.crash_report import CrashReporter
 from app.security.redaction import redact
 from app.security.vault_service import VaultService
+from app.single_instance import AlreadyRunning, InstanceGuard, claim_data_folder
 from app.storage.database import DatabaseError, open_database
 from app.storage.worker import DatabaseWorker
 from app.ui.main_window import MainWindow
@@ -44,6 +45,7 @@ log = logging.getLogger("app")
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_DATABASE = 2
+EXIT_ALREADY_RUNNING = 3
 DEVELOPER_ENV = "TRADEBRIDGE_DEVELOPER"
 #: Beside the package in a checkout; bundled next to it by the packaged build.
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -236,7 +238,7 @@ async def start_app(
     return services
 
 
-async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths) -> int:
+async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths, guard: InstanceGuard) -> int:
     try:
         services = await start_app(paths, quotes_url=args.quotes_url, developer_mode=args.developer)
     except DatabaseError as exc:
@@ -245,6 +247,8 @@ async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths) -> 
         return EXIT_DATABASE
     window = services.window
     window.show()
+    guard.on_activate(lambda: bring_to_front(window))
+    log.info("Main window shown")
     if args.smoke_test:
         # Let the loop process the pending Qt and asyncio events once (the window paints, slots run).
         await asyncio.sleep(0.1)
@@ -257,6 +261,25 @@ async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths) -> 
     await closed.wait()
     await services.shutdown()
     return EXIT_OK
+
+
+def bring_to_front(window: MainWindow) -> None:
+    if window.isMinimized():
+        window.showNormal()
+    window.raise_()
+    window.activateWindow()
+
+
+def claim_or_hand_over(args: argparse.Namespace, paths: AppPaths) -> InstanceGuard | int:
+    """The data folder's lock, or the exit code of a start that found another app on the folder."""
+    claim = claim_data_folder(paths.data_dir, contact_running=not args.smoke_test)
+    if isinstance(claim, AlreadyRunning):
+        if claim.reached:
+            print(f"TradeBridge: {claim.message}", file=sys.stderr)
+            return EXIT_OK
+        _show_fatal(claim.message, interactive=not args.smoke_test)
+        return EXIT_ALREADY_RUNNING
+    return claim
 
 
 def _show_fatal(message: str, *, interactive: bool) -> None:
@@ -306,15 +329,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = resolve_paths(args.data_dir)
     try:
         paths.ensure()
+    except OSError as exc:
+        print(f"TradeBridge: the data folder {paths.data_dir} can't be used ({exc.strerror or exc}).", file=sys.stderr)
+        return EXIT_ERROR
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # Before anything is logged or opened: a second app on this folder writes nothing.
+    guard = claim_or_hand_over(args, paths)
+    if isinstance(guard, int):
+        return guard
+    try:
         # A failing log handler must not print the record it was given (it may hold a secret) to stderr.
         logging.raiseExceptions = False
         configure_logging(paths, logging.DEBUG if args.debug else logging.INFO)
     except OSError as exc:
+        guard.release()
         print(f"TradeBridge: the data folder {paths.data_dir} can't be used ({exc.strerror or exc}).", file=sys.stderr)
         return EXIT_ERROR
     log.info("TradeBridge %s starting; data in %s", __version__, paths.data_dir)
     qInstallMessageHandler(_qt_message_handler)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TradeBridge")
     app.setApplicationVersion(__version__)
     icon = RESOURCES / "tradebridge.svg"
@@ -327,11 +359,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_error_handlers(loop, paths, interactive=not args.smoke_test)
     try:
         with loop:
-            return loop.run_until_complete(_run(app, args, paths))
+            return loop.run_until_complete(_run(app, args, paths, guard))
     except Exception as exc:
         log.critical("TradeBridge stopped on an unexpected error", exc_info=True)
         _show_fatal(redact(f"{type(exc).__name__}: {exc}"), interactive=not args.smoke_test)
         return EXIT_ERROR
     finally:
+        guard.release()
         qInstallMessageHandler(None)
         logging.shutdown()
