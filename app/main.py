@@ -23,6 +23,7 @@ from app import __version__
 from app.controller.connection_controller import ConnectionController
 from app.controller.market_data_controller import MarketDataController
 from app.controller.mode_controller import TradingModeController
+from app.controller.orders_table import OrdersTableController
 from app.controller.paper_controller import PaperTradingController
 from app.controller.vault_controller import VaultController
 from app.logs import configure_logging
@@ -81,6 +82,7 @@ class AppServices:
     vault: VaultController
     connections: ConnectionController
     window: MainWindow
+    orders_table: OrdersTableController
 
     background: list[asyncio.Future[Any]] = field(default_factory=list)
     market: MarketDataController | None = None
@@ -97,12 +99,28 @@ class AppServices:
         await self.worker.close()
 
 
+def wire_orders_table(window: MainWindow, table: OrdersTableController, sources: Sequence[Any]) -> None:
+    """The orders table: journal pages from the table controller, order events from every order controller."""
+    orders = window.orders_pane
+    orders.filter_changed.connect(table.set_filter)
+    orders.orders_model.sort_wanted.connect(table.set_sort)
+    orders.orders_model.more_wanted.connect(table.fetch_more)
+    table.page_loaded.connect(orders.show_page)
+    table.orders_changed.connect(orders.apply_orders)
+    table.orders_removed.connect(orders.remove_orders)
+    table.error.connect(orders.show_message)
+    for source in sources:
+        source.orders_upserted.connect(table.apply)
+        if hasattr(source, "journal_reset"):
+            source.journal_reset.connect(table.reload_orders)
+
+
 def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeController) -> None:
     """Bind views to controllers by signals; neither side knows the other's type beyond this."""
     orders = window.orders_pane
     orders.order_submitted.connect(paper.submit_ticket)
     orders.cancel_requested.connect(paper.cancel_order)
-    paper.orders_changed.connect(orders.show_orders)
+    orders.cancel_all_requested.connect(paper.cancel_all_orders)
     paper.positions_changed.connect(orders.show_positions)
     paper.account_changed.connect(orders.show_account)
     paper.ticket_rejected.connect(orders.show_ticket_errors)
@@ -220,11 +238,14 @@ async def start_app(
         developer_mode=developer_mode,
     )
     window = MainWindow()
+    orders_table = OrdersTableController(worker, clock)
     wire(window, paper, mode)
+    wire_orders_table(window, orders_table, [paper])
     wire_connections(window, connections, vault)
     wire_market_data(window, market)
-    services = AppServices(paths, worker, source, paper, mode, vault, connections, window, market=market)
+    services = AppServices(paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market)
     try:
+        await orders_table.reload()
         await paper.start()
         await market.start()
     except BaseException:

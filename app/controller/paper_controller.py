@@ -16,7 +16,7 @@ import qasync
 from PySide6.QtCore import QObject, Signal
 
 from app.controller.views import PositionView
-from app.domain.models import AccountSummary, Order, OrderStatus, Quote
+from app.domain.models import AccountSummary, OrderStatus, Quote
 from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperError, PaperSettings
 from app.domain.validation import TicketError, build_order_request
 from app.marketdata.base import QuoteSource, QuoteUnavailable
@@ -30,7 +30,12 @@ QUOTE_TIMEOUT_SECONDS = 10.0
 
 
 class PaperTradingController(QObject):
-    orders_changed = Signal(list)
+    #: Orders created or changed by one engine step (never the whole list).
+    orders_upserted = Signal(list)
+    #: Executions booked by one engine step.
+    fills_recorded = Signal(list)
+    #: The journal's paper orders were replaced (a reset, or a reload after a failed save).
+    journal_reset = Signal()
     positions_changed = Signal(list)
     account_changed = Signal(object)
     settings_changed = Signal(object)
@@ -67,7 +72,7 @@ class PaperTradingController(QObject):
     async def start(self) -> None:
         """Load the saved account and start following quotes."""
         await self._load()
-        self._emit_all()
+        self._emit_account()
         if self._poller is None:
             self._poller = asyncio.ensure_future(self._poll_forever())
 
@@ -127,8 +132,8 @@ class PaperTradingController(QObject):
             update = self.engine.submit(request, self._clock(), quote)
             if not await self._persist(update):
                 return None
-        self._emit_all()
-        placed = self.engine.orders[request.client_order_id]
+        self._emit_update(update)
+        placed = next(o for o in update.orders if o.client_order_id == request.client_order_id)
         if placed.status is OrderStatus.REJECTED:
             self.order_rejected.emit(f"Order rejected: {placed.status_reason}")
         else:
@@ -148,8 +153,27 @@ class PaperTradingController(QObject):
                 return False
             if not await self._persist(update):
                 return False
-        self._emit_all()
+        self._emit_update(update)
         return True
+
+    @qasync.asyncSlot()
+    async def cancel_all_orders(self) -> None:
+        await self.cancel_all()
+
+    async def cancel_all(self) -> int:
+        """Cancel every working paper order once; returns how many were cancelled."""
+        cancelled = 0
+        async with self._lock:
+            for order in self.engine.open_orders:
+                try:
+                    update = self.engine.cancel(order.client_order_id, self._clock())
+                except PaperError:
+                    continue
+                if not await self._persist(update):
+                    break
+                cancelled += 1
+                self._emit_update(update)
+        return cancelled
 
     @qasync.asyncSlot(dict)
     async def save_settings(self, values: dict[str, object]) -> None:
@@ -178,7 +202,7 @@ class PaperTradingController(QObject):
             self.engine.apply_settings(settings)
         self.settings_changed.emit(settings)
         self.settings_saved.emit()
-        self._emit_all()
+        self._emit_account()
         return True
 
     @qasync.asyncSlot()
@@ -198,7 +222,8 @@ class PaperTradingController(QObject):
                 return False
             self.engine.reset(settings)
             self._marks.clear()
-        self._emit_all()
+        self.journal_reset.emit()
+        self._emit_account()
         return True
 
     # ---- quotes and clock ---------------------------------------------------------------------
@@ -215,14 +240,20 @@ class PaperTradingController(QObject):
         """One cycle: fresh quotes for watched symbols, work resting orders, expire at the close."""
         symbols = sorted(self.engine.symbols_to_watch())
         quotes = await self._fetch_quotes(symbols) if symbols else {}
-        changed = False
+        updates: list[EngineUpdate] = []
         async with self._lock:
             now = self._clock()
             for quote in quotes.values():
-                changed |= await self._persist(self.engine.on_quote(quote, now))
-            changed |= await self._persist(self.engine.on_clock(now))
-        if changed or quotes:
-            self._emit_all()
+                update = self.engine.on_quote(quote, now)
+                if await self._persist(update):
+                    updates.append(update)
+            update = self.engine.on_clock(now)
+            if await self._persist(update):
+                updates.append(update)
+        for update in updates:
+            self._emit_orders(update)
+        if updates or quotes:
+            self._emit_account()
 
     async def _fetch_quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
         wanted = list(symbols)
@@ -259,14 +290,24 @@ class PaperTradingController(QObject):
             log.exception("Saving a paper update failed")
             self.error.emit("The paper account could not be saved; the last saved state was restored.")
             await self._load()
-            self._emit_all()
+            self.journal_reset.emit()
+            self._emit_account()
             return False
         return True
 
-    def _emit_all(self) -> None:
+    def _emit_update(self, update: EngineUpdate) -> None:
+        self._emit_orders(update)
+        self._emit_account()
+
+    def _emit_orders(self, update: EngineUpdate) -> None:
+        if update.orders:
+            self.orders_upserted.emit(list(update.orders))
+        if update.fills:
+            self.fills_recorded.emit(list(update.fills))
+
+    def _emit_account(self) -> None:
+        """Positions and the account summary: bounded by holdings, not by the order history."""
         engine = self.engine
-        orders: list[Order] = sorted(engine.orders.values(), key=lambda o: o.created_at, reverse=True)
-        self.orders_changed.emit(orders)
         views = [
             PositionView(position, self._marks.get(symbol))
             for symbol, position in sorted(engine.positions.items())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Float, Select, cast, select
 from sqlalchemy.orm import Session
 
 from app.domain.models import (
@@ -19,6 +21,7 @@ from app.domain.models import (
     TimeInForce,
     TradingMode,
 )
+from app.domain.order_query import OrderFilter, OrderSort, StatusGroup, is_decimal_column
 from app.domain.symbols import parse_symbol
 from app.storage.schema import FillRow, OrderRow
 
@@ -134,3 +137,82 @@ def load_fills(session: Session, client_order_id: str) -> list[Fill]:
         )
         for r in rows
     ]
+
+
+# ---- journal views: one page of a filtered, sorted query -------------------------------------
+
+_SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "created": OrderRow.created_at,
+    "mode": OrderRow.mode,
+    "symbol": OrderRow.symbol,
+    "side": OrderRow.side,
+    "qty": OrderRow.quantity,
+    "type": OrderRow.order_type,
+    "limit": OrderRow.limit_price,
+    "stop": OrderRow.stop_price,
+    "tif": OrderRow.time_in_force,
+    "status": OrderRow.status,
+    "filled": OrderRow.filled_quantity,
+    "avg_price": OrderRow.average_fill_price,
+    "reason": OrderRow.status_reason,
+    "id": OrderRow.client_order_id,
+    "broker": OrderRow.broker,
+}
+
+
+def _filtered(statement: Select[Any], order_filter: OrderFilter) -> Select[Any]:
+    if order_filter.mode is not None:
+        statement = statement.where(OrderRow.mode == order_filter.mode.value)
+    if order_filter.symbol:
+        # A prefix range instead of LIKE, so the symbol index serves it.
+        statement = statement.where(
+            OrderRow.symbol >= order_filter.symbol, OrderRow.symbol < order_filter.symbol + "\U0010ffff"
+        )
+    if order_filter.status is not StatusGroup.ALL:
+        statement = statement.where(OrderRow.status.in_([s.value for s in order_filter.status.statuses]))
+    if order_filter.since is not None:
+        statement = statement.where(OrderRow.created_at >= order_filter.since)
+    if order_filter.until is not None:
+        statement = statement.where(OrderRow.created_at < order_filter.until)
+    return statement
+
+
+def _ordered(statement: Select[Any], sort: OrderSort) -> Select[Any]:
+    column = _SORT_COLUMNS.get(sort.column)
+    if column is None:
+        raise ValueError(f"orders can't be sorted by {sort.column!r} in the journal")
+    primary: ColumnElement[Any] = cast(column, Float) if is_decimal_column(sort.column) else column
+    direction = primary.desc() if sort.descending else primary.asc()
+    if sort.column == "created":
+        return statement.order_by(direction, OrderRow.client_order_id)
+    return statement.order_by(direction, OrderRow.created_at.desc(), OrderRow.client_order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """Rows ``offset`` .. ``offset + len(orders)`` of a query, whether more follow, and (on the first
+    page only) the working orders of the query that fall beyond it, so open orders are always in view."""
+
+    orders: tuple[Order, ...]
+    offset: int
+    has_more: bool
+    working_beyond: tuple[Order, ...] = ()
+
+
+def query_orders(
+    session: Session, order_filter: OrderFilter, sort: OrderSort, *, offset: int = 0, limit: int = 200
+) -> OrderPage:
+    """One page of the journal as the orders table shows it."""
+    statement = _ordered(_filtered(select(OrderRow), order_filter), sort).offset(offset).limit(limit + 1)
+    rows = list(session.scalars(statement))
+    has_more = len(rows) > limit
+    orders = tuple(row_to_order(row) for row in rows[:limit])
+    beyond: tuple[Order, ...] = ()
+    if offset == 0 and has_more:
+        seen = {o.client_order_id for o in orders}
+        working = _filtered(select(OrderRow), order_filter).where(OrderRow.status.in_(_OPEN_STATUSES))
+        beyond = tuple(row_to_order(row) for row in session.scalars(working) if row.client_order_id not in seen)
+    return OrderPage(orders, offset, has_more, beyond)
+
+
+_OPEN_STATUSES = [s.value for s in OrderStatus if not s.is_terminal]

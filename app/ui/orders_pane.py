@@ -1,14 +1,18 @@
-"""The Orders pane: the ticket and account box beside the orders and positions tables, and cancel."""
+"""The Orders pane: the ticket and account box beside the filtered, paged orders table and the positions."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -16,29 +20,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.controller.orders_table import OrdersPageView
 from app.controller.views import PositionView
 from app.domain.models import AccountSummary, Order, TradingMode
+from app.domain.order_query import StatusGroup
 from app.ui.account_box import AccountSummaryBox
-from app.ui.formatting import fmt_enum, fmt_price, fmt_qty, fmt_signed_money, fmt_time, fmt_money
+from app.ui.confirm import ask_confirmation
+from app.ui.formatting import fmt_money, fmt_price, fmt_qty, fmt_signed_money
 from app.ui.order_ticket import OrderTicket
+from app.ui.orders_model import OrdersTableModel
 from app.ui.table_model import Column, RecordTableModel
 
-ORDER_COLUMNS: tuple[Column[Order], ...] = (
-    Column("created", "Time", lambda o: o.created_at, fmt_time),
-    Column("mode", "Mode", lambda o: o.mode, fmt_enum),
-    Column("symbol", "Symbol", lambda o: o.symbol),
-    Column("side", "Side", lambda o: o.request.side, fmt_enum),
-    Column("qty", "Qty", lambda o: o.request.quantity, fmt_qty, align_right=True),
-    Column("type", "Type", lambda o: o.request.order_type, fmt_enum),
-    Column("limit", "Limit", lambda o: o.request.limit_price, fmt_price, align_right=True),
-    Column("stop", "Stop", lambda o: o.request.stop_price, fmt_price, align_right=True),
-    Column("tif", "TIF", lambda o: o.request.time_in_force, fmt_enum),
-    Column("status", "Status", lambda o: o.status, fmt_enum),
-    Column("filled", "Filled", lambda o: o.filled_quantity, fmt_qty, align_right=True),
-    Column("avg_price", "Avg price", lambda o: o.average_fill_price, fmt_price, align_right=True),
-    Column("reason", "Details", lambda o: o.status_reason),
-    Column("id", "Order id", lambda o: o.client_order_id),
-)
+#: Rows sampled to size columns to their contents.
+SAMPLE_ROWS = 50
 
 POSITION_COLUMNS: tuple[Column[PositionView], ...] = (
     Column("symbol", "Symbol", lambda p: p.symbol),
@@ -58,28 +52,81 @@ def _table(name: str, model: RecordTableModel) -> QTableView:  # type: ignore[ty
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
+    # Widths come from a sample of rows once, never from every row on every change.
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setResizeContentsPrecision(SAMPLE_ROWS)
+    header.setStretchLastSection(True)
     return view
+
+
+class OrdersFilterBar(QWidget):
+    """Symbol, mode, status and date range of the orders shown; emits the whole filter on each change."""
+
+    changed = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.symbol = QLineEdit(objectName="orders.filter", placeholderText="Filter by symbol")
+        self.symbol.setClearButtonEnabled(True)
+        self.mode = QComboBox(objectName="orders.mode_filter")
+        for label, value in (("Paper and live", "all"), ("Paper only", "paper"), ("Live only", "live")):
+            self.mode.addItem(label, value)
+        self.status = QComboBox(objectName="orders.status_filter")
+        for group in StatusGroup:
+            self.status.addItem("All statuses" if group is StatusGroup.ALL else group.value.capitalize(), group.value)
+        self.range = QComboBox(objectName="orders.date_filter")
+        for label, value in (("All dates", "all"), ("Today", "today"), ("Last 7 days", "7d"), ("Last 30 days", "30d")):
+            self.range.addItem(label, value)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.symbol, 1)
+        for combo in (self.mode, self.status, self.range):
+            layout.addWidget(combo)
+            combo.currentIndexChanged.connect(self._emit)
+        # Typing is debounced so a query runs once the trader pauses, not on every key.
+        self._typing = QTimer(self, singleShot=True, interval=250)
+        self._typing.timeout.connect(self._emit)
+        self.symbol.textChanged.connect(lambda _text: self._typing.start())
+
+    def values(self) -> dict[str, str]:
+        return {
+            "symbol": self.symbol.text().strip().upper(),
+            "mode": self.mode.currentData(),
+            "status": self.status.currentData(),
+            "range": self.range.currentData(),
+        }
+
+    def _emit(self) -> None:
+        self._typing.stop()
+        self.changed.emit(self.values())
 
 
 class OrdersPane(QWidget):
     order_submitted = Signal(dict)
     cancel_requested = Signal(str)
+    cancel_all_requested = Signal()
+    filter_changed = Signal(dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("orders_pane")
+        self.confirm: Callable[[str, str], bool] = lambda title, text: ask_confirmation(self, title, text)
         self.ticket = OrderTicket()
         self.account = AccountSummaryBox()
-        self.orders_model: RecordTableModel[Order] = RecordTableModel(ORDER_COLUMNS, lambda o: o.client_order_id)
+        self.orders_model = OrdersTableModel()
         self.positions_model: RecordTableModel[PositionView] = RecordTableModel(POSITION_COLUMNS, lambda p: p.symbol)
         self.orders_table = _table("orders.table", self.orders_model)
         self.positions_table = _table("positions.table", self.positions_model)
+        self.filter_bar = OrdersFilterBar()
         self.cancel_button = QPushButton("Cancel selected order", objectName="orders.cancel")
         self.cancel_button.setEnabled(False)
+        self.cancel_all_button = QPushButton("Cancel all…", objectName="orders.cancel_all")
+        self.count = QLabel(objectName="orders.count")
         self.message = QLabel(objectName="orders.message")
         self.message.setWordWrap(True)
+        self._mode = TradingMode.PAPER
+        self._sized = False
 
         left = QVBoxLayout()
         left.addWidget(self.ticket)
@@ -90,10 +137,13 @@ class OrdersPane(QWidget):
 
         orders_box = QGroupBox("Orders")
         orders_layout = QVBoxLayout(orders_box)
+        orders_layout.addWidget(self.filter_bar)
         orders_layout.addWidget(self.orders_table)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.count)
         buttons.addWidget(self.message, 1)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.cancel_all_button)
         orders_layout.addLayout(buttons)
         positions_box = QGroupBox("Positions")
         QVBoxLayout(positions_box).addWidget(self.positions_table)
@@ -105,23 +155,51 @@ class OrdersPane(QWidget):
         layout.addWidget(left_widget, 0)
         layout.addWidget(right, 1)
 
-        self.ticket.submitted.connect(self.order_submitted)
-        self.cancel_button.clicked.connect(self._cancel_selected)
-        self.orders_table.selectionModel().selectionChanged.connect(self._sync_cancel)
+        header = self.orders_table.horizontalHeader()
+        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        self.orders_table.setSortingEnabled(True)
+        self.positions_table.setSortingEnabled(False)
 
-    @Slot(list)
-    def show_orders(self, orders: list[Order]) -> None:
+        self.ticket.submitted.connect(self.order_submitted)
+        self.filter_bar.changed.connect(self.filter_changed)
+        self.cancel_button.clicked.connect(self._cancel_selected)
+        self.cancel_all_button.clicked.connect(self._cancel_all)
+        self.orders_table.selectionModel().selectionChanged.connect(self._sync_cancel)
+        self.orders_model.dataChanged.connect(self._sync_cancel)
+        self.orders_model.rowsInserted.connect(self._show_count)
+        self.orders_model.rowsRemoved.connect(self._show_count)
+        self.orders_model.modelReset.connect(self._show_count)
+
+    # ---- orders --------------------------------------------------------------------------------
+
+    @Slot(object)
+    def show_page(self, page: OrdersPageView) -> None:
+        """A page of the journal: the first replaces the rows (selection kept if still shown)."""
         selected = self.selected_order_id()
-        self.orders_model.set_rows(orders)
-        if selected is not None:
+        self.orders_model.show_page(page.orders, has_more=page.has_more, first=page.first, sort=page.sort)
+        if page.first and selected is not None:
             row = self.orders_model.row_of_key(selected)
             if row is not None:
                 self.orders_table.selectRow(row)
+        if not self._sized and page.orders:
+            self._sized = True
+            self.orders_table.resizeColumnsToContents()
         self._sync_cancel()
 
     @Slot(list)
+    def apply_orders(self, orders: list[Order]) -> None:
+        """Orders that changed: each is updated in its row or inserted where the sort puts it."""
+        self.orders_model.upsert(orders)
+
+    @Slot(list)
+    def remove_orders(self, client_order_ids: list[str]) -> None:
+        self.orders_model.remove(client_order_ids)
+
+    @Slot(list)
     def show_positions(self, positions: list[PositionView]) -> None:
-        self.positions_model.set_rows(positions)
+        self.positions_model.sync(positions)
 
     @Slot(object)
     def show_account(self, summary: AccountSummary) -> None:
@@ -146,21 +224,29 @@ class OrdersPane(QWidget):
 
     @Slot(object)
     def set_mode(self, mode: TradingMode) -> None:
+        self._mode = mode
         self.ticket.set_mode(mode)
 
     def selected_order_id(self) -> str | None:
         rows = self.orders_table.selectionModel().selectedRows()
         return self.orders_model.key_at(rows[0].row()) if rows else None
 
+    def _show_count(self) -> None:
+        shown = self.orders_model.rowCount()
+        more = "; scroll down for older orders" if self.orders_model.has_more else ""
+        self.count.setText(f"{shown:,} order{'s' if shown != 1 else ''} shown{more}")
+
     def _sync_cancel(self) -> None:
         selected = self.selected_order_id()
-        order = None
-        if selected is not None:
-            row = self.orders_model.row_of_key(selected)
-            order = self.orders_model.row_at(row) if row is not None else None
+        order = self.orders_model.record(selected) if selected is not None else None
         self.cancel_button.setEnabled(order is not None and order.status.is_cancelable)
 
     def _cancel_selected(self) -> None:
         selected = self.selected_order_id()
         if selected is not None:
             self.cancel_requested.emit(selected)
+
+    def _cancel_all(self) -> None:
+        kind = "LIVE orders at your broker" if self._mode is TradingMode.LIVE else "paper orders"
+        if self.confirm("Cancel all orders", f"Cancel all working {kind}?"):
+            self.cancel_all_requested.emit()
