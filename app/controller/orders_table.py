@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import qasync
 from PySide6.QtCore import QObject, Signal, Slot
 
+from app.controller.views import OrdersPageView
 from app.domain.models import Order, TradingMode
 from app.domain.order_query import OrderFilter, OrderSort, StatusGroup
 from app.storage.orders_repository import OrderPage, query_orders
@@ -25,16 +25,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
 DATE_RANGES = ("all", "today", "7d", "30d")
-
-
-@dataclass(frozen=True, slots=True)
-class OrdersPageView:
-    """Rows for the orders table: a first page replaces what is shown, a further page is appended."""
-
-    orders: tuple[Order, ...]
-    has_more: bool
-    first: bool
-    sort: OrderSort
 
 
 class OrdersTableController(QObject):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.domain.models import Position
+from app.domain.models import Order, Position
+from app.domain.order_query import OrderSort
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +89,13 @@ class AccountView:
             f"Connected: {self.broker_name} {kind} account …{self.account_last4} "
             f"({self.account_type}), buying power ${self.buying_power:,.2f}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersPageView:
+    """Rows for the orders table: a first page replaces what is shown, a further page is appended."""
+
+    orders: tuple[Order, ...]
+    has_more: bool
+    first: bool
+    sort: OrderSort

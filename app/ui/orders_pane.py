@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.controller.orders_table import OrdersPageView
-from app.controller.views import PositionView
+from app.controller.views import OrdersPageView, PositionView
 from app.domain.models import AccountSummary, Order, TradingMode
 from app.domain.order_query import StatusGroup
 from app.ui.account_box import AccountSummaryBox

@@ -7,7 +7,8 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QTableView
 
-from app.controller.orders_table import OrdersTableController, OrdersPageView
+from app.controller.orders_table import OrdersTableController
+from app.controller.views import OrdersPageView
 from app.domain.models import Order, OrderStatus, TradingMode
 from app.domain.order_query import OrderSort
 from app.main import start_app
