@@ -22,7 +22,8 @@ call                   behaviour
 ``list_orders()``      Open orders plus today's finished ones.
 ``positions()``        Current positions, average cost in price per share/contract.
 ``quotes(symbols)``    Latest quotes; unknown symbols are simply absent from the mapping.
-``close()``            Releases connections; the connector can't be used afterwards.
+``close()``            Releases connections; afterwards every call raises ``BrokerUnavailable``
+                       ("… connection is closed") and nothing reaches the broker.
 =====================  ==========================================================================
 
 Errors: every failure is one of the ``BrokerError`` subclasses below, with a message a trader can

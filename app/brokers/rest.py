@@ -51,21 +51,34 @@ class RestTransport:
         self._read_attempts = read_attempts
         self._backoff_base = backoff_base
         self._broker_name = broker_name
+        self._closed = False
 
     @property
     def client(self) -> httpx.AsyncClient:
         return self._client
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     async def close(self) -> None:
+        self._closed = True
         await self._client.aclose()
+
+    def _check_open(self) -> None:
+        # httpx raises a bare RuntimeError on a closed client; callers only ever see BrokerError.
+        if self._closed:
+            raise BrokerUnavailable(f"The {self._broker_name} connection is closed.")
 
     async def read(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A request with no side effect: retried on 429, 5xx and transport errors."""
+        self._check_open()
         last_error: Exception | None = None
         for attempt in range(self._read_attempts):
             if attempt:
                 await asyncio.sleep(self._backoff_base * (2 ** (attempt - 1)) * (1 + random.random() / 4))
             await self._limiter.acquire()
+            self._check_open()
             try:
                 response = await self._client.request(method, path, **kwargs)
             except httpx.TransportError as exc:
@@ -97,7 +110,9 @@ class RestTransport:
         **kwargs: Any,
     ) -> httpx.Response:
         """A request with a side effect, sent once. 429 is safe to report (nothing was done)."""
+        self._check_open()
         await self._limiter.acquire()
+        self._check_open()
         try:
             response = await self._client.request(method, path, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

@@ -9,6 +9,7 @@ import pytest
 from app.brokers.base import (
     AccountInfo,
     AuthError,
+    BrokerError,
     Broker,
     OrderNotFound,
     OrderRef,
@@ -163,3 +164,27 @@ async def test_quotes_for_several_symbols_skip_unknown(broker: Broker) -> None:
     assert quotes["AAPL"].ask == Decimal("189.60")
     assert quotes["MSFT"].ask == Decimal("410.30")
     assert quotes["AAPL"].timestamp.tzinfo is not None
+
+
+async def test_every_call_after_close_raises_a_broker_error_and_sends_nothing(harness) -> None:
+    connector = harness.connector()
+    await connector.verify()
+    await connector.close()
+    before = harness.order_count()
+    request = _order("AAPL", Side.BUY, "1", OrderType.LIMIT, limit="100.00")
+    calls = {
+        "verify": lambda: connector.verify(),
+        "place_order": lambda: connector.place_order(request),
+        "preview_order": lambda: connector.preview_order(request),
+        "cancel_order": lambda: connector.cancel_order(OrderRef(request.client_order_id, "1")),
+        "get_order": lambda: connector.get_order(request.client_order_id),
+        "list_orders": lambda: connector.list_orders(),
+        "positions": lambda: connector.positions(),
+        "quotes": lambda: connector.quotes(["AAPL"]),
+    }
+    for name, call in calls.items():
+        with pytest.raises(BrokerError) as raised:
+            await call()
+        assert type(raised.value) is not BrokerError, f"{name} raised the bare base class"
+        assert "closed" in str(raised.value), f"{name}: {raised.value}"
+    assert harness.order_count() == before

@@ -165,7 +165,7 @@ class IbkrSession:
         """Return once connected and synced; connect now if nobody is connecting yet."""
         bind_running_loop()
         if self.closed:
-            raise BrokerError("This Interactive Brokers connection was closed.")
+            raise BrokerUnavailable("This Interactive Brokers connection was closed.")
         if self._connected.is_set():
             return
         task = self._reconnect_task
