@@ -160,7 +160,7 @@ async def test_order_life_cycle_is_pushed_as_tws_reports_it(tws: FakeTws, connec
     booked = tws.order(request.client_order_id)
     assert (placed.status, placed.broker_order_id, placed.quantity) == (OrderStatus.NEW, str(booked.perm_id), Decimal(2))
 
-    tws.fill(request.client_order_id, Decimal("150.00"))
+    tws.fill(request.client_order_id, price=Decimal("150.00"))
     await _until(lambda: updates[-1].status is OrderStatus.FILLED)
     assert [u.status for u in updates] == [OrderStatus.NEW, OrderStatus.FILLED]
     assert (updates[-1].filled_quantity, updates[-1].average_fill_price) == (Decimal(2), Decimal("150.00"))
@@ -233,9 +233,9 @@ async def test_reconnect_resyncs_by_order_ref_when_another_client_reuses_the_ord
     tws.drop_connections()
     await _until(lambda: broker.connection_state is ConnectionState.RECONNECTING)
     # While the app is away our order fills, and API client 9 trades with the very same orderId.
-    tws.fill(request.client_order_id, Decimal("150.00"))
+    tws.fill(request.client_order_id, price=Decimal("150.00"))
     theirs = tws.submit_order(9, ours.order_id, "MSFT", "BUY", Decimal(7), Decimal("410.30"), order_ref="desk-9")
-    tws.fill("desk-9", Decimal("410.30"))
+    tws.fill("desk-9", price=Decimal("410.30"))
     await _until(lambda: sum(e.state is ConnectionState.RECONNECTING for e in events) >= 2)
     await tws.resume()
 
@@ -276,7 +276,7 @@ async def test_ib_outage_is_shown_and_orders_resync_when_ib_returns(tws: FakeTws
     events = _states(broker)
     tws.broadcast(1100, "Connectivity between IB and Trader Workstation has been lost.")
     await _until(lambda: broker.connection_state is ConnectionState.IB_UNREACHABLE)
-    tws.fill(request.client_order_id, Decimal("150.00"), notify=False)
+    tws.fill(request.client_order_id, price=Decimal("150.00"), notify=False)
     assert (await broker.get_order(request.client_order_id)).status is OrderStatus.NEW
     tws.broadcast(1102, "Connectivity between IB and Trader Workstation has been restored - data maintained.")
     filled = await eventually(lambda: broker.get_order(request.client_order_id), lambda o: o.status is OrderStatus.FILLED)

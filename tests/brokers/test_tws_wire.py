@@ -59,7 +59,7 @@ async def tws() -> AsyncIterator[FakeTws]:
 
 
 async def test_fake_answers_the_recorded_session(tws: FakeTws) -> None:
-    tws.set_position("AAPL", Decimal(10), Decimal("150.25"))
+    tws.hold_position("AAPL", Decimal(10), Decimal("150.25"))
     reader, writer = await asyncio.open_connection("127.0.0.1", tws.port)
     sock = _Socket(reader, writer)
     try:

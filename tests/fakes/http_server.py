@@ -4,6 +4,10 @@ Each fake is a ``Router`` of handlers ``(request, **path_params) -> Response``. 
 a background thread so both sync clients (alpaca-py's ``requests``) and async clients (httpx) talk
 to it over a real socket. Handlers may raise ``DropConnection`` to close the socket without an
 answer after they changed state: the "order accepted but the response was lost" fault.
+
+Switches shared by every REST fake: ``down`` hangs up on every request unanswered and unseen (the
+broker is gone); with ``order_action`` naming a request "place"/"replace"/"cancel", ``switches``
+drop or hold the successful answer to the next such request after the fake has booked it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.control import Hang, OrderCall, RequestSwitches
 
 
 @dataclass
@@ -87,11 +93,21 @@ class Router:
 class FakeHTTPServer:
     """Serves a ``dispatch(request) -> Response`` callable on an ephemeral loopback port."""
 
-    def __init__(self, dispatch: Callable[[Request], Response], port: int = 0) -> None:
+    def __init__(
+        self,
+        dispatch: Callable[[Request], Response],
+        port: int = 0,
+        *,
+        order_action: Callable[[Request], str | None] | None = None,
+        switches: RequestSwitches | None = None,
+    ) -> None:
         self._dispatch = dispatch
         self._port = port
         self.requests: list[Request] = []
         self.delay_seconds = 0.0
+        self.down = False
+        self.order_action = order_action
+        self.switches = switches or RequestSwitches()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -110,7 +126,17 @@ class FakeHTTPServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
                 return
 
+            def _hang_up(self) -> None:
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(2)
+                except OSError:
+                    pass
+
             def _handle(self) -> None:
+                if outer.down:
+                    self._hang_up()
+                    return
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -127,11 +153,19 @@ class FakeHTTPServer:
                 try:
                     response = outer._dispatch(request)
                 except DropConnection:
-                    self.close_connection = True
-                    try:
-                        self.connection.shutdown(2)
-                    except OSError:
-                        pass
+                    self._hang_up()
+                    return
+                action = outer.order_action(request) if outer.order_action else None
+                if action is not None and 200 <= response.status < 300:
+                    if outer.switches.take_drop(action):
+                        self._hang_up()
+                        return
+                    hang = outer.switches.take_hang(action)
+                    if hang is not None:
+                        hang.received.set()
+                        hang.wait_released()
+                if outer.down:
+                    self._hang_up()
                     return
                 payload = response.encode()
                 self.send_response(response.status)
@@ -155,6 +189,7 @@ class FakeHTTPServer:
         return self
 
     def stop(self) -> None:
+        self.switches.release_all()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -188,3 +223,56 @@ def serve_until_stopped(server: FakeHTTPServer, banner: str) -> None:
     finally:
         server.stop()
     print("Stopped.", flush=True)
+
+
+class RestFakeControls:
+    """The network half of the fakes' test API, shared by the REST fakes.
+
+    A fake using it has a ``server`` (``FakeHTTPServer``) and says which of its requests are order
+    requests (``order_call``) and which place, replace or cancel an order (``order_action``).
+    """
+
+    server: FakeHTTPServer
+
+    def order_call(self, request: Request) -> OrderCall | None:
+        raise NotImplementedError
+
+    def order_action(self, request: Request) -> str | None:
+        call = self.order_call(request)
+        if call is None or not call.changes_orders:
+            return None
+        return {"POST": "place", "PUT": "replace", "PATCH": "replace", "DELETE": "cancel"}.get(call.method)
+
+    def _wire_switches(self) -> None:
+        self.server.order_action = self.order_action
+
+    def serve_in_background(self) -> RestFakeControls:
+        """Start answering on a free loopback port (threads; no event loop needed)."""
+        self._wire_switches()
+        self.server.start()
+        return self
+
+    def shut_down(self) -> None:
+        self.server.stop()
+
+    def order_requests(self) -> list[OrderCall]:
+        """Every request that reached an order endpoint (reads, previews and changes), oldest first."""
+        calls = (self.order_call(request) for request in list(self.server.requests))
+        return [call for call in calls if call is not None]
+
+    def drop_next_order_response(self, action: str = "place") -> None:
+        """Book the next order request of this kind ("place", "replace", "cancel"), then hang up unanswered."""
+        self._wire_switches()
+        self.server.switches.drop_next(action)
+
+    def hang_next_order_response(self, action: str = "place") -> Hang:
+        """Book the next order request of this kind, then hold the answer until the handle is released."""
+        self._wire_switches()
+        return self.server.switches.hang_next(action)
+
+    def go_down(self) -> None:
+        """Stop answering: every request is hung up on unanswered and changes nothing."""
+        self.server.down = True
+
+    def come_back(self) -> None:
+        self.server.down = False

@@ -84,6 +84,8 @@ class FakeOrder:
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     terminal_at: datetime | None = None
     cancelled_at: datetime | None = None
+    #: Placed outside the API (the tastytrade platform), so not counted as one of the app's orders.
+    external: bool = False
 
     @property
     def leg(self) -> dict[str, Any]:
@@ -264,7 +266,8 @@ class TastytradeBook:
 
     @property
     def order_count(self) -> int:
-        return len(self.orders)
+        """Orders placed through the API (not those added as placed elsewhere)."""
+        return sum(1 for order in self.orders.values() if not order.external)
 
     def advance(self) -> None:
         """Move every order one step: received -> live (or filled), cancel requested -> cancelled."""
@@ -292,24 +295,33 @@ class TastytradeBook:
         price = self.fill_price(order)
         if price is None:
             return False
+        self.fill(order, None, price)
+        return True
+
+    def fill(self, order: FakeOrder, quantity: Decimal | None, price: Decimal) -> None:
+        """Execute ``quantity`` (default: what remains) at ``price``; the order stays Live until nothing remains."""
         leg = order.leg
-        quantity = Decimal(str(leg["quantity"]))
+        remaining = Decimal(str(leg["remaining-quantity"]))
+        quantity = remaining if quantity is None else min(quantity, remaining)
+        if quantity <= 0:
+            return
         now = datetime.now(UTC)
+        number = len(leg["fills"]) + 1
         leg["fills"].append(
             {
                 "ext-group-fill-id": str(order.id),
                 "ext-exec-id": secrets.token_hex(6),
-                "fill-id": f"{order.id}_1",
-                "quantity": str(leg["quantity"]),
+                "fill-id": f"{order.id}_{number}",
+                "quantity": _wire_quantity(quantity),
                 "fill-price": format(price, "f"),
                 "filled-at": iso(now),
                 "destination-venue": "MARKET_SIMULATOR_A",
             }
         )
-        leg["remaining-quantity"] = 0
-        order.set_status("Filled")
+        left = remaining - quantity
+        leg["remaining-quantity"] = int(left) if left == left.to_integral_value() else str(left)
+        order.set_status("Filled" if left == 0 else "Live")
         self._book_fill(order.account, leg, quantity, price)
-        return True
 
     def _book_fill(self, account: str, leg: dict[str, Any], quantity: Decimal, price: Decimal) -> None:
         key = (account, leg["symbol"])
@@ -411,3 +423,7 @@ class TastytradeBook:
             "halt-start-time": -1,
             "halt-end-time": -1,
         }
+
+
+def _wire_quantity(quantity: Decimal) -> str:
+    return format(quantity.normalize(), "f") if quantity != quantity.to_integral_value() else str(int(quantity))

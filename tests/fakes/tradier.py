@@ -21,7 +21,16 @@ from xml.sax.saxutils import escape
 from app.brokers.base import Environment
 from app.brokers.tradier.connector import TradierBroker
 from app.brokers.tradier.http import TradierLimits
-from tests.fakes.http_server import DropConnection, FakeHTTPServer, Request, Response, Router, serve_until_stopped
+from tests.fakes.control import FakeOrderView, OrderCall
+from tests.fakes.http_server import (
+    DropConnection,
+    FakeHTTPServer,
+    Request,
+    Response,
+    RestFakeControls,
+    Router,
+    serve_until_stopped,
+)
 from tests.fakes.tradier_book import (
     DURATIONS,
     EQUITY_SIDES,
@@ -33,6 +42,8 @@ from tests.fakes.tradier_book import (
     TAG,
     FakeAccount,
     FakeBook,
+    FakeOrder,
+    FakePosition,
     one_or_many,
 )
 
@@ -62,10 +73,12 @@ def to_xml(value: Any, tag: str) -> str:
     return f"<{tag}>{escape(text)}</{tag}>"
 
 
-class TradierFake:
-    """The fake broker: ``dispatch(request) -> Response`` for ``FakeHTTPServer``."""
+class TradierFake(RestFakeControls):
+    """The fake broker: ``dispatch(request) -> Response`` served by its own ``FakeHTTPServer``."""
 
-    def __init__(self, *, window_seconds: float = 60.0) -> None:
+    name = "tradier"
+
+    def __init__(self, *, window_seconds: float = 60.0, port: int = 0) -> None:
         self.book = FakeBook()
         self.tokens: dict[str, list[str]] = {SANDBOX_TOKEN: [ACCOUNT]}
         self.book.accounts[ACCOUNT] = FakeAccount(ACCOUNT)
@@ -94,6 +107,7 @@ class TradierFake:
         self.router.add("DELETE", f"{prefix}/accounts/{{account}}/orders/{{order_id}}", self._cancel)
         self.router.add("GET", f"{prefix}/markets/quotes", self._quotes)
         self.router.add("POST", f"{prefix}/markets/quotes", self._quotes)
+        self.server = FakeHTTPServer(self.dispatch, port=port, order_action=self.order_action)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -168,6 +182,104 @@ class TradierFake:
         """Set a quote from the test thread; resting orders on that symbol are worked against it."""
         with self._lock:
             self.book.set_quote(symbol, bid, ask, last)
+
+    # ------------------------------------------------------------------ the test API (tests/fakes/__init__.py)
+
+    @property
+    def address(self) -> str:
+        """The API address to enter in the connection form (the root ending in /v1)."""
+        return f"{self.server.url}/v1"
+
+    def credentials(self) -> dict[str, str]:
+        return {"access_token": SANDBOX_TOKEN, "account_number": ACCOUNT}
+
+    def _find_any(self, order_id: str) -> FakeOrder:
+        for order in self.book.orders:
+            if order.tag == order_id or str(order.id) == order_id:
+                return order
+        raise KeyError(f"the fake Tradier has no order {order_id!r}")
+
+    def fill(self, order_id: str, qty: Decimal | None = None, price: Decimal | None = None) -> None:
+        """Fill part (``qty``) or the rest of a working order, at ``price`` or its limit or the touch."""
+        with self._lock:
+            order = self._find_any(order_id)
+            if order.status in FINAL_STATUSES:
+                raise ValueError(f"order {order_id} is {order.status}; only working orders fill")
+            quote = self.book.quotes.get(order.instrument)
+            touch = (quote.ask if order.buys else quote.bid) if quote else None
+            fill_price = price or order.price or touch
+            if fill_price is None:
+                raise ValueError(f"no price to fill {order_id} at: pass one or set a quote")
+            self.book.fill(order, qty if qty is not None else order.quantity - order.exec_quantity, fill_price)
+
+    def cancel_external(self, order_id: str) -> None:
+        """Cancel a working order at the broker, as from Tradier's own web app."""
+        with self._lock:
+            order = self._find_any(order_id)
+            if order.status not in FINAL_STATUSES:
+                order.status = "canceled"
+                order.updated = datetime.now(UTC)
+
+    def add_external_order(self, symbol: str, side: str, qty: Decimal, limit_price: Decimal) -> str:
+        """A resting limit order placed outside the app: no tag. Returns Tradier's order id."""
+        option = OCC.match(symbol.upper())
+        form = {
+            "class": "option" if option else "equity",
+            "symbol": option.group("root") if option else symbol.upper(),
+            "option_symbol": symbol.upper() if option else "",
+            "side": (f"{side}_to_open" if option else side),
+            "quantity": str(qty),
+            "type": "limit",
+            "duration": "day",
+            "price": str(limit_price),
+        }
+        with self._lock:
+            order = self.book.new_order(ACCOUNT, form)
+            self.book.work(order)
+            return str(order.id)
+
+    def set_position(self, symbol: str, qty: Decimal, avg_price: Decimal) -> None:
+        """Hold exactly ``qty`` (negative: short) at ``avg_price`` per share/contract; 0 closes it."""
+        key = symbol.upper()
+        multiplier = Decimal(100) if OCC.match(key) else Decimal(1)
+        with self._lock:
+            account = self.book.accounts[ACCOUNT]
+            account.positions.pop(key, None)
+            if qty:
+                self.book._next_position_id += 1
+                account.positions[key] = FakePosition(
+                    key, qty, qty * avg_price * multiplier, datetime.now(UTC), self.book._next_position_id
+                )
+
+    def set_cash(self, amount: Decimal) -> None:
+        with self._lock:
+            self.book.accounts[ACCOUNT].cash = amount
+
+    def order_count(self) -> int:
+        """Orders placed through the API since start, whether or not their answer arrived."""
+        return self.accepted_orders
+
+    def order_views(self) -> list[FakeOrderView]:
+        with self._lock:
+            return [
+                FakeOrderView(o.tag, str(o.id), o.instrument, "buy" if o.buys else "sell", o.quantity, o.exec_quantity,
+                              o.price, o.status, o.status not in FINAL_STATUSES)
+                for o in self.book.orders
+            ]
+
+    def order_call(self, request: Request) -> OrderCall | None:
+        parts = request.path.split("/")
+        # /v1/accounts/{account}/orders[/{id}]
+        if len(parts) < 5 or parts[1:3] != ["v1", "accounts"] or parts[4] != "orders":
+            return None
+        form = request.form() if "x-www-form-urlencoded" in request.header("content-type") else {}
+        changes = request.method in ("POST", "PUT", "DELETE") and form.get("preview") != "true"
+        coid = form.get("tag", "")
+        if not coid and len(parts) > 5:
+            with self._lock:
+                found = self.book.find(parts[3], parts[5])
+            coid = found.tag if found is not None else ""
+        return OrderCall(request.method, request.path, changes, coid)
 
     # ------------------------------------------------------------------ account endpoints
 
@@ -337,7 +449,7 @@ class TradierHarness:
         self.server: FakeHTTPServer | None = None
 
     async def start(self) -> None:
-        self.server = FakeHTTPServer(self.fake.dispatch).start()
+        self.server = self.fake.server.start()
 
     async def stop(self) -> None:
         if self.server is not None:
@@ -347,7 +459,7 @@ class TradierHarness:
     @property
     def base_url(self) -> str:
         assert self.server is not None, "harness not started"
-        return f"{self.server.url}/v1"
+        return self.fake.address
 
     def connector(self, *, valid_credentials: bool = True, **options: Any) -> TradierBroker:
         token = SANDBOX_TOKEN if valid_credentials else "not-a-real-token"
@@ -375,7 +487,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a fake Tradier sandbox on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (0 picks a free one)")
     args = parser.parse_args(argv)
-    fake = TradierFake()
+    fake = TradierFake(port=args.port)
     for symbol, bid, ask, last in (
         ("AAPL", "189.50", "189.60", "189.55"),
         ("MSFT", "410.10", "410.30", "410.20"),
@@ -383,7 +495,7 @@ def main(argv: list[str] | None = None) -> None:
         ("AAPL250117C00150000", "40.10", "40.40", "40.25"),
     ):
         fake.set_quote(symbol, Decimal(bid), Decimal(ask), Decimal(last))
-    server = FakeHTTPServer(fake.dispatch, port=args.port).start()
+    server = fake.server.start()
     serve_until_stopped(
         server,
         "Fake Tradier sandbox listening: API address {url}/v1\n"

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
+import threading
 import time
+from collections.abc import Callable
 from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
@@ -23,6 +26,7 @@ from decimal import Decimal
 from app.brokers.base import Environment
 from app.brokers.ibkr.connector import IbkrBroker, IbkrTimeouts, ReconnectPolicy
 from tests.fakes import tws_wire as wire
+from tests.fakes.control import FakeOrderView, Hang, OrderCall, RequestSwitches
 from tests.fakes.tws_book import DONE, FakeExecution, TwsBook, ib_time
 from tests.fakes.tws_wire import OrderRecord, RequestedContract
 
@@ -54,11 +58,24 @@ class _Session:
         self.writer.close()
 
 
+#: API messages that read or change orders, by message id (ib_insync client.py).
+_ORDER_MESSAGES = {
+    3: "placeOrder", 4: "cancelOrder", 58: "reqGlobalCancel", 5: "reqOpenOrders", 15: "reqAutoOpenOrders",
+    16: "reqAllOpenOrders", 99: "reqCompletedOrders", 7: "reqExecutions",
+}
+
+
 class FakeTws(TwsBook):
     """The fake TWS: its books (``TwsBook``) served to API sessions over loopback."""
 
+    name = "ibkr"
+
     def __init__(self, accounts: Iterable[str] = ("DU1234567",), *, cash: Decimal = Decimal("100000")) -> None:
         super().__init__(accounts, cash=cash)
+        self.switches = RequestSwitches()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self.received: list[tuple[int | None, list[str]]] = []
         self.held_client_ids: set[int] = set()
         self.port = 0
@@ -77,11 +94,13 @@ class FakeTws(TwsBook):
     # -- server ------------------------------------------------------------------------------
 
     async def start(self, port: int = 0) -> int:
+        self._loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", port or self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
     async def stop(self) -> None:
+        self.switches.release_all()
         self.drop_connections()
         await self.pause()
 
@@ -137,11 +156,189 @@ class FakeTws(TwsBook):
         then the socket closes before any answer) or "drop_request" (the socket closes, nothing booked)."""
         self._faults.append(fault)
 
-    def fill(self, order_ref: str, price: Decimal | None = None, *, notify: bool = True) -> None:
-        """Fill a resting order completely (at its limit unless a price is given); ``notify=False``
-        changes TWS's books without telling the client, as if the message was lost."""
-        order = self.order(order_ref)
-        self._fill(order, price if price is not None else order.limit_price or Decimal(0), notify=notify)
+
+    # -- the test API shared by every fake (tests/fakes/__init__.py) ---------------------------
+
+    def serve_in_background(self) -> FakeTws:
+        """Serve from a thread with an event loop of its own, so sync, Qt and other-loop tests can use it."""
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self.start(self.port))
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._close_everything())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="fake-tws", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the fake TWS did not start")
+        return self
+
+    def shut_down(self) -> None:
+        """Stop a fake started with ``serve_in_background`` (in-loop users ``await stop()``)."""
+        loop, thread = self._loop, self._thread
+        if thread is None or loop is None:
+            raise RuntimeError("shut_down() is for a fake started with serve_in_background(); await stop() instead")
+        self.switches.release_all()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        self._thread = None
+
+    async def _close_everything(self) -> None:
+        await self.stop()
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _on_loop(self, fn: Callable[..., object], *args: object) -> object:
+        """Run ``fn`` on the fake's loop: directly when already there, else hop over and wait."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop or not loop.is_running():
+            return fn(*args)
+        done: concurrent.futures.Future[object] = concurrent.futures.Future()
+
+        def call() -> None:
+            try:
+                done.set_result(fn(*args))
+            except BaseException as exc:  # handed back to the calling thread
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(call)
+        return done.result(10)
+
+    @property
+    def address(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
+
+    def credentials(self) -> dict[str, str]:
+        return {"host": "127.0.0.1", "port": str(self.port), "client_id": "1", "account": self.accounts[0]}
+
+    def _find_any(self, order_id: str) -> OrderRecord:
+        for order in self.orders:
+            if (order.order_ref and order.order_ref == order_id) or str(order.perm_id) == order_id:
+                return order
+        raise KeyError(f"the fake TWS has no order {order_id!r}")
+
+    def fill(self, order_id: str, qty: Decimal | None = None, price: Decimal | None = None, *,
+             notify: bool = True) -> None:
+        """Fill part (``qty``) or the rest of a working order (by orderRef or permId), at ``price`` or its
+        limit or the touch; ``notify=False`` changes TWS's books without telling the client."""
+        self._on_loop(self._fill_now, order_id, qty, price, notify)
+
+    def _fill_now(self, order_id: str, qty: Decimal | None, price: Decimal | None, notify: bool) -> None:
+        order = self._find_any(order_id)
+        if order.status in DONE:
+            raise ValueError(f"order {order_id} is {order.status}; only working orders fill")
+        quote = self.quotes.get(order.contract.key)
+        touch = (quote.ask if order.action == "BUY" else quote.bid) if quote else None
+        fill_price = price or order.limit_price or touch
+        if fill_price is None:
+            raise ValueError(f"no price to fill {order_id} at: pass one or set a quote")
+        self._fill(order, fill_price, shares=qty, notify=notify)
+
+    def cancel_external(self, order_id: str) -> None:
+        """Cancel a working order in TWS itself (the owner hears Cancelled and message 202)."""
+        def cancel() -> None:
+            order = self._find_any(order_id)
+            if order.status not in DONE:
+                self._cancelled(order)
+
+        self._on_loop(cancel)
+
+    def add_external_order(self, symbol: str, side: str, qty: Decimal, limit_price: Decimal) -> str:
+        """A resting limit order entered in TWS by hand (client 0, no orderRef). Returns its permId."""
+        def add() -> str:
+            order = self.submit_order(0, self.next_order_id(0), symbol, side.upper(), qty, limit_price)
+            return str(order.perm_id)
+
+        return str(self._on_loop(add))
+
+    def set_position(self, symbol: str, qty: Decimal, avg_price: Decimal) -> None:
+        """Hold exactly ``qty`` at ``avg_price`` per share/contract (TWS reports options × multiplier)."""
+        def hold() -> None:
+            contract = self.listed(symbol)
+            self.hold_position(symbol, qty, avg_price * Decimal(contract.multiplier or 1))
+
+        self._on_loop(hold)
+
+    def set_cash(self, amount: Decimal) -> None:
+        self._on_loop(self.cash.__setitem__, self.accounts[0], amount)
+
+    def order_count(self) -> int:
+        """Orders placed through the API since start, whether or not their answer arrived."""
+        return self.accepted
+
+    def order_views(self) -> list[FakeOrderView]:
+        def view() -> list[FakeOrderView]:
+            return [
+                FakeOrderView(o.order_ref, str(o.perm_id), o.contract.key, o.action.lower(), o.quantity, o.filled,
+                              o.limit_price, o.status, o.status not in DONE)
+                for o in self.orders
+            ]
+
+        return list(self._on_loop(view))  # type: ignore[call-overload]
+
+    def order_requests(self) -> list[OrderCall]:
+        """Every API message that read or changed orders, oldest first (a connect itself syncs orders)."""
+        calls = []
+        for client_id, fields in list(self.received):
+            kind = _ORDER_MESSAGES.get(int(fields[0]))
+            if kind is None:
+                continue
+            coid, changes = "", kind in ("placeOrder", "cancelOrder", "reqGlobalCancel")
+            if kind == "placeOrder":
+                placed = wire.parse_place_order(fields)
+                coid, changes = placed.order_ref, not placed.what_if
+            elif kind == "cancelOrder":
+                order_id = int(fields[2])
+                found = next((o for o in self.orders if o.client_id == client_id and o.order_id == order_id), None)
+                coid = found.order_ref if found is not None else ""
+            calls.append(OrderCall(kind, "", changes, coid))
+        return calls
+
+    def drop_next_order_response(self, action: str = "place") -> None:
+        """Book the next order request of this kind ("place", "replace", "cancel"), then close the socket."""
+        self.switches.drop_next(action)
+
+    def hang_next_order_response(self, action: str = "place") -> Hang:
+        """Book the next order request of this kind, and hold TWS's answer until the handle is released."""
+        return self.switches.hang_next(action)
+
+    def go_down(self) -> None:
+        """TWS is gone: every API socket closes and new connections are refused until ``come_back``."""
+        def down() -> None:
+            if self._server is not None:
+                self._server.close()
+                self._server = None
+            self.drop_connections()
+
+        self._on_loop(down)
+
+    def come_back(self) -> None:
+        """Listen again on the same port (in-loop callers: the server is back once the loop runs)."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and running is loop:
+            task = loop.create_task(self.resume())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return
+        if loop is None or not loop.is_running():
+            raise RuntimeError("the fake TWS is not running")
+        asyncio.run_coroutine_threadsafe(self.resume(), loop).result(10)
 
     # -- message handling --------------------------------------------------------------------
 
@@ -289,8 +486,9 @@ class FakeTws(TwsBook):
         if placed.what_if:
             self._what_if(session, placed)
             return
-        if any(o.client_id == client_id and o.order_id == order_id for o in self.orders):
-            session.send(wire.error(order_id, 103, "Duplicate order id"))
+        existing = next((o for o in self.orders if o.client_id == client_id and o.order_id == order_id), None)
+        if existing is not None:
+            self._modify_order(session, existing, placed)
             return
         fault = self._faults.popleft() if self._faults else None
         if fault == "drop_request":
@@ -318,16 +516,67 @@ class FakeTws(TwsBook):
         order = self.book(OrderRecord(order_id, client_id, self.new_perm_id(), contract, placed.action, placed.quantity,
                                       placed.order_type, placed.limit_price, placed.aux_price, placed.tif, account,
                                       placed.order_ref, status, Decimal(0), placed.outside_rth))
-        if fault == "drop_response":
+        if fault == "drop_response" or self.switches.take_drop("place"):
             # Accepted and worked like any order, but the socket closes before TWS answers.
             if price is not None:
                 self._fill(order, price, notify=False)
             session.close()
             return
+        hang = self.switches.take_hang("place")
+        if hang is not None:
+            # Booked and worked at once; the answer waits for the release.
+            if price is not None:
+                self._fill(order, price, notify=False)
+            hang.received.set()
+            hang.on_release(lambda: self._on_loop(self._report, order.perm_id))
+            return
         session.send(wire.open_order(order))
         session.send(self._status(order))
         if price is not None:
             self._fill(order, price)
+
+    def _modify_order(self, session: _Session, order: OrderRecord, placed: wire.PlacedOrder) -> None:
+        """placeOrder with the orderId of a live order changes it in place (TWS keeps orderId and permId)."""
+        if order.status == "Filled":
+            session.send(wire.error(order.order_id, 104, "Can't modify a filled order."))
+            return
+        if order.status in DONE:
+            session.send(wire.error(order.order_id, 103, "Duplicate order id"))
+            return
+        contract = self.resolve(placed.contract)
+        if contract is None or contract.key != order.contract.key or placed.action != order.action:
+            session.send(wire.error(order.order_id, 105, "Order being modified does not match original order."))
+            return
+        if placed.quantity < order.filled:
+            text = f"The order quantity cannot be reduced below the filled quantity of {order.filled}."
+            session.send(wire.error(order.order_id, 201, f"Order rejected - reason:{text}"))
+            return
+        order = self.update(order, quantity=placed.quantity, order_type=placed.order_type,
+                            limit_price=placed.limit_price, aux_price=placed.aux_price, tif=placed.tif)
+        price = self.execution_price(contract.key, order.action, order.order_type, order.limit_price)
+        if self.switches.take_drop("replace"):
+            if price is not None:
+                self._fill(order, price, notify=False)
+            session.close()
+            return
+        hang = self.switches.take_hang("replace")
+        if hang is not None:
+            if price is not None:
+                self._fill(order, price, notify=False)
+            hang.received.set()
+            hang.on_release(lambda: self._on_loop(self._report, order.perm_id))
+            return
+        session.send(wire.open_order(order))
+        session.send(self._status(order))
+        if price is not None:
+            self._fill(order, price)
+
+    def _report(self, perm_id: int) -> None:
+        """Tell the order's owner where it stands now (openOrder and orderStatus)."""
+        order = next(o for o in self.orders if o.perm_id == perm_id)
+        for session in self._owner_sessions(order):
+            session.send(wire.open_order(order))
+            session.send(self._status(order))
 
     def _what_if(self, session: _Session, placed: wire.PlacedOrder) -> None:
         contract = self.resolve(placed.contract)
@@ -354,8 +603,23 @@ class FakeTws(TwsBook):
             session.send(wire.error(order_id, 10147, f"OrderId {order_id} that needs to be cancelled is not found."))
         elif order.status in DONE:
             session.send(wire.error(order_id, 10148, f"OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {order.status}."))
+        elif self.switches.take_drop("cancel"):
+            self.update(order, status="Cancelled")
+            session.close()
         else:
-            self._cancelled(order)
+            hang = self.switches.take_hang("cancel")
+            if hang is None:
+                self._cancelled(order)
+                return
+            cancelled = self.update(order, status="Cancelled")
+            hang.received.set()
+            hang.on_release(lambda: self._on_loop(self._announce_cancel, cancelled.perm_id))
+
+    def _announce_cancel(self, perm_id: int) -> None:
+        order = next(o for o in self.orders if o.perm_id == perm_id)
+        for session in self._owner_sessions(order):
+            session.send(self._status(order))
+            session.send(wire.error(order.order_id, 202, "Order Canceled - reason:"))
 
     def _cancelled(self, order: OrderRecord) -> None:
         order = self.update(order, status="Cancelled")
@@ -363,8 +627,8 @@ class FakeTws(TwsBook):
             session.send(self._status(order))
             session.send(wire.error(order.order_id, 202, "Order Canceled - reason:"))
 
-    def _fill(self, order: OrderRecord, price: Decimal, *, notify: bool = True) -> None:
-        order, ex, position = self.book_fill(order, price)
+    def _fill(self, order: OrderRecord, price: Decimal, *, shares: Decimal | None = None, notify: bool = True) -> None:
+        order, ex, position = self.book_fill(order, price, shares)
         if not notify:
             return
         for session in self._owner_sessions(order):

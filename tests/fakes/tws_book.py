@@ -65,7 +65,7 @@ class TwsBook:
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal, *, live: bool = True) -> None:
         self.quotes[symbol] = FakeQuote(bid, ask, last, live)
 
-    def set_position(self, symbol: str, quantity: Decimal, avg_cost: Decimal) -> None:
+    def hold_position(self, symbol: str, quantity: Decimal, avg_cost: Decimal) -> None:
         """A position held before the session (average cost as TWS reports it: per contract for options)."""
         self.positions[(self.accounts[0], symbol)] = (self.listed(symbol), quantity, avg_cost)
 
@@ -94,13 +94,20 @@ class TwsBook:
     def new_perm_id(self) -> int:
         return next(self._perm_ids)
 
-    def book_fill(self, order: OrderRecord, price: Decimal) -> tuple[OrderRecord, FakeExecution, tuple[Decimal, Decimal]]:
-        """Fill the rest of an order: the execution, cash and position change; returns what changed."""
-        shares = order.quantity - order.filled
-        order = self.update(order, status="Filled", filled=order.quantity)
+    def book_fill(
+        self, order: OrderRecord, price: Decimal, shares: Decimal | None = None
+    ) -> tuple[OrderRecord, FakeExecution, tuple[Decimal, Decimal]]:
+        """Fill ``shares`` (default: the rest) of an order: the execution, cash and position change."""
+        remaining = order.quantity - order.filled
+        shares = remaining if shares is None else min(shares, remaining)
+        previous = [e for e in self.executions if e.order.perm_id == order.perm_id]
+        notional = sum((e.shares * e.price for e in previous), Decimal(0)) + shares * price
+        cumulative = order.filled + shares
+        status = "Filled" if cumulative >= order.quantity else order.status
+        order = self.update(order, status=status, filled=cumulative)
         commission = self.commission(order.contract, shares)
         ex = FakeExecution(order, f"0000e0d5.{order.perm_id:08x}.01.{next(self._exec_ids):02d}", ib_time(), shares,
-                           price, order.quantity, price, commission)
+                           price, cumulative, notional / cumulative, commission)
         self.executions.append(ex)
         multiplier = Decimal(order.contract.multiplier or 1)
         signed = shares if order.action == "BUY" else -shares

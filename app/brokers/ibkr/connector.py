@@ -217,7 +217,7 @@ class IbkrBroker:
         known = self._orders.get(coid)
         if known is not None and known.status.is_terminal:
             raise OrderRejected(f"order {coid} is already {known.status.value.replace('_', ' ')} and can no longer be cancelled")
-        trade = self._orders.find_trade(coid, self._ib.openTrades())
+        trade = self._orders.find_trade(coid, self._ib.openTrades(), ref.broker_order_id)
         if trade is None:
             raise OrderNotFound(f"Interactive Brokers has no open order {coid}.")
         waiter = self._orders.expect_cancel(coid)
@@ -238,7 +238,9 @@ class IbkrBroker:
         return self._orders.get(client_order_id)
 
     async def list_orders(self) -> list[BrokerOrder]:
+        """Re-read TWS first: orders entered in TWS or by other API clients send this client no events."""
         await self._session.ready()
+        await self._resync()
         return self._orders.all()
 
     async def positions(self) -> list[BrokerPosition]:
@@ -317,9 +319,10 @@ class IbkrBroker:
         await self._resync()
 
     async def _resync(self) -> None:
-        """Rebuild order state from TWS: open orders, completed orders, then executions."""
+        """Rebuild order state from TWS: every open order (any client's, and TWS's own), completed orders,
+        then executions."""
         expected = self._orders.awaiting_resync()
-        open_trades = await self._call(self._ib.reqOpenOrdersAsync, "open orders")
+        open_trades = await self._call(self._ib.reqAllOpenOrdersAsync, "open orders")
         completed = await self._call(lambda: self._ib.reqCompletedOrdersAsync(False), "completed orders")
         fills = await self._call(self._ib.reqExecutionsAsync, "executions")
         self._orders.reconcile([*open_trades, *completed], fills, expected, self._endpoint_or_raise().client_id)

@@ -38,6 +38,13 @@ log = logging.getLogger(__name__)
 
 OrderListener = Callable[[BrokerOrder], None]
 _UNACKNOWLEDGED = frozenset({"PendingSubmit", "ApiPending", "PendingCancel"})
+#: Orders without our orderRef (entered in TWS, or by an API client that sets none) are kept under
+#: their permId and reported with an empty client order id, like the REST brokers' untagged orders.
+_EXTERNAL = "perm:"
+
+
+def _public(order: BrokerOrder) -> BrokerOrder:
+    return replace(order, client_order_id="") if order.client_order_id.startswith(_EXTERNAL) else order
 
 
 def _now() -> datetime:
@@ -109,7 +116,7 @@ class IbkrOrderBook:
         return order
 
     def all(self) -> list[BrokerOrder]:
-        return sorted(self._orders.values(), key=lambda o: o.updated_at)
+        return [_public(o) for o in sorted(self._orders.values(), key=lambda o: o.updated_at)]
 
     # -- requests in flight ------------------------------------------------------------------
 
@@ -229,12 +236,14 @@ class IbkrOrderBook:
                 self._store(replace(order, status=OrderStatus.UNKNOWN, updated_at=_now(),
                                     reason="TWS no longer reports this order; check it in TWS."))
 
-    def find_trade(self, client_order_id: str, trades: Iterable[Any]) -> Any | None:
-        """The open ib_insync Trade for one of our orders, by orderRef or permId."""
-        known = self._orders.get(client_order_id)
-        perm_id = int(known.broker_order_id) if known is not None and known.broker_order_id.isdigit() else 0
+    def find_trade(self, client_order_id: str, trades: Iterable[Any], broker_order_id: str | None = None) -> Any | None:
+        """The open ib_insync Trade for an order, by our orderRef or by permId."""
+        known = self._orders.get(client_order_id) if client_order_id else None
+        perm_text = known.broker_order_id if known is not None else (broker_order_id or "")
+        perm_id = int(perm_text) if perm_text.isdigit() else 0
         for trade in trades:
-            if trade.order.orderRef == client_order_id or (perm_id and trade.order.permId == perm_id):
+            by_ref = bool(client_order_id) and trade.order.orderRef == client_order_id
+            if by_ref or (perm_id and (trade.order.permId or trade.orderStatus.permId) == perm_id):
                 return trade
         return None
 
@@ -243,7 +252,9 @@ class IbkrOrderBook:
     def _coid_for(self, report: OrderReport) -> str | None:
         if report.order_ref:
             return report.order_ref
-        return self._perm_index.get(report.perm_id) if report.perm_id else None
+        if not report.perm_id:
+            return None
+        return self._perm_index.get(report.perm_id) or f"{_EXTERNAL}{report.perm_id}"
 
     def _remember_session_id(self, trade: Any, coid: str, client_id: int) -> None:
         if trade.order.clientId == client_id and trade.order.orderId > 0:
@@ -260,8 +271,9 @@ class IbkrOrderBook:
 
     def _store(self, order: BrokerOrder) -> None:
         self._orders[order.client_order_id] = order
+        shown = _public(order)
         for listener in list(self._listeners):
             try:
-                listener(order)
+                listener(shown)
             except Exception:
                 log.exception("IBKR order listener failed")
