@@ -35,7 +35,7 @@ from app.security.crash_report import CrashReporter
 from app.security.redaction import redact
 from app.security.vault_service import VaultService
 from app.single_instance import AlreadyRunning, InstanceGuard, claim_data_folder
-from app.storage.database import DatabaseError, open_database
+from app.storage.database import DatabaseError, open_database, restore_backup
 from app.storage.worker import DatabaseWorker
 from app.ui.main_window import MainWindow
 from app.ui.security_panel import SecurityPanel
@@ -260,12 +260,19 @@ async def start_app(
 
 
 async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths, guard: InstanceGuard) -> int:
-    try:
-        services = await start_app(paths, quotes_url=args.quotes_url, developer_mode=args.developer)
-    except DatabaseError as exc:
-        log.error("The database can't be opened: %s", exc)
-        _show_fatal(str(exc), interactive=not args.smoke_test)
-        return EXIT_DATABASE
+    offered: set[Path] = set()
+    while True:
+        try:
+            services = await start_app(paths, quotes_url=args.quotes_url, developer_mode=args.developer)
+            break
+        except DatabaseError as exc:
+            log.error("The database can't be opened: %s", exc)
+            backup = exc.restorable
+            if backup is None or backup in offered or args.smoke_test or not ask_to_restore(str(exc), backup):
+                _show_fatal(str(exc), interactive=not args.smoke_test)
+                return EXIT_DATABASE
+            offered.add(backup)
+            await asyncio.to_thread(restore_backup, paths.database, backup, paths.backups)
     window = services.window
     window.show()
     guard.on_activate(lambda: bring_to_front(window))
@@ -301,6 +308,19 @@ def claim_or_hand_over(args: argparse.Namespace, paths: AppPaths) -> InstanceGua
         _show_fatal(claim.message, interactive=not args.smoke_test)
         return EXIT_ALREADY_RUNNING
     return claim
+
+
+def ask_to_restore(problem: str, backup: Path) -> bool:
+    """Restoring a backup replaces the database: only on the trader's yes."""
+    answer = QMessageBox.question(
+        None,
+        "TradeBridge: restore a backup?",
+        f"{problem}\n\nRestore the backup {backup.name}? Trades made after it was taken are not in it. "
+        "The current database file is kept in the backups folder.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def _show_fatal(message: str, *, interactive: bool) -> None:

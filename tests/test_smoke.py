@@ -59,3 +59,14 @@ def test_unusable_data_dir_is_refused_with_a_message(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "can't be used" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_empty_database_file_is_reported_as_damaged_not_replaced(tmp_path: Path) -> None:
+    data_dir = tmp_path / "empty"
+    data_dir.mkdir()
+    (data_dir / "tradebridge.sqlite3").touch()
+    result = _smoke(data_dir)
+    assert result.returncode == 2
+    assert "empty (0 bytes)" in result.stderr
+    assert (data_dir / "tradebridge.sqlite3").stat().st_size == 0
+    assert "Smoke test passed" not in result.stderr

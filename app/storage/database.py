@@ -1,11 +1,14 @@
-"""Opening the local SQLite database: checks, backup, Alembic migrations, pragmas and file modes.
+"""Opening the local SQLite database: checks, backup, migrations in one transaction, pragmas and file modes.
 
 Order of work on start-up, each step before anything is written:
-1. an existing file must be a readable SQLite database whose schema revision this app knows;
-   a corrupt file or a newer schema is refused and left untouched;
-2. when migrations are pending on an existing database, an online backup is taken first;
-3. migrations run to head; the engine then opens every connection with WAL, synchronous=FULL
-   and foreign keys on. On POSIX the database, its -wal/-shm files and backups are 0600.
+1. an existing file must be a readable, non-empty SQLite database whose schema revision this app
+   knows and whose tables are those of that revision; a damaged, empty, half-migrated or newer
+   database is refused and left untouched (with the backup that could replace it, if there is one);
+2. when migrations are pending on an existing database, an online backup is taken first and old
+   backups beyond the number to keep are deleted;
+3. migrations run to head in one transaction (``migration``); a new database is built aside and
+   renamed into place. The engine then opens every connection with WAL, synchronous=FULL,
+   foreign keys and secure_delete on. On POSIX the database, its -wal/-shm files and backups are 0600.
 """
 
 from __future__ import annotations
@@ -13,29 +16,56 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from contextlib import closing
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.storage import backups
+from app.storage.migration import (
+    MigrationFailed,
+    alembic_config,
+    create_new,
+    discard_unfinished_build,
+    expected_tables,
+    head_revision,
+    known_revisions,
+    migrate_in_place,
+    read_only,
+    schema_matches,
+)
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-PRIVATE_FILE_MODE = 0o600
+PRIVATE_FILE_MODE = backups.PRIVATE_FILE_MODE
 T = TypeVar("T")
+
+__all__ = [
+    "Database",
+    "DatabaseCorrupt",
+    "DatabaseError",
+    "HalfMigrated",
+    "SchemaTooNew",
+    "head_revision",
+    "known_revisions",
+    "open_database",
+]
 
 
 class DatabaseError(Exception):
-    """The database can't be used; the message says why and what to do. The file was not changed."""
+    """The database can't be used; the message says why and what to do. The file was not changed.
+
+    ``restorable`` is a backup that could replace it, when one exists; restoring is the trader's call.
+    """
+
+    def __init__(self, message: str, restorable: Path | None = None) -> None:
+        super().__init__(message)
+        self.restorable = restorable
 
 
 class SchemaTooNew(DatabaseError):
@@ -46,26 +76,16 @@ class DatabaseCorrupt(DatabaseError):
     pass
 
 
+class HalfMigrated(DatabaseCorrupt):
+    """A migration by an earlier build stopped midway: some tables of a revision are there, others not."""
+
+
 def _alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return config
+    return alembic_config()
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
-
-
-def known_revisions() -> set[str]:
-    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
-
-
-def make_private(path: Path) -> None:
-    """0600 on POSIX; Windows files in the user profile are already private to the user."""
-    if os.name == "posix" and path.exists():
-        os.chmod(path, PRIVATE_FILE_MODE)
+make_private = backups.make_private
+backup_database = backups.backup_database
 
 
 def _private_sidecars(db_path: Path) -> None:
@@ -73,23 +93,30 @@ def _private_sidecars(db_path: Path) -> None:
         make_private(Path(f"{db_path}{suffix}"))
 
 
-def _read_revision(db_path: Path) -> str | None:
+def _damaged(db_path: Path, why: str, backup_dir: Path) -> DatabaseCorrupt:
+    backup = backups.newest_usable(backup_dir)
+    advice = "restore a backup from the backups folder or move it away."
+    return DatabaseCorrupt(f"The database {db_path} {why}. It was left untouched; {advice}", backup)
+
+
+def _read_revision(db_path: Path, backup_dir: Path) -> str | None:
     """The schema revision of an existing file, read through a read-only connection."""
-    uri = f"{db_path.as_uri()}?mode=ro"
     try:
-        with closing(sqlite3.connect(uri, uri=True)) as conn:
+        with read_only(db_path) as conn:
             check = conn.execute("PRAGMA quick_check").fetchone()
             if not check or check[0] != "ok":
-                raise DatabaseCorrupt(
-                    f"The database {db_path} is damaged ({check[0] if check else 'no answer'}). "
-                    "It was left untouched; restore a backup from the backups folder or move it away."
-                )
+                raise _damaged(db_path, f"is damaged ({check[0] if check else 'no answer'})", backup_dir)
             has_version = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
             ).fetchone()
             if not has_version:
-                tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
-                if tables:
+                tables = {
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+                    )
+                }
+                if tables and not tables <= expected_tables(head_revision()):
                     raise DatabaseCorrupt(
                         f"{db_path} is not a TradeBridge database. It was left untouched; choose another data folder."
                     )
@@ -97,25 +124,33 @@ def _read_revision(db_path: Path) -> str | None:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             return row[0] if row else None
     except sqlite3.DatabaseError as exc:
-        raise DatabaseCorrupt(
-            f"The database {db_path} can't be read ({exc}). It was left untouched; "
-            "restore a backup from the backups folder or move it away."
-        ) from exc
+        raise _damaged(db_path, f"can't be read ({exc})", backup_dir) from exc
 
 
-def backup_database(db_path: Path, backup_dir: Path, label: str) -> Path:
-    """An online, consistent copy through SQLite's backup API (safe while the app has it open)."""
-    backup_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = backup_dir / f"tradebridge-{stamp}-{label}.sqlite3"
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
-    os.close(fd)
-    # closing(): sqlite3's own context manager ends a transaction but leaves the connection open.
-    with closing(sqlite3.connect(db_path)) as source, closing(sqlite3.connect(target)) as dest:
-        source.backup(dest)
-    make_private(target)
-    log.info("Backed up the database to %s", target)
-    return target
+def _check_existing(db_path: Path, backup_dir: Path) -> str | None:
+    """The revision of a database that is safe to migrate or open; every other case is refused."""
+    if db_path.stat().st_size == 0:
+        raise _damaged(db_path, "is empty (0 bytes), so it is damaged", backup_dir)
+    current = _read_revision(db_path, backup_dir)
+    if current is not None and current not in known_revisions():
+        raise SchemaTooNew(
+            f"This database was written by a newer version of TradeBridge (schema {current}). "
+            "It was left untouched; install the newer version to open it."
+        )
+    if not schema_matches(db_path, current):
+        backup = backups.newest_usable(backup_dir, revision=current)
+        where = (
+            "A backup from before that migration can be restored."
+            if backup
+            else "No backup from before it exists: move the file away to start a new paper account, "
+            "or restore a copy of your own."
+        )
+        raise HalfMigrated(
+            f"The database {db_path} was left half-migrated by an interrupted update of an earlier "
+            f"TradeBridge (schema {current or 'none'} with some later tables). It was left untouched. {where}",
+            backup,
+        )
+    return current
 
 
 def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -123,6 +158,8 @@ def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows (forgotten credentials, retired keys) are overwritten, whatever the SQLite build's default.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
@@ -143,31 +180,41 @@ class Database:
         _private_sidecars(self.path)
 
 
+def _migration_failed(db_path: Path, exc: BaseException) -> DatabaseError:
+    log.error("The database migration failed and was rolled back: %s", exc)
+    return DatabaseError(
+        f"The database {db_path} could not be updated ({exc}). Nothing was changed; "
+        "free disk space if it is full and start again."
+    )
+
+
 def open_database(db_path: Path, backup_dir: Path) -> Database:
     """Validate, back up, migrate and open the database. Blocking: call it off the Qt thread."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    known = known_revisions()
     head = head_revision()
-    existing = db_path.exists() and db_path.stat().st_size > 0
-    current = _read_revision(db_path) if existing else None
-    if current is not None and current not in known:
-        raise SchemaTooNew(
-            f"This database was written by a newer version of TradeBridge (schema {current}). "
-            "It was left untouched; install the newer version to open it."
-        )
-    if not db_path.exists():
-        fd = os.open(db_path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE)
-        os.close(fd)
-    if existing and current != head:
-        backup_database(db_path, backup_dir, f"before-{head}")
+    discard_unfinished_build(db_path)
+    try:
+        if db_path.exists():
+            current = _check_existing(db_path, backup_dir)
+            if current != head:
+                backup_database(db_path, backup_dir, f"before-{head}")
+                backups.prune(backup_dir, backups.keep_count(db_path))
+                log.info("Migrating the database from %s to %s", current or "empty", head)
+                migrate_in_place(db_path, head)
+        else:
+            log.info("Creating a new database at schema %s", head)
+            create_new(db_path, head, PRIVATE_FILE_MODE)
+    except (MigrationFailed, SQLAlchemyError, OSError) as exc:
+        raise _migration_failed(db_path, exc) from exc
 
     engine = create_engine(f"sqlite:///{db_path}", future=True)
     event.listen(engine, "connect", _set_pragmas)
-    with engine.begin() as connection:
-        config = _alembic_config()
-        config.attributes["connection"] = connection
-        if MigrationContext.configure(connection).get_current_revision() != head:
-            log.info("Migrating the database from %s to %s", current or "empty", head)
-            command.upgrade(config, "head")
+    with engine.connect():
+        pass
     _private_sidecars(db_path)
     return Database(path=db_path, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def restore_backup(db_path: Path, backup: Path, backup_dir: Path) -> Path:
+    """Put ``backup`` in place of the database; the file it replaces is kept in the backups folder."""
+    return backups.restore(db_path, backup, backup_dir)
