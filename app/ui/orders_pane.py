@@ -159,7 +159,9 @@ class OrdersPane(QWidget):
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
         self.orders_table.setSortingEnabled(True)
-        self.positions_table.setSortingEnabled(False)
+        # Positions are bounded by holdings, so their columns can follow their contents.
+        self.positions_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.positions_table.horizontalHeader().setStretchLastSection(True)
 
         self.ticket.submitted.connect(self.order_submitted)
         self.filter_bar.changed.connect(self.filter_changed)
@@ -182,8 +184,9 @@ class OrdersPane(QWidget):
             row = self.orders_model.row_of_key(selected)
             if row is not None:
                 self.orders_table.selectRow(row)
-        if not self._sized and page.orders:
-            self._sized = True
+        if not self._sized:
+            # Sized once from the first rows (or the titles alone when there are none yet).
+            self._sized = bool(page.orders)
             self.orders_table.resizeColumnsToContents()
         self._sync_cancel()
 
