@@ -268,6 +268,80 @@ async def test_order_lost_on_the_way_is_unknown_until_tws_proves_it_absent(tws: 
     assert tws.accepted == 0
 
 
+async def test_lost_answer_is_resolved_from_executions_when_tws_replays_no_completed_orders(
+    tws: FakeTws, connect: Connect
+) -> None:
+    broker = connect()
+    await broker.verify()
+    tws.completed_orders_replayed = False
+    tws.inject_fault("drop_response")
+    request = _order("AAPL", Side.BUY, "3", OrderType.LIMIT, "190.00")  # crosses: TWS fills it at once
+    with pytest.raises(OutcomeUnknown):
+        await broker.place_order(request)
+    filled = await eventually(
+        lambda: broker.get_order(request.client_order_id), lambda o: o is not None and o.status is OrderStatus.FILLED
+    )
+    assert (filled.filled_quantity, filled.average_fill_price) == (Decimal(3), Decimal("190.00"))
+    assert filled.broker_order_id == str(tws.order(request.client_order_id).perm_id)
+    assert tws.accepted == 1
+
+
+async def test_order_open_at_the_drop_and_filled_meanwhile_is_resolved_from_executions(
+    tws: FakeTws, connect: Connect
+) -> None:
+    broker = connect()
+    await broker.verify()
+    request = _order("MSFT", Side.BUY, "2", OrderType.LIMIT, "400.00")
+    await broker.place_order(request)
+    tws.completed_orders_replayed = False
+    tws.go_down()
+    await _until(lambda: broker.connection_state is ConnectionState.RECONNECTING)
+    tws.fill(request.client_order_id, price=Decimal("399.50"))
+    tws.come_back()
+    filled = await eventually(
+        lambda: broker.get_order(request.client_order_id), lambda o: o is not None and o.status is OrderStatus.FILLED
+    )
+    assert (filled.filled_quantity, filled.average_fill_price) == (Decimal(2), Decimal("399.50"))
+    assert request.client_order_id in {o.client_order_id for o in await broker.list_orders()}
+
+
+async def test_part_filled_then_cancelled_while_away_stays_visible_with_its_fills(tws: FakeTws, connect: Connect) -> None:
+    broker = connect()
+    await broker.verify()
+    request = _order("MSFT", Side.BUY, "5", OrderType.LIMIT, "400.00")
+    await broker.place_order(request)
+    tws.completed_orders_replayed = False
+    tws.go_down()
+    await _until(lambda: broker.connection_state is ConnectionState.RECONNECTING)
+    tws.fill(request.client_order_id, Decimal(2), Decimal("399.00"))
+    tws.cancel_external(request.client_order_id)
+    tws.come_back()
+    await _until(lambda: broker.connection_state is ConnectionState.CONNECTED)
+    order = await eventually(
+        lambda: broker.get_order(request.client_order_id), lambda o: o is not None and o.filled_quantity == 2
+    )
+    # Executions prove two filled; nothing TWS replayed says what became of the other three.
+    assert order.status is OrderStatus.UNKNOWN
+    assert order.average_fill_price == Decimal("399.00")
+    assert "executions" in order.reason
+
+
+async def test_a_new_session_finds_an_order_known_only_from_executions(tws: FakeTws, connect: Connect) -> None:
+    first = connect(client_id=7)
+    await first.verify()
+    request = _order("AAPL", Side.BUY, "1", OrderType.LIMIT, "150.00")
+    await first.place_order(request)
+    await first.close()
+    tws.fill(request.client_order_id, price=Decimal("150.00"))
+    tws.completed_orders_replayed = False
+    restarted = connect(client_id=7)
+    await restarted.verify()
+    found = await restarted.get_order(request.client_order_id)
+    assert found is not None
+    assert (found.filled_quantity, found.average_fill_price, found.symbol) == (Decimal(1), Decimal("150.00"), "AAPL")
+    assert found.status is OrderStatus.UNKNOWN
+
+
 async def test_ib_outage_is_shown_and_orders_resync_when_ib_returns(tws: FakeTws, connect: Connect) -> None:
     broker = connect()
     await broker.verify()

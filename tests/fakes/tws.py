@@ -73,6 +73,9 @@ class FakeTws(TwsBook):
     def __init__(self, accounts: Iterable[str] = ("DU1234567",), *, cash: Decimal = Decimal("100000")) -> None:
         super().__init__(accounts, cash=cash)
         self.switches = RequestSwitches()
+        #: False: reqCompletedOrders answers with its end message only, as a TWS that restarted since
+        #: (or one that does not replay API orders) does; open orders and executions are unaffected.
+        self.completed_orders_replayed = True
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -383,7 +386,7 @@ class FakeTws(TwsBook):
         session.send(wire.frame([53, 1]))
 
     def _req_completed_orders(self, session: _Session, _fields: list[str]) -> None:
-        for order in self.orders:
+        for order in self.orders if self.completed_orders_replayed else ():
             if order.status in DONE:
                 session.send(wire.completed_order(order, ib_time()))
         session.send(wire.frame([102]))

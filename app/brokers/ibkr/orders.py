@@ -216,7 +216,12 @@ class IbkrOrderBook:
         return {coid for coid, o in self._orders.items() if not o.status.is_terminal and coid not in self._acks}
 
     def reconcile(self, trades: Iterable[Any], fills: Sequence[Any], expected: set[str], client_id: int) -> None:
-        """Fold TWS's open and completed orders and executions in; judge the expected orders TWS lacks."""
+        """Fold TWS's open and completed orders and executions in; judge the expected orders TWS lacks.
+
+        Each source may lack an order the others carry (TWS need not replay a completed order, and an
+        order filled while we were away is in no open list), so an order is only judged absent when
+        all three lack it; executions matched by orderRef alone prove an order exists and what filled.
+        """
         seen = set()
         for trade in trades:
             report = report_from_trade(trade, fills)
@@ -225,6 +230,9 @@ class IbkrOrderBook:
                 continue
             self._remember_session_id(trade, coid, client_id)
             self._apply(coid, report)
+            seen.add(coid)
+        for coid, executions in self._executions_without_order(fills, seen).items():
+            self._apply(coid, self._report_from_executions(coid, executions))
             seen.add(coid)
         for coid in expected - seen:
             order = self._orders[coid]
@@ -235,6 +243,44 @@ class IbkrOrderBook:
             else:
                 self._store(replace(order, status=OrderStatus.UNKNOWN, updated_at=_now(),
                                     reason="TWS no longer reports this order; check it in TWS."))
+
+    def _executions_without_order(self, fills: Sequence[Any], seen: set[str]) -> dict[str, list[Any]]:
+        """Executions of orders that neither the open nor the completed orders carried, by our id."""
+        found: dict[str, list[Any]] = {}
+        for fill in fills:
+            execution = fill.execution
+            coid = execution.orderRef or self._perm_index.get(execution.permId or 0)
+            if coid and coid not in seen:
+                found.setdefault(coid, []).append(fill)
+        return found
+
+    def _report_from_executions(self, coid: str, fills: Sequence[Any]) -> OrderReport:
+        """What executions alone say: the quantity filled and its average price; filled only when that
+        is the order's whole size (known when it was placed in this session), else unknown."""
+        unique = {f.execution.execId: f for f in fills}.values()
+        filled, average = fill_totals(
+            (Decimal(str(f.execution.shares)), Decimal(str(f.execution.price))) for f in unique
+        )
+        first = next(iter(unique))
+        contract = first.contract
+        known = self._orders.get(coid)
+        quantity = known.quantity if known is not None else None
+        if quantity is not None and filled >= quantity:
+            status, reason = "Filled", ""
+        else:
+            # Not among the open orders, so not working; whether the rest was cancelled TWS does not say.
+            status, reason = "", "TWS reports executions of this order but not the order; check the rest in TWS."
+        log.info("IBKR order %s re-synced from %d execution(s): %s filled", coid, len(unique), filled)
+        return OrderReport(
+            order_ref=coid,
+            perm_id=first.execution.permId,
+            symbol=symbol_of(contract.secType, contract.symbol, contract.localSymbol),
+            ib_status=status,
+            filled=filled,
+            avg_fill_price=average,
+            quantity=quantity,
+            reason=reason,
+        )
 
     def find_trade(self, client_order_id: str, trades: Iterable[Any], broker_order_id: str | None = None) -> Any | None:
         """The open ib_insync Trade for an order, by our orderRef or by permId."""
