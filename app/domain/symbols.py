@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from app.domain.models import AssetClass, Instrument, OptionDetails, OptionRight
 
-_EQUITY = re.compile(r"^[A-Z][A-Z0-9]{0,5}([./][A-Z]{1,2})?$")
+_EQUITY = re.compile(r"^[A-Z][A-Z0-9]{0,5}([./][A-Z]{1,2})?$", re.ASCII)
 # OCC: root (1-6 chars, padded with spaces to 6 in the official form), YYMMDD, C/P, strike x 1000 (8 digits).
-_OCC = re.compile(r"^(?P<root>[A-Z][A-Z0-9]{0,5})\s*(?P<date>\d{6})(?P<right>[CP])(?P<strike>\d{8})$")
+_OCC = re.compile(r"^(?P<root>[A-Z][A-Z0-9]{0,5}) *(?P<date>[0-9]{6})(?P<right>[CP])(?P<strike>[0-9]{8})$", re.ASCII)
 
 
 class SymbolError(ValueError):
@@ -19,9 +19,13 @@ class SymbolError(ValueError):
 
 def parse_symbol(text: str) -> Instrument:
     """Turn what the trader typed into an Instrument, or raise SymbolError with a readable reason."""
-    cleaned = (text or "").strip().upper()
-    if not cleaned:
+    stripped = (text or "").strip()
+    if not stripped:
         raise SymbolError("Enter a symbol.")
+    if not stripped.isascii():
+        # Upper-casing would turn look-alikes into tickers ("ſpy" -> "SPY"); symbols are plain ASCII.
+        raise SymbolError(f"'{stripped[:24]}' is not a valid symbol: use plain letters and digits, e.g. AAPL.")
+    cleaned = stripped.upper()
     occ = _OCC.match(cleaned)
     if occ:
         return Instrument(symbol=compact_occ(cleaned), asset_class=AssetClass.OPTION, option=_option_details(occ))

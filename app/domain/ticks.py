@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 
 PENNY = Decimal("0.01")
 SUB_PENNY = Decimal("0.0001")
@@ -41,10 +41,19 @@ def round_to_tick(price: Decimal, *, is_option: bool = False, up: bool) -> Decim
 def fmt_price(price: Decimal) -> str:
     """A price as a trader reads it: two decimals, four below a dollar."""
     places = SUB_PENNY if Decimal(0) < abs(price) < ONE_DOLLAR else PENNY
-    return f"{price.quantize(places):,}"
+    return f"{_quantize(price, places):,}"
 
 
 def fmt_money(amount: Decimal) -> str:
     """An amount of dollars with thousands separators: $19,010.00 or -$250.50."""
     sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount).quantize(PENNY):,}"
+    return f"{sign}${_quantize(abs(amount), PENNY):,}"
+
+
+def _quantize(value: Decimal, places: Decimal) -> Decimal:
+    """Quantize with enough precision for any finite value: formatting a message must never raise."""
+    if not value.is_finite():
+        return value
+    with localcontext() as context:
+        context.prec = max(28, value.adjusted() + 8)
+        return value.quantize(places)

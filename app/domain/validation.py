@@ -17,8 +17,13 @@ MAX_SHARES = Decimal(1_000_000)
 MAX_CONTRACTS = Decimal(10_000)
 MAX_PRICE = Decimal(1_000_000)
 
-# Digits with an optional fraction; thousands separators only in well-formed groups ("1,000", not "1,5").
-_NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?$")
+# ASCII digits with an optional fraction; thousands separators only in well-formed groups ("1,000", not
+# "1,5"). Python's \d would also read Arabic-Indic or full-width digits ("１００") as numbers.
+_NUMBER = re.compile(r"^-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]*)?$")
+#: No quantity or price a trader means needs more characters than this (and Decimal stays exact below it).
+MAX_NUMBER_LENGTH = 24
+#: How much of a bad entry an error message repeats.
+ECHO_LENGTH = 24
 
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _ORDER_TYPES = {
@@ -108,7 +113,8 @@ def price_problem(price: Decimal, instrument: Instrument | None, label: str) -> 
     if not price.is_finite() or price <= 0:
         return f"The {label} price must be more than zero."
     if price > MAX_PRICE:
-        return f"The {label} price {fmt_price(price)} is above the {fmt_price(MAX_PRICE)} maximum."
+        # The price itself is not repeated: a number this size may not even format.
+        return f"The {label} price is above the {fmt_price(MAX_PRICE)} maximum."
     is_option = instrument is not None and instrument.is_option
     if not is_on_tick(price, is_option=is_option):
         tick = tick_size(price, is_option=is_option)
@@ -215,11 +221,21 @@ def _number(text: str, field: str, missing: str, errors: dict[str, str]) -> Deci
         if missing:
             errors[field] = missing
         return None
-    if not _NUMBER.match(cleaned) or cleaned == ".":
-        errors[field] = f"'{text.strip()}' is not a number."
+    shown = _echo(text)
+    if not cleaned.isascii() or not _NUMBER.match(cleaned) or cleaned in (".", "-", "-."):
+        errors[field] = f"'{shown}' is not a number: type digits 0-9, e.g. 100 or 12.50."
+        return None
+    if len(cleaned) > MAX_NUMBER_LENGTH:
+        errors[field] = f"'{shown}' has too many digits."
         return None
     try:
         return Decimal(cleaned.replace(",", ""))
     except InvalidOperation:
-        errors[field] = f"'{text.strip()}' is not a number."
+        errors[field] = f"'{shown}' is not a number."
         return None
+
+
+def _echo(text: str) -> str:
+    """The trader's entry as an error message repeats it: trimmed, printable, short."""
+    visible = "".join(ch if ch.isprintable() else "?" for ch in (text or "").strip())
+    return visible if len(visible) <= ECHO_LENGTH else f"{visible[:ECHO_LENGTH]}…"
