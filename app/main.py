@@ -20,11 +20,13 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
+from app.controller.audit_controller import AuditLog
 from app.controller.connection_controller import ConnectionController
 from app.controller.market_data_controller import MarketDataController
 from app.controller.mode_controller import TradingModeController
 from app.controller.orders_table import OrdersTableController
 from app.controller.paper_controller import PaperTradingController
+from app.controller.risk_controller import RiskController
 from app.controller.vault_controller import VaultController
 from app.logs import configure_logging
 from app.marketdata.base import QuoteSource
@@ -86,6 +88,8 @@ class AppServices:
 
     background: list[asyncio.Future[Any]] = field(default_factory=list)
     market: MarketDataController | None = None
+    risk: RiskController | None = None
+    audit: AuditLog | None = None
 
     async def shutdown(self) -> None:
         for task in self.background:
@@ -94,6 +98,10 @@ class AppServices:
         if self.market is not None:
             await self.market.stop()
         await self.paper.stop()
+        if self.risk is not None:
+            await self.risk.flush()
+        if self.audit is not None:
+            await self.audit.flush()
         await self.connections.close()
         await self.quotes.close()
         await self.worker.close()
@@ -162,6 +170,32 @@ def wire_market_data(window: MainWindow, market: MarketDataController) -> None:
     market.watchlist_error.connect(pane.show_message)
 
 
+def wire_safety(window: MainWindow, paper: PaperTradingController, risk: RiskController, audit: AuditLog) -> None:
+    """Risk limits in Settings, the kill switch and HALTED badge, and the audit log pane."""
+    paper.set_risk_gate(risk)
+    box = window.risk_settings
+    box.limits_submitted.connect(risk.save_limits)
+    risk.limits_changed.connect(box.show_limits)
+    risk.limits_rejected.connect(box.show_errors)
+    risk.limits_saved.connect(box.show_message)
+
+    safety = window.safety
+    safety.kill_requested.connect(risk.kill_switch)
+    safety.lift_requested.connect(risk.lift_halt)
+    risk.halted_changed.connect(safety.show_halted)
+    risk.status.connect(window.show_error)
+    risk.status.connect(window.orders_pane.show_message)
+    risk.error.connect(window.show_error)
+
+    pane = window.audit_pane
+    pane.filter_changed.connect(audit.load)
+    pane.export_requested.connect(audit.export)
+    audit.events_loaded.connect(pane.show_events)
+    audit.recorded.connect(pane.add_event)
+    audit.exported.connect(pane.show_message)
+    audit.error.connect(pane.show_message)
+
+
 def wire_connections(window: MainWindow, connections: ConnectionController, vault: VaultController) -> None:
     box = window.settings_pane.connections
     box.set_developer_mode(connections.developer_mode)
@@ -225,6 +259,8 @@ async def start_app(
     market = MarketDataController(worker, source, clock, poll_interval=poll_interval)
     mode = TradingModeController()
     vault = VaultController(VaultService(worker))
+    audit = AuditLog(worker, clock)
+    risk = RiskController(worker, audit, clock, current_mode=lambda: mode.mode)
 
     def use_quotes(broker_quotes: QuoteSource | None) -> None:
         chosen = FallbackQuotes(broker_quotes, source) if broker_quotes else source
@@ -243,11 +279,19 @@ async def start_app(
     wire_orders_table(window, orders_table, [paper])
     wire_connections(window, connections, vault)
     wire_market_data(window, market)
-    services = AppServices(paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market)
+    wire_safety(window, paper, risk, audit)
+    audit.follow_connections(connections)
+    audit.follow_vault(vault)
+    audit.follow_mode(mode)
+    services = AppServices(
+        paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market, risk=risk, audit=audit
+    )
     try:
         await orders_table.reload()
+        await risk.start()
         await paper.start()
         await market.start()
+        await audit.query()
     except BaseException:
         await services.shutdown()
         window.deleteLater()

@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import qasync
 from PySide6.QtCore import QObject, Signal
 
+from app.controller.risk_controller import Admission, RiskController
 from app.controller.views import PositionView
-from app.domain.models import AccountSummary, OrderStatus, Quote
+from app.domain.models import AccountSummary, OrderRequest, OrderStatus, Quote, TradingMode
 from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperError, PaperSettings
+from app.domain.risk import RiskDenial
 from app.domain.validation import TicketError, build_order_request
 from app.marketdata.base import QuoteSource, QuoteUnavailable
 from app.storage.paper_repository import PaperState, load_paper_state, reset_paper_account, save_paper_update
@@ -27,6 +30,16 @@ from app.storage.worker import DatabaseWorker
 log = logging.getLogger(__name__)
 
 QUOTE_TIMEOUT_SECONDS = 10.0
+UNVERIFIED = "unverified symbol"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryQuote:
+    """What the entry check found for a new order's symbol."""
+
+    quote: Quote | None
+    refusal: str = ""
+    unverified: bool = False
 
 
 class PaperTradingController(QObject):
@@ -66,6 +79,7 @@ class PaperTradingController(QObject):
         self._marks: dict[str, Decimal] = {}
         self._lock = asyncio.Lock()
         self._poller: asyncio.Task[None] | None = None
+        self._risk: RiskController | None = None
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -127,11 +141,23 @@ class PaperTradingController(QObject):
         except TicketError as exc:
             self.ticket_rejected.emit(dict(exc.errors))
             return None
-        quote = (await self._fetch_quotes([request.symbol])).get(request.symbol)
-        async with self._lock:
-            update = self.engine.submit(request, self._clock(), quote)
-            if not await self._persist(update):
+        with self._admit() as admission:
+            if admission.denial is not None:
+                self.ticket_rejected.emit({admission.denial.field: admission.denial.message})
                 return None
+            entry = await self._entry_quote(request)
+            if entry.refusal:
+                self.ticket_rejected.emit({"symbol": entry.refusal})
+                return None
+            async with self._lock:
+                if (denial := self._risk_check(admission, request, entry.quote)) is not None:
+                    self.ticket_rejected.emit({denial.field: denial.message})
+                    return None
+                update = self.engine.submit(request, self._clock(), entry.quote)
+                if entry.unverified:
+                    update = _mark_unverified(update, request.client_order_id)
+                if not await self._persist(update):
+                    return None
         self._emit_update(update)
         placed = next(o for o in update.orders if o.client_order_id == request.client_order_id)
         if placed.status is OrderStatus.REJECTED:
@@ -256,23 +282,76 @@ class PaperTradingController(QObject):
             self._emit_account()
 
     async def _fetch_quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        return (await self._lookup(symbols))[0]
+
+    async def _lookup(self, symbols: Iterable[str]) -> tuple[dict[str, Quote], frozenset[str]]:
+        """Quotes, and the symbols whose quote could not be fetched (as opposed to symbols the source lacks).
+
+        A failure for some symbols (an option chain, one asset class) keeps every quote that did arrive.
+        """
         wanted = list(symbols)
+        failure = ""
         try:
             quotes = await asyncio.wait_for(self._quotes.quotes(wanted), QUOTE_TIMEOUT_SECONDS)
-        except (QuoteUnavailable, asyncio.TimeoutError) as exc:
-            message = str(exc) or "the quote source did not answer in time"
-            self.quotes_status.emit(f"Quotes unavailable: {message}")
-            return {}
+            unreachable: frozenset[str] = frozenset()
+        except QuoteUnavailable as exc:
+            quotes = dict(exc.partial)
+            unreachable = frozenset(exc.failed) or frozenset(s for s in wanted if s not in quotes)
+            failure = str(exc) or "the quote source failed"
+        except asyncio.TimeoutError:
+            quotes, unreachable = {}, frozenset(wanted)
+            failure = "the quote source did not answer in time"
         for symbol, quote in quotes.items():
             if quote.mark is not None:
                 self._marks[symbol] = quote.mark
-        missing = [s for s in wanted if s not in quotes]
+        if failure and not quotes:
+            self.quotes_status.emit(f"Quotes unavailable: {failure}")
+            return quotes, unreachable
+        missing = [s for s in wanted if s not in quotes and s not in unreachable]
         delayed = " (delayed)" if getattr(self._quotes, "delayed", False) else ""
         status = f"Quotes: {self._quotes.name}{delayed}, updated {self._clock().astimezone():%H:%M:%S}"
         if missing:
             status += f"; no quote for {', '.join(missing)}"
+        if unreachable:
+            status += f"; unavailable for {', '.join(sorted(unreachable))}: {failure}"
         self.quotes_status.emit(status)
-        return quotes
+        return quotes, unreachable
+
+    async def _entry_quote(self, request: OrderRequest) -> EntryQuote:
+        """The quote a new order is checked against, or why its symbol is refused at entry."""
+        symbol = request.symbol
+        quotes, unreachable = await self._lookup([symbol])
+        if symbol in quotes:
+            return EntryQuote(quotes[symbol])
+        if symbol not in unreachable:
+            return EntryQuote(None, refusal=f"{symbol} is not a symbol {self._quotes.name} knows; check the symbol.")
+        if not request.order_type.needs_limit:
+            return EntryQuote(
+                None,
+                refusal=(
+                    f"Quotes can't be reached right now, so {symbol} can't be checked: market and stop orders are "
+                    "refused until quotes are back. A limit order may rest, marked unverified symbol."
+                ),
+            )
+        return EntryQuote(None, unverified=True)
+
+    def _risk_check(self, admission: Admission, request: OrderRequest, quote: Quote | None) -> RiskDenial | None:
+        engine = self.engine
+        return admission.check(
+            request,
+            account=engine.summary(self._marks),
+            positions=engine.positions,
+            quotes={request.symbol: quote} if quote is not None else {},
+            open_orders=len(engine.open_orders),
+        )
+
+    def _admit(self) -> Admission:
+        return self._risk.admit(TradingMode.PAPER) if self._risk is not None else Admission.ungated()
+
+    def set_risk_gate(self, risk: RiskController) -> None:
+        """Every paper order passes the shared pre-trade checks before it reaches the engine."""
+        self._risk = risk
+        risk.register_canceller(TradingMode.PAPER, self.cancel_all)
 
     # ---- persistence and views ----------------------------------------------------------------
 
@@ -324,3 +403,19 @@ def _decimal(values: Mapping[str, object], key: str) -> Decimal:
         return Decimal(str(raw).replace(",", "").replace("$", "").strip() or "0")
     except InvalidOperation:
         raise ValueError(f"'{raw}' is not a number ({key.replace('_', ' ')}).") from None
+
+
+def _with_reason(update: EngineUpdate, client_order_id: str, reason: str) -> EngineUpdate:
+    orders = tuple(
+        replace(o, status_reason=reason) if o.client_order_id == client_order_id else o for o in update.orders
+    )
+    return replace(update, orders=orders)
+
+
+def _mark_unverified(update: EngineUpdate, client_order_id: str) -> EngineUpdate:
+    """A limit order accepted while quotes were unreachable says so until the engine next describes it."""
+    for order in update.orders:
+        if order.client_order_id == client_order_id and not order.status.is_terminal:
+            reason = f"{UNVERIFIED}; {order.status_reason}" if order.status_reason else UNVERIFIED
+            return _with_reason(update, client_order_id, reason)
+    return update

@@ -6,8 +6,11 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from app.domain.models import TradingMode
+from app.ui.audit_pane import AuditPane
 from app.ui.mode_pane import TradingModePane
 from app.ui.orders_pane import OrdersPane
+from app.ui.risk_settings import RiskSettingsBox
+from app.ui.safety_controls import SafetyControls
 from app.ui.settings_pane import SettingsPane
 from app.ui.watchlist_pane import WatchlistPane
 
@@ -34,6 +37,10 @@ class MainWindow(QMainWindow):
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_pane)
         self.tabs.addTab(settings_scroll, "Settings")
+        self.risk_settings = RiskSettingsBox()
+        self.settings_pane.add_section(self.risk_settings)
+        self.audit_pane = AuditPane()
+        self.tabs.addTab(self.audit_pane, "Audit log")
 
         header = QHBoxLayout()
         title = QLabel("TradeBridge")
@@ -41,6 +48,7 @@ class MainWindow(QMainWindow):
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(self.badge)
+        self.safety = SafetyControls(self, header, self.badge)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(header)

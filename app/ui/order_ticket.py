@@ -75,10 +75,17 @@ class OrderTicket(QGroupBox):
             column.addWidget(widget)
             column.addWidget(error)
             form.addRow(label, column)
+        # A pre-trade risk check that refuses the order as a whole (rate, open orders, halt) speaks here.
+        risk_error = QLabel(objectName="ticket.error.risk")
+        risk_error.setStyleSheet("color: #b3261e;")
+        risk_error.setWordWrap(True)
+        risk_error.hide()
+        self.errors["risk"] = risk_error
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         form.insertRow(1, "", self.quote)
         layout.addWidget(self.estimate)
+        layout.addWidget(risk_error)
         layout.addWidget(self.mode_label)
         layout.addWidget(self.submit_button)
 

@@ -112,15 +112,17 @@ def test_controller_refuses_bad_input_even_if_the_view_lets_it_through(qtbot, qt
     qt_loop.run(scenario())
 
 
-def test_market_order_without_a_quote_waits_with_the_reason(qtbot, qt_loop, app_paths, feed, clock) -> None:
+def test_an_unknown_symbol_is_refused_at_entry_and_nothing_is_booked(qtbot, qt_loop, app_paths, feed, clock) -> None:
     async def scenario() -> None:
         services = await _start(qtbot, app_paths, feed, clock)
-        coid = await services.paper.submit({"symbol": "ZZZQ", "side": "buy", "quantity": "1", "order_type": "market"})
-        order = services.paper.engine.orders[coid]
-        assert order.status.value == "new"
-        assert "ZZZQ" in order.status_reason
-        orders = services.window.findChild(QTableView, "orders.table")
-        assert _table_texts(orders, "reason") == [order.status_reason]
+        window = services.window
+        _fill_ticket(qtbot, window, symbol="ZZZZZZ", side="buy", quantity="1", order_type="market")
+        qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
+        error = window.findChild(QLabel, "ticket.error.symbol")
+        await until(lambda: error.isVisible(), message="the unknown symbol was not refused")
+        assert "ZZZZZZ is not a symbol test feed knows" in error.text()
+        assert services.paper.engine.orders == {}
+        assert await _order_count(services) == 0
         assert services.paper.engine.cash == Decimal("100000")
         await _stop(services)
 
@@ -169,7 +171,7 @@ def test_cancel_selected_order(qtbot, qt_loop, app_paths, feed, clock) -> None:
         services = await _start(qtbot, app_paths, feed, clock)
         window = services.window
         await services.paper.submit(
-            {"symbol": "MSFT", "side": "buy", "quantity": "1", "order_type": "limit", "limit_price": "300.00"}
+            {"symbol": "MSFT", "side": "buy", "quantity": "1", "order_type": "limit", "limit_price": "400.00"}
         )
         orders = window.findChild(QTableView, "orders.table")
         orders.selectRow(0)
@@ -234,7 +236,7 @@ def test_the_qt_thread_never_touches_the_database(qtbot, qt_loop, app_paths, fee
         services = await _start(qtbot, app_paths, feed, clock)
         event.listen(services.worker.database.engine, "checkout", lambda *_: threads.add(threading.current_thread().name))
         window = services.window
-        _fill_ticket(qtbot, window, symbol="AAPL", side="buy", quantity="2", order_type="limit", limit_price="150")
+        _fill_ticket(qtbot, window, symbol="AAPL", side="buy", quantity="2", order_type="limit", limit_price="175")
         qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
         orders = window.findChild(QTableView, "orders.table")
         await until(lambda: orders.model().rowCount() == 1)
