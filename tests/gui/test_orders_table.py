@@ -187,7 +187,7 @@ def test_placing_and_cancelling_paper_orders_never_resets_the_table(qtbot, qt_lo
         model = services.window.findChild(QTableView, "orders.table").model()
         spy = Spy(model)
         ticket = {"symbol": "AAPL", "side": "buy", "quantity": "1", "order_type": "limit",
-                  "limit_price": "150", "time_in_force": "gtc"}
+                  "limit_price": "175", "time_in_force": "gtc"}
         resting = await services.paper.submit(ticket)
         filled = await services.paper.submit({**ticket, "order_type": "market", "limit_price": ""})
         await services.paper.cancel(str(resting))
