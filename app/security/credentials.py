@@ -11,7 +11,10 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import NoReturn
 
-from app.security.redaction import MASK, register_secret
+from app.security.redaction import MASK, register_account_number, register_secret
+
+#: Credential fields holding an account number: shown in logs by their last 4 characters only.
+ACCOUNT_FIELDS = frozenset({"account_number", "account"})
 
 
 class CredentialsFormatError(ValueError):
@@ -34,6 +37,8 @@ class Credentials(Mapping[str, str]):
                 raise TypeError("credential names and values are text")
             if value and name not in self._public:
                 register_secret(value)
+            if value and name in ACCOUNT_FIELDS:
+                register_account_number(value)
         self._values: dict[str, str] = merged
 
     def __getitem__(self, name: str) -> str:

@@ -11,6 +11,13 @@ Two nets, applied in order:
    ``Bearer …``, ``access_token=…`` and friends in URLs, query strings, JSON, dict reprs and form
    bodies, passwords in URLs, and Fernet tokens.
 
+Account numbers keep their last 4 characters (``***0001``) and nothing else, by the same two nets:
+numbers the app knows (``register_account_number``: entered in a form, read from saved credentials,
+returned by a broker) wherever they stand, and, before any is known, values of account fields
+(``account_number``, ``account-number``, ``accountId``, ``account='…'``), the segment after
+``/accounts/`` in a URL, and IBKR account ids (``U1234567``, ``DU1234567``) — so an httpx request
+line, a qasync result or an ib_insync record is scrubbed from the very first request.
+
 ``redact`` is idempotent: the mask ``***`` is never itself rewritten.
 """
 
@@ -78,6 +85,31 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# An account field's name: account_number, account-number, accountNumber, account_id, accountId, account, acct.
+_ACCOUNT_NAME = r"(?:account(?:[_-]?(?:number|num|no|id))?|acct(?:[_-]?(?:number|num|no|id))?)"
+# An account number: letters and digits (at least two digits), optionally with dashes.
+_ACCOUNT_VALUE = r"(?=[A-Za-z0-9-]*\d[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,30}[A-Za-z0-9]"
+
+
+def _keep_last4(match: re.Match[str]) -> str:
+    value = match.group("value")
+    return f"{match.group('key')}{MASK}{value[-4:]}"
+
+
+_ACCOUNT_PATTERNS: tuple[re.Pattern[str], ...] = (
+    # "account_number": "PA3FAKE0001"  /  'account': 'DU1234567'  /  account_number=VA12345678
+    re.compile(
+        r"(?P<key>(?<![A-Za-z0-9_-])b?[\"']?" + _ACCOUNT_NAME + r"[\"']?\s*[:=]\s*b?[\"']?)(?P<value>" + _ACCOUNT_VALUE
+        + r")(?![A-Za-z0-9-])",
+        re.IGNORECASE,
+    ),
+    # /v1/accounts/VA12345678/balances
+    re.compile(r"(?P<key>/accounts?/)(?P<value>" + _ACCOUNT_VALUE + r")(?![A-Za-z0-9-])", re.IGNORECASE),
+    # IBKR account ids in free text and wire dumps: U1234567, DU1234567, F1234567, DF1234567.
+    re.compile(r"(?P<key>)(?<![A-Za-z0-9])(?P<value>D?[UF]\d{6,9})(?![A-Za-z0-9])"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Known:
     """An immutable snapshot of the registered secrets, swapped atomically on registration."""
@@ -85,10 +117,12 @@ class _Known:
     long_values: tuple[str, ...] = ()
     fragments: frozenset[str] = frozenset()
     short_pattern: re.Pattern[str] | None = None
+    accounts: tuple[tuple[str, str], ...] = ()
 
 
 _lock = threading.Lock()
 _values: set[str] = set()
+_accounts: dict[str, str] = {}
 _known = _Known()
 
 
@@ -106,7 +140,8 @@ def _rebuild(values: set[str]) -> _Known:
         pattern = re.compile(
             r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(v) for v in short) + r")(?![A-Za-z0-9])"
         )
-    return _Known(long_values, fragments, pattern)
+    accounts = tuple(sorted(_accounts.items(), key=lambda item: len(item[0]), reverse=True))
+    return _Known(long_values, fragments, pattern, accounts)
 
 
 def register_secret(value: str) -> None:
@@ -122,6 +157,23 @@ def register_secret(value: str) -> None:
         if not fresh:
             return
         _values.update(fresh)
+        _known = _rebuild(_values)
+
+
+def register_account_number(value: str) -> None:
+    """Show ``value`` only as ``***`` and its last 4 characters in everything redacted from now on."""
+    global _known
+    if not isinstance(value, str):
+        raise TypeError("account numbers are registered as text")
+    value = value.strip()
+    if len(value) <= 4:
+        return
+    shown = MASK + value[-4:]
+    with _lock:
+        fresh = {variant: shown for variant in _variants(value) if variant not in _accounts}
+        if not fresh:
+            return
+        _accounts.update(fresh)
         _known = _rebuild(_values)
 
 
@@ -164,6 +216,11 @@ def redact(text: str) -> str:
         text = known.short_pattern.sub(MASK, text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    for value, shown in known.accounts:
+        if value in text:
+            text = text.replace(value, shown)
+    for account_pattern in _ACCOUNT_PATTERNS:
+        text = account_pattern.sub(_keep_last4, text)
     return text
 
 
