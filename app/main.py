@@ -33,11 +33,13 @@ from app.marketdata.base import QuoteSource
 from app.marketdata.cboe import CboeDelayedQuotes
 from app.marketdata.fallback import FallbackQuotes
 from app.paths import AppPaths, resolve_paths
+from app.security.api_address import API_ADDRESS_RULE
 from app.security.crash_report import CrashReporter
 from app.security.redaction import redact
 from app.security.vault_service import VaultService
 from app.single_instance import AlreadyRunning, InstanceGuard, claim_data_folder
 from app.storage.database import DatabaseError, open_database, restore_backup
+from app.storage.sqlite_version import sqlite_version_warning
 from app.storage.worker import DatabaseWorker
 from app.ui.main_window import MainWindow
 from app.ui.security_panel import SecurityPanel
@@ -199,6 +201,7 @@ def wire_safety(window: MainWindow, paper: PaperTradingController, risk: RiskCon
 def wire_connections(window: MainWindow, connections: ConnectionController, vault: VaultController) -> None:
     box = window.settings_pane.connections
     box.set_developer_mode(connections.developer_mode)
+    box.show_api_address_rule(API_ADDRESS_RULE)
     box.test_requested.connect(connections.test_and_save)
     box.remove_requested.connect(connections.remove_connection)
     connections.brokers_listed.connect(box.show_brokers)
@@ -321,6 +324,9 @@ async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths, gua
     window.show()
     guard.on_activate(lambda: bring_to_front(window))
     log.info("Main window shown")
+    if (old_sqlite := sqlite_version_warning()) is not None:
+        log.warning("%s", old_sqlite)
+        window.show_error(old_sqlite)
     if args.smoke_test:
         # Let the loop process the pending Qt and asyncio events once (the window paints, slots run).
         await asyncio.sleep(0.1)

@@ -19,9 +19,10 @@ from app.brokers.registry import connector_factory, get_spec, specs
 from app.controller.views import AccountView, BrokerFormView, ConnectionView, FieldView
 from app.marketdata.base import QuoteSource
 from app.marketdata.broker_quotes import BrokerQuoteSource
-from app.security.credentials import Credentials
+from app.security.api_address import api_address_problem
+from app.security.credentials import ACCOUNT_FIELDS, Credentials
 from app.security.keystore import KeyStoreError
-from app.security.redaction import register_secret
+from app.security.redaction import register_account_number, register_secret
 from app.security.vault import VaultError
 from app.security.vault_service import ConnectionStatus, CredentialState, VaultService, VaultState
 from app.storage.connections_repository import ConnectionDraft, ConnectionRecord
@@ -132,12 +133,17 @@ class ConnectionController(QObject):
             for field in spec.fields:
                 if field.secret and fields.get(field.name):
                     register_secret(fields[field.name])
+                elif field.name in ACCOUNT_FIELDS and fields.get(field.name):
+                    register_account_number(fields[field.name])
             connection_id = str(form.get("connection_id") or "") or None
             environment_text = str(form.get("environment", ""))
             label = str(form.get("label") or "").strip() or f"{spec.display_name} {environment_text}"
             base_url = str(form.get("base_url") or "").strip() or None
             if base_url and not self.developer_mode:
                 self.form_rejected.emit({"base_url": "A custom API address is a developer setting."})
+                return None
+            if base_url and (address_problem := api_address_problem(base_url)):
+                self.form_rejected.emit({"base_url": address_problem})
                 return None
             try:
                 environment = Environment(environment_text)
@@ -159,10 +165,12 @@ class ConnectionController(QObject):
                 )
                 return None
             credentials = dict(fields)
+            reentering = False
             if connection_id:
                 saved = await self._saved_credentials(connection_id)
                 if saved is None:
                     return None
+                reentering = not saved
                 credentials = {**saved, **{k: v for k, v in fields.items() if v}}
             missing = {
                 f.name: f"{f.label} is required."
@@ -171,6 +179,17 @@ class ConnectionController(QObject):
             }
             if missing:
                 self.form_rejected.emit(missing)
+                if reentering:
+                    self.test_failed.emit(
+                        "The saved credentials of this connection can't be read: enter all of them again. "
+                        "Nothing was sent to the broker."
+                    )
+                return None
+            try:
+                # Said before anything goes to the broker: verified credentials that can't be saved help no one.
+                await self._vault.ready_to_save()
+            except (VaultError, KeyStoreError) as exc:
+                self.test_failed.emit(f"{exc} Nothing was sent to the broker.")
                 return None
             for field in spec.fields:
                 credentials.setdefault(field.name, field.default)
@@ -195,7 +214,10 @@ class ConnectionController(QObject):
                 self.test_failed.emit(f"Connection test failed; nothing was saved. {message}")
                 return None
             # Only the last four digits of an account number are shown anywhere, logs included.
-            register_secret(info.account_number)
+            register_account_number(info.account_number)
+            if connection_id is None:
+                # The same account added again after its key was lost: its row takes the new credentials.
+                connection_id = await self._vault.reentry_target(spec.key, environment.value, info.account_last4)
             draft = ConnectionDraft(
                 broker=spec.key, environment=environment.value, label=label, base_url_override=base_url, id=connection_id
             )
@@ -212,12 +234,13 @@ class ConnectionController(QObject):
         return view
 
     async def _saved_credentials(self, connection_id: str) -> dict[str, str] | None:
+        """The saved values; empty when they can't be read (a lost key) and must all be entered again."""
         try:
-            saved = await self._vault.credentials(connection_id)
+            saved = await self._vault.readable_credentials(connection_id)
         except (VaultError, KeyStoreError) as exc:
             self.test_failed.emit(str(exc))
             return None
-        return dict(saved.items())
+        return dict(saved.items()) if saved is not None else {}
 
     async def _activate(self, record: ConnectionRecord, broker: Broker, info: AccountInfo, spec: BrokerSpec) -> AccountView:
         previous = self._active

@@ -36,6 +36,12 @@ class VaultController(QObject):
     unlock_failed = Signal(str)
     #: The set-up dialog's own error line (passphrase too weak); the dialog stays open.
     setup_failed = Signal(str)
+    #: The change-passphrase dialog's own error line (wrong current one, weak new one); it stays open.
+    change_failed = Signal(str)
+    #: The passphrase was changed; the message for the trader.
+    passphrase_changed = Signal(str)
+    #: How many database backups are kept.
+    backups_keep_changed = Signal(int)
     rotation_progress = Signal(int, int)
     rotation_finished = Signal(str)
     busy_changed = Signal(bool)
@@ -93,6 +99,23 @@ class VaultController(QObject):
     @qasync.asyncSlot()
     async def start(self) -> None:
         await self._call(self._service.start())
+        await self.publish_backups_to_keep()
+
+    async def publish_backups_to_keep(self) -> None:
+        try:
+            self.backups_keep_changed.emit(await self._service.backups_to_keep())
+        except (VaultError, KeyStoreError) as exc:
+            self.error.emit(str(exc))
+
+    @qasync.asyncSlot(int)
+    async def keep_backups(self, count: int) -> None:
+        try:
+            kept = await self._service.keep_backups(count)
+        except VaultError as exc:
+            self.error.emit(str(exc))
+            await self.publish_backups_to_keep()
+            return
+        self.backups_keep_changed.emit(kept)
 
     @qasync.asyncSlot()
     async def retry(self) -> None:
@@ -112,6 +135,15 @@ class VaultController(QObject):
             (self.unlock_failed if isinstance(exc, WrongPassphrase) else self.error).emit(str(exc))
 
         await self._call(self._service.unlock(passphrase), on_error=failed)
+
+    @qasync.asyncSlot(str, str)
+    async def change_passphrase(self, current: str, new: str) -> None:
+        status = await self._call(
+            self._service.change_passphrase(current, new),
+            on_error=lambda e: self.change_failed.emit(str(e)),
+        )
+        if status is not None:
+            self.passphrase_changed.emit(status.message)
 
     @qasync.asyncSlot()
     async def rotate_key(self) -> None:

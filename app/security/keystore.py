@@ -28,8 +28,10 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringError, KeyringLocked, NoKeyringError, PasswordDeleteError
+from zxcvbn import zxcvbn
 
 from app.security.keyring_platform import current_keyring
+from app.security.vault import VaultError
 from app.storage.vault_repository import KdfRecord
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,15 @@ SCRYPT_N = 2**17
 SCRYPT_R = 8
 SCRYPT_P = 1
 MIN_PASSPHRASE_LENGTH = 8
+#: zxcvbn's 0-4 scale; 3 is "safely unguessable: moderate protection from offline slow-hash attacks".
+MIN_PASSPHRASE_SCORE = 3
+#: zxcvbn's run time grows with length; what is past this adds strength it need not measure.
+ESTIMATED_PREFIX = 100
+#: Bounds on stored scrypt parameters: the database is not trusted to set the cost of an unlock.
+SCRYPT_MIN_N = 2**14
+SCRYPT_MAX_MEMORY = 256 * 1024 * 1024
+SCRYPT_MAX_P = 4
+SCRYPT_SALT_BYTES = (16, 64)
 
 
 class KeyStoreError(Exception):
@@ -270,12 +281,41 @@ class KeyringKeyStore:
 
 
 def passphrase_problem(passphrase: str) -> str | None:
-    """Why a new passphrase is refused, or ``None``."""
+    """Why a new passphrase is refused, or ``None``: too short, or easy to guess by zxcvbn's estimate."""
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
         return f"Use at least {MIN_PASSPHRASE_LENGTH} characters."
     if not passphrase.strip():
         return "The passphrase can't be only spaces."
+    estimate = zxcvbn(passphrase[:ESTIMATED_PREFIX])
+    if estimate["score"] < MIN_PASSPHRASE_SCORE:
+        feedback = estimate.get("feedback") or {}
+        warning = str(feedback.get("warning") or "").strip()
+        why = f" ({warning.rstrip('.')})" if warning else ""
+        return f"This passphrase is too easy to guess{why}. A few unrelated words make a strong one."
     return None
+
+
+class KdfOutOfBounds(VaultError):
+    """Stored scrypt parameters outside what the app accepts (a damaged or tampered database)."""
+
+
+def check_kdf(kdf: KdfRecord) -> None:
+    """Refuse parameters that would make an unlock take gigabytes or minutes, or that are too weak."""
+    n, r, p = kdf.n, kdf.r, kdf.p
+    power_of_two = n > 1 and n & (n - 1) == 0
+    if (
+        kdf.name != "scrypt"
+        or not power_of_two
+        or n < SCRYPT_MIN_N
+        or not 1 <= r <= 32
+        or not 1 <= p <= SCRYPT_MAX_P
+        or 128 * n * r > SCRYPT_MAX_MEMORY
+        or not SCRYPT_SALT_BYTES[0] <= len(kdf.salt) <= SCRYPT_SALT_BYTES[1]
+    ):
+        raise KdfOutOfBounds(
+            "The passphrase settings stored in the database are outside what TradeBridge accepts "
+            "(the file may be damaged or was changed). Nothing was unlocked."
+        )
 
 
 def new_kdf(*, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> KdfRecord:
@@ -284,8 +324,7 @@ def new_kdf(*, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> KdfRe
 
 def derive_passphrase_key(passphrase: str, kdf: KdfRecord) -> bytes:
     """The Fernet key wrapping the data keys in passphrase mode. Blocking (~0.3 s): run it off the loop."""
-    if kdf.name != "scrypt":
-        raise ValueError(f"unknown key derivation {kdf.name!r}")
+    check_kdf(kdf)
     # NFC so the same passphrase typed through different input methods derives the same key.
     material = unicodedata.normalize("NFC", passphrase).encode("utf-8")
     raw = Scrypt(salt=kdf.salt, length=32, n=kdf.n, r=kdf.r, p=kdf.p).derive(material)

@@ -29,7 +29,10 @@ from app.storage.connections_repository import (
 log = logging.getLogger(__name__)
 
 _CHECK_PLAINTEXT = b"TradeBridge vault key check v1"
-UNREADABLE_MESSAGE = "Credentials can't be read \u2014 reconnect."
+UNREADABLE_MESSAGE = (
+    "Needs re-entering: the saved credentials can't be read (their key was lost). "
+    "Edit the connection and enter them again, or forget it."
+)
 
 
 class VaultError(Exception):

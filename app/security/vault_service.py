@@ -32,6 +32,7 @@ from app.security.keystore import (
 from app.security.redaction import register_secret
 from app.security.rotation import KeyRotation, Progress
 from app.security.vault import (
+    CredentialsUnreadable,
     DataKeys,
     VaultError,
     check_token,
@@ -57,9 +58,11 @@ from app.security.vault_status import (
     WeakPassphrase,
     WrongPassphrase,
 )
+from app.storage import backups
 from app.storage import connections_repository as connection_rows
 from app.storage import vault_repository as meta_rows
 from app.storage.connections_repository import ConnectionDraft, ConnectionRecord
+from app.storage.settings_repository import get_setting, put_setting
 from app.storage.vault_repository import KdfRecord, KeyRecord, VaultMeta
 from app.storage.worker import DatabaseWorker
 
@@ -84,7 +87,9 @@ __all__ = [
 
 _KEY_LOST_MESSAGE = (
     "The encryption key of your saved credentials is missing from the system keyring or was replaced, "
-    "so they can't be read \u2014 reconnect your brokers. Nothing else was lost."
+    "so they can't be read. Re-enter a connection's credentials (edit it, or add it again): once they are "
+    "verified they are saved under a new key. The others stay listed as needing re-entering until you "
+    "re-enter or forget them. Nothing else was lost."
 )
 
 
@@ -173,8 +178,10 @@ class VaultService:
 
     async def _open_keyring(self, meta: VaultMeta, sealed: int) -> VaultStatus:
         found: dict[str, bytes] = {}
+        # Keys replaced after a loss are still tried: if one comes back, what it sealed reads again.
+        earlier = tuple(key_id for key_id in meta.keys if key_id not in meta.key_ids)
         try:
-            for key_id in meta.key_ids:
+            for key_id in meta.key_ids + earlier:
                 key = await self._keyring.get(key_id)
                 record = meta.keys.get(key_id)
                 if key is not None and record is not None and key_matches(key, record.check_token):
@@ -272,6 +279,43 @@ class VaultService:
             self._keys, self._wrapping_key = self._keys_from(meta, found), wrapping_key
             return self._set(await self._ready(VaultMode.PASSPHRASE, sealed))
 
+    async def change_passphrase(self, current: str, new: str) -> VaultStatus:
+        """Re-wrap the data keys under a new passphrase (new salt too), all in one transaction.
+
+        A crash before the commit leaves the old passphrase working, after it the new one; there is
+        no moment where neither does. The credentials themselves are not re-encrypted.
+        """
+        register_secret(current)
+        register_secret(new)
+        problem = passphrase_problem(new)
+        if problem:
+            raise WeakPassphrase(problem)
+        async with self._lock:
+            meta, sealed = await self._read()
+            if meta is None or meta.mode != VaultMode.PASSPHRASE.value or meta.kdf is None:
+                raise VaultError("The vault is not in passphrase mode.")
+            kdf = meta.kdf
+            old_wrapping = await asyncio.to_thread(lambda: derive_passphrase_key(current, kdf))
+            keys: dict[str, bytes] = {}
+            for key_id, record in meta.keys.items():
+                try:
+                    key = unwrap_key(old_wrapping, record.wrapped_key) if record.wrapped_key else None
+                except InvalidToken:
+                    key = None
+                if key is None or not key_matches(key, record.check_token):
+                    log.info("Passphrase change refused: wrong current passphrase")
+                    raise WrongPassphrase("That is not your current passphrase; nothing was changed.")
+                keys[key_id] = key
+            new_kdf_record = self._kdf_factory()
+            new_wrapping = await asyncio.to_thread(lambda: derive_passphrase_key(new, new_kdf_record))
+            wrapped = {key_id: wrap_key(new_wrapping, key) for key_id, key in keys.items()}
+            now = self._clock()
+            await self._worker.run(lambda s: meta_rows.rewrap_keys(s, new_kdf_record, wrapped, now))
+            self._keys, self._wrapping_key = self._keys_from(meta, keys), new_wrapping
+            log.info("Vault passphrase changed")
+            ready = await self._ready(VaultMode.PASSPHRASE, sealed)
+            return self._set(VaultStatus(ready.state, ready.mode, "Your passphrase was changed.", sealed > 0))
+
     # -- credentials ---------------------------------------------------------------------
 
     def _require_ready(self) -> None:
@@ -287,9 +331,7 @@ class VaultService:
     async def _sealing_keys(self) -> DataKeys:
         """The keys to seal with; in keyring mode the first key is minted here, on first use."""
         if self._status.state is VaultState.KEY_LOST:
-            await self._forget_unreadable()
-            if self._status.state is not VaultState.READY:
-                self._require_ready()
+            await self._replace_lost_key()
         if self._keys is not None:
             return self._keys
         if self._status.mode is not VaultMode.KEYRING:
@@ -308,6 +350,94 @@ class VaultService:
         log.info("Vault key created in the system keyring")
         self._keys = DataKeys(key_id, {key_id: key})
         return self._keys
+
+    async def _replace_lost_key(self) -> None:
+        """A new key for what is saved from now on; nothing sealed under the lost key is dropped.
+
+        What the keys still at hand can read moves under the new key in the same transaction; the
+        rest stays as it is, listed as needing re-entering, until the trader re-enters or forgets it.
+        """
+        meta, _ = await self._read()
+        if meta is not None and meta.mode != VaultMode.KEYRING.value:
+            raise VaultLocked(self._status.message)
+        if meta is None:
+            assessment = await self._keyring.assess()
+            if not assessment.usable:
+                raise VaultLocked(f"{assessment.reason} Saved credentials can't get a new key without a secure keyring.")
+        key_id, key = new_key_id(), new_data_key()
+        await self._keyring.put(key_id, key)
+        keys = DataKeys(key_id, {**(self._keys.keys if self._keys else {}), key_id: key})
+        record = KeyRecord(key_id, check_token(key), None)
+        now = self._clock()
+
+        def work(session: Session) -> int:
+            meta_rows.replace_lost_key(session, record, now)
+            waiting = 0
+            for sealed in connection_rows.all_sealed(session):
+                if sealed.key_id == key_id:
+                    continue
+                if readable(keys, sealed):
+                    token = keys.cipher().rotate(sealed.token)
+                    connection_rows.replace_sealed(session, sealed.connection_id, key_id=key_id, token=token)
+                else:
+                    waiting += 1
+            return waiting
+
+        waiting = await self._worker.run(work)
+        self._keys = keys
+        log.warning("A new vault key replaced the lost one; %d connection(s) need their credentials re-entered", waiting)
+        for old_id, old in (meta.keys.items() if meta else ()):
+            # A different value under our old key's name is not ours (a reset keyring): remove it.
+            try:
+                value = await self._keyring.get(old_id)
+                if value is not None and not key_matches(value, old.check_token):
+                    await self._keyring.delete(old_id)
+            except KeyStoreError:
+                log.info("An old vault key entry could not be checked in the keyring")
+        self._status = VaultStatus(
+            VaultState.READY,
+            VaultMode.KEYRING,
+            "Broker credentials are encrypted; the key is kept in your system keyring.",
+            has_credentials=True,
+        )
+
+    async def ready_to_save(self) -> None:
+        """Raises, before anything is sent to a broker, when verified credentials could not be saved now."""
+        state = self._status.state
+        if state in (VaultState.KEYRING_TIMEOUT, VaultState.KEYRING_UNAVAILABLE):
+            raise VaultLocked(f"{self._status.message} Credentials can't be saved until it answers.")
+        self._require_ready()
+        if self._status.mode is VaultMode.PASSPHRASE and self._keys is not None:
+            return
+        if self._keys is not None and state is VaultState.READY:
+            return
+        # A new key will be stored in the keyring: make sure it answers before the broker is asked.
+        assessment = await self._keyring.assess()
+        if not assessment.usable:
+            raise VaultLocked(f"{assessment.reason} Credentials can't be saved in it.")
+
+    async def reentry_target(self, broker: str, environment: str, account_last4: str) -> str | None:
+        """The saved connection a re-added account belongs to: same broker, environment and account,
+        its credentials unreadable or forgotten. Saving into it avoids a dead duplicate row."""
+        keys = self._keys
+
+        def work(session: Session) -> str | None:
+            for record in connection_rows.list_connections(session):
+                if (record.broker, record.environment, record.account_last4) != (broker, environment, account_last4):
+                    continue
+                sealed = connection_rows.sealed_credentials(session, record.id)
+                if sealed is None or not readable(keys, sealed):
+                    return record.id
+            return None
+
+        return await self._worker.run(work)
+
+    async def readable_credentials(self, connection_id: str) -> Credentials | None:
+        """The saved credentials, or ``None`` when none are saved or they can't be read (to be re-entered)."""
+        try:
+            return await self.credentials(connection_id)
+        except (NoCredentials, CredentialsUnreadable):
+            return None
 
     async def save_connection(self, draft: ConnectionDraft, credentials: Mapping[str, str]) -> ConnectionRecord:
         """Save a connection; an empty field keeps the value already saved for it."""
@@ -422,6 +552,23 @@ class VaultService:
         if self._keys is None:
             self._wrapping_key = None
         self._set(await self._open())
+
+    # -- backups -------------------------------------------------------------------------
+
+    async def backups_to_keep(self) -> int:
+        """How many database backups are kept (each holds the wrapped keys of its day)."""
+        stored = await self._worker.run(lambda s: get_setting(s, backups.KEEP_SETTING, backups.DEFAULT_KEEP))
+        try:
+            return min(max(int(stored), backups.MIN_KEEP), backups.MAX_KEEP)
+        except (TypeError, ValueError):
+            return backups.DEFAULT_KEEP
+
+    async def keep_backups(self, count: int) -> int:
+        """Keep the newest ``count`` backups from the next start on; out of range changes nothing."""
+        if not backups.MIN_KEEP <= count <= backups.MAX_KEEP:
+            raise VaultError(f"Keep between {backups.MIN_KEEP} and {backups.MAX_KEEP} backups.")
+        await self._worker.run(lambda s: put_setting(s, backups.KEEP_SETTING, count))
+        return count
 
     # -- rotation ------------------------------------------------------------------------
 

@@ -198,7 +198,6 @@ def open_database(db_path: Path, backup_dir: Path) -> Database:
             current = _check_existing(db_path, backup_dir)
             if current != head:
                 backup_database(db_path, backup_dir, f"before-{head}")
-                backups.prune(backup_dir, backups.keep_count(db_path))
                 log.info("Migrating the database from %s to %s", current or "empty", head)
                 migrate_in_place(db_path, head)
         else:
@@ -206,6 +205,8 @@ def open_database(db_path: Path, backup_dir: Path) -> Database:
             create_new(db_path, head, PRIVATE_FILE_MODE)
     except (MigrationFailed, SQLAlchemyError, OSError) as exc:
         raise _migration_failed(db_path, exc) from exc
+    # A lowered number to keep takes effect at the next start, whether or not a migration ran.
+    backups.prune(backup_dir, backups.keep_count(db_path))
 
     engine = create_engine(f"sqlite:///{db_path}", future=True)
     event.listen(engine, "connect", _set_pragmas)

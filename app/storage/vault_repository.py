@@ -107,6 +107,37 @@ def drop_meta(session: Session) -> None:
     session.execute(delete(VaultMetaRow))
 
 
+def replace_lost_key(session: Session, key: KeyRecord, now: datetime) -> None:
+    """A new active key in keyring mode after the old one was lost; old key rows stay, in case it comes back."""
+    row = _meta_row(session)
+    if row is None:
+        create_meta(session, mode="keyring", key=key, kdf=None, now=now)
+        return
+    if row.mode != "keyring":
+        raise RuntimeError("only a keyring-mode vault replaces a lost key")
+    session.add(VaultKeyRow(key_id=key.key_id, check_token=key.check_token, wrapped_key=key.wrapped_key, created_at=now))
+    row.active_key_id = key.key_id
+    row.pending_key_id = None
+    row.retiring_key_id = None
+    row.rotation_state = "idle"
+    row.updated_at = now
+
+
+def rewrap_keys(session: Session, kdf: KdfRecord, wrapped: dict[str, bytes], now: datetime) -> None:
+    """A new passphrase: the new scrypt salt and parameters and every re-wrapped key, in one transaction."""
+    row = _meta_row(session)
+    if row is None or row.mode != "passphrase":
+        raise RuntimeError("only a passphrase-mode vault has a passphrase to change")
+    for key in session.scalars(select(VaultKeyRow)):
+        if key.key_id in wrapped:
+            key.wrapped_key = wrapped[key.key_id]
+        else:
+            # A key the old passphrase could not unwrap would be lost for good under the new one.
+            raise RuntimeError("every key must be re-wrapped")
+    row.kdf_name, row.kdf_salt, row.kdf_n, row.kdf_r, row.kdf_p = kdf.name, kdf.salt, kdf.n, kdf.r, kdf.p
+    row.updated_at = now
+
+
 def begin_rotation(session: Session, key: KeyRecord, now: datetime) -> None:
     row = _meta_row(session)
     if row is None or row.rotation_state != "idle":

@@ -57,6 +57,8 @@ class ConnectionsBox(QGroupBox):
         self.label = QLineEdit(objectName="settings.connection_label", placeholderText="e.g. My Alpaca paper")
         self.base_url = QLineEdit(objectName="settings.base_url", placeholderText="http://127.0.0.1:PORT")
         self.base_url_label = QLabel("API address (developer)")
+        self.base_url_hint = QLabel(objectName="settings.base_url_hint")
+        self.base_url_hint.setWordWrap(True)
         self.fields_form = QFormLayout()
         self.test_button = QPushButton("Test and save connection", objectName="settings.test_connection")
         self.result = QLabel(objectName="settings.connection_result")
@@ -77,6 +79,7 @@ class ConnectionsBox(QGroupBox):
         form.addRow("Environment", self.environment)
         form.addRow("Name", self.label)
         form.addRow(self.base_url_label, self.base_url)
+        form.addRow("", self.base_url_hint)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addLayout(form)
@@ -101,6 +104,11 @@ class ConnectionsBox(QGroupBox):
         self._developer = enabled
         self.base_url.setVisible(enabled)
         self.base_url_label.setVisible(enabled)
+        self.base_url_hint.setVisible(enabled)
+
+    def show_api_address_rule(self, rule: str) -> None:
+        """The rule for the developer API address, shown next to the field."""
+        self.base_url_hint.setText(rule)
 
     def field(self, name: str) -> QLineEdit | QComboBox:
         return self._inputs[name]
@@ -175,12 +183,18 @@ class ConnectionsBox(QGroupBox):
         self._editing = selected
         self.environment.setCurrentIndex(self.environment.findData(selected.environment))
         self.label.setText(selected.label)
+        readable = selected.credentials_state == "saved"
         for name, widget in self._inputs.items():
             if isinstance(widget, QLineEdit) and widget.echoMode() == QLineEdit.EchoMode.Password:
                 widget.clear()
-                if name in selected.saved_fields:
+                if name in selected.saved_fields and readable:
                     widget.setPlaceholderText("Saved — leave empty to keep it")
-        self.result.setText(f"Editing “{selected.label}”. Empty secret fields keep their saved values.")
+        if readable:
+            self.result.setText(f"Editing “{selected.label}”. Empty secret fields keep their saved values.")
+        else:
+            self.result.setText(
+                f"Editing “{selected.label}”. Its saved credentials can't be read: enter all of them again."
+            )
 
     def _remove_selected(self) -> None:
         selected = self._selected()

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui.confirm import ask_confirmation
 from app.ui.vault_dialogs import FORGET_WARNING, VaultControls, VaultDialogs
@@ -31,12 +40,15 @@ class SecurityPanel(QGroupBox):
     setup_requested = Signal()
     retry_requested = Signal()
     forget_requested = Signal()
+    change_passphrase_requested = Signal()
+    backups_keep_submitted = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Security", parent, objectName="security.panel")
         #: Replaced in tests; asks the trader before anything irreversible.
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask_confirmation(self, title, text)
         self._state = ""
+        self._mode = ""
         self._busy = False
         self.state = QLabel(objectName="security.state")
         self.status = QLabel(objectName="security.status")
@@ -49,19 +61,32 @@ class SecurityPanel(QGroupBox):
         self.setup = QPushButton("Set a master passphrase\u2026", objectName="security.setup_passphrase")
         self.retry = QPushButton("Retry", objectName="security.retry")
         self.forget = QPushButton("Forget unreadable credentials\u2026", objectName="security.forget_credentials")
+        self.change_passphrase = QPushButton("Change passphrase\u2026", objectName="security.change_passphrase")
         self.progress = QProgressBar(objectName="security.rotation_progress")
         self.progress.setVisible(False)
         self.message = QLabel(objectName="security.message")
         self.message.setWordWrap(True)
+        self.backups_keep = QSpinBox(objectName="security.backups_keep")
+        self.backups_keep.setRange(1, 100)
+        self.backups_keep.setValue(5)
+        self.backups_keep.setToolTip(
+            "A backup is taken before each database update. Older ones are deleted at the next start, "
+            "so old copies of your encrypted credentials don't live forever."
+        )
 
         buttons = QHBoxLayout()
-        for button in (self.rotate, self.unlock, self.setup, self.retry, self.forget):
+        for button in (self.rotate, self.change_passphrase, self.unlock, self.setup, self.retry, self.forget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         for widget in (self.state, self.status, self.mode):
             layout.addWidget(widget)
         layout.addLayout(buttons)
+        keep = QHBoxLayout()
+        keep.addWidget(QLabel("Database backups to keep"))
+        keep.addWidget(self.backups_keep)
+        keep.addStretch(1)
+        layout.addLayout(keep)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
 
@@ -70,6 +95,8 @@ class SecurityPanel(QGroupBox):
         self.setup.clicked.connect(self.setup_requested)
         self.retry.clicked.connect(self.retry_requested)
         self.forget.clicked.connect(self._forget)
+        self.change_passphrase.clicked.connect(self.change_passphrase_requested)
+        self.backups_keep.editingFinished.connect(lambda: self.backups_keep_submitted.emit(self.backups_keep.value()))
         self.show_state("")
 
     def _rotate(self) -> None:
@@ -90,7 +117,8 @@ class SecurityPanel(QGroupBox):
         self.setup.setVisible(state == "setup_required")
         self.retry.setVisible(state in ("keyring_timeout", "keyring_unavailable", "key_lost"))
         self.forget.setVisible(state in ("keyring_unavailable", "key_lost"))
-        for button in (self.unlock, self.setup, self.retry, self.forget):
+        self.change_passphrase.setVisible(state == "ready" and self._mode == "passphrase")
+        for button in (self.unlock, self.setup, self.retry, self.forget, self.change_passphrase):
             button.setEnabled(not self._busy)
 
     @Slot(str)
@@ -105,7 +133,9 @@ class SecurityPanel(QGroupBox):
 
     @Slot(str)
     def show_mode(self, mode: str) -> None:
+        self._mode = mode
         self.mode.setText(MODE_TEXT.get(mode, MODE_TEXT[""]))
+        self._refresh()
 
     @Slot(bool)
     def set_busy(self, busy: bool) -> None:
@@ -120,6 +150,12 @@ class SecurityPanel(QGroupBox):
         self.progress.setValue(done)
         self.progress.setFormat(f"Re-encrypting {done} of {total}")
 
+    @Slot(int)
+    def show_backups_to_keep(self, count: int) -> None:
+        self.backups_keep.blockSignals(True)
+        self.backups_keep.setValue(count)
+        self.backups_keep.blockSignals(False)
+
     @Slot(str)
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -131,6 +167,9 @@ class SecurityPanel(QGroupBox):
         controller.busy_changed.connect(self.set_busy)
         controller.rotation_progress.connect(self.show_rotation_progress)
         controller.rotation_finished.connect(self.show_message)
+        controller.passphrase_changed.connect(self.show_message)
+        controller.backups_keep_changed.connect(self.show_backups_to_keep)
+        self.backups_keep_submitted.connect(controller.keep_backups)
         controller.error.connect(self.show_message)
         self.rotate_requested.connect(controller.rotate_key)
         self.retry_requested.connect(controller.retry)
@@ -138,3 +177,4 @@ class SecurityPanel(QGroupBox):
         if dialogs is not None:
             self.unlock_requested.connect(dialogs.show_unlock)
             self.setup_requested.connect(lambda: dialogs.show_setup(""))
+            self.change_passphrase_requested.connect(dialogs.show_change_passphrase)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.change_passphrase_dialog import ChangePassphraseDialog
 from app.ui.confirm import ask_confirmation
 
 
@@ -39,6 +40,9 @@ class VaultControls(Protocol):
     keyring_timed_out: Any
     unlock_failed: Any
     setup_failed: Any
+    change_failed: Any
+    passphrase_changed: Any
+    backups_keep_changed: Any
     rotation_progress: Any
     rotation_finished: Any
     busy_changed: Any
@@ -53,6 +57,10 @@ class VaultControls(Protocol):
     def unlock(self, passphrase: str) -> Any: ...
 
     def rotate_key(self) -> Any: ...
+
+    def change_passphrase(self, current: str, new: str) -> Any: ...
+
+    def keep_backups(self, count: int) -> Any: ...
 
     def forget_unreadable_credentials(self) -> Any: ...
 
@@ -242,6 +250,7 @@ class VaultDialogs(QObject):
         self.setup = PassphraseSetupDialog(parent)
         self.unlock = UnlockDialog(parent)
         self.keyring_timeout = KeyringTimeoutDialog(parent)
+        self.change = ChangePassphraseDialog(parent)
 
     @Slot(str)
     def show_setup(self, reason: str = "") -> None:
@@ -252,6 +261,10 @@ class VaultDialogs(QObject):
     @Slot()
     def show_unlock(self) -> None:
         self.unlock.open()
+
+    @Slot()
+    def show_change_passphrase(self) -> None:
+        self.change.open()
 
     @Slot(str)
     def show_keyring_timeout(self, message: str) -> None:
@@ -272,7 +285,7 @@ class VaultDialogs(QObject):
 
     @Slot(bool)
     def set_busy(self, busy: bool) -> None:
-        for dialog in (self.setup, self.unlock, self.keyring_timeout):
+        for dialog in (self.setup, self.unlock, self.keyring_timeout, self.change):
             dialog.set_busy(busy)
 
     def bind(self, controller: VaultControls) -> None:
@@ -287,3 +300,6 @@ class VaultDialogs(QObject):
         self.unlock.unlock_requested.connect(controller.unlock)
         self.unlock.forget_requested.connect(controller.forget_unreadable_credentials)
         self.keyring_timeout.retry_requested.connect(controller.retry)
+        self.change.change_requested.connect(controller.change_passphrase)
+        controller.change_failed.connect(self.change.show_error)
+        controller.passphrase_changed.connect(lambda _message: self.change.accept())

@@ -166,10 +166,88 @@ def test_a_lost_key_is_shown_and_can_be_given_up_from_the_panel(
     app.controller.start()
     qt_loop.run(until(lambda: app.panel.forget.isVisibleTo(app.panel)))
     assert app.panel.state.text() == "Credential vault: Saved credentials can't be read"
-    assert "reconnect" in app.panel.status.text()
+    assert "Re-enter a connection's credentials" in app.panel.status.text()
     app.panel.confirm = lambda _title, _text: True
     qtbot.mouseClick(app.panel.forget, Qt.MouseButton.LeftButton)
     qt_loop.run(until(lambda: app.controller.status.state is VaultState.READY))
 
     (listed,) = qt_loop.run(app.service.connections())
     assert listed.record.id == saved.id and listed.message == "No credentials saved."
+
+
+def test_change_passphrase_from_the_panel(
+    build_app: Callable[..., VaultApp], qt_loop: QtLoop, qtbot: QtBot, keyring_from_env: Callable[[str], None]
+) -> None:
+    keyring_from_env("keyring.backends.fail.Keyring")
+    app = build_app()
+    app.controller.start()
+    qt_loop.run(until(app.dialogs.setup.isVisible))
+    qt_loop.run(app.service.setup_passphrase(PASSPHRASE))
+    app.controller.start()
+    qt_loop.run(until(lambda: app.panel.change_passphrase.isVisibleTo(app.panel), message="no Change passphrase"))
+    assert not app.panel.change_passphrase.isHidden()
+    saved = qt_loop.run(app.service.save_connection(ConnectionDraft("tradier", "live", "Tradier"), {"token": "gui-token-0002"}))
+
+    qtbot.mouseClick(app.panel.change_passphrase, Qt.MouseButton.LeftButton)
+    change = app.dialogs.change
+    assert change.isVisible()
+    qtbot.keyClicks(change.current, "not the passphrase")
+    qtbot.keyClicks(change.new, "purple elephant marmalade sunrise")
+    qtbot.keyClicks(change.confirm_field, "purple elephant marmalade sunrise")
+    qtbot.mouseClick(change.submit, Qt.MouseButton.LeftButton)
+    qt_loop.run(until(lambda: bool(change.error.text())))
+    assert "not your current passphrase" in change.error.text() and change.isVisible()
+
+    change.current.clear()
+    qtbot.keyClicks(change.current, PASSPHRASE)
+    change.new.clear()
+    change.confirm_field.clear()
+    qtbot.keyClicks(change.new, "password")
+    qtbot.keyClicks(change.confirm_field, "password")
+    qtbot.mouseClick(change.submit, Qt.MouseButton.LeftButton)
+    qt_loop.run(until(lambda: "too easy to guess" in change.error.text(), message=change.error.text()))
+
+    change.new.clear()
+    change.confirm_field.clear()
+    qtbot.keyClicks(change.new, "purple elephant marmalade sunrise")
+    qtbot.keyClicks(change.confirm_field, "purple elephant marmalade sunrise")
+    qtbot.mouseClick(change.submit, Qt.MouseButton.LeftButton)
+    qt_loop.run(until(lambda: not change.isVisible(), message=change.error.text()))
+    assert app.panel.message.text() == "Your passphrase was changed."
+    assert change.current.text() == "" and change.new.text() == ""
+
+    restarted = build_app()
+    qt_loop.run(restarted.service.start())
+    qt_loop.run(restarted.service.unlock("purple elephant marmalade sunrise"))
+    assert qt_loop.run(restarted.service.credentials(saved.id))["token"] == "gui-token-0002"
+
+
+def test_the_number_of_backups_to_keep_is_a_setting(
+    build_app: Callable[..., VaultApp], qt_loop: QtLoop, qtbot: QtBot, paths: AppPaths
+) -> None:
+    from app.storage import backups
+
+    app = build_app()
+    app.controller.start()
+    qt_loop.run(until(lambda: app.controller.status.state is VaultState.READY))
+    qt_loop.run(until(lambda: app.panel.backups_keep.value() == backups.DEFAULT_KEEP))
+    app.panel.backups_keep.setValue(2)
+    app.panel.backups_keep.editingFinished.emit()
+    qt_loop.run(_until_kept(app, 2))
+    for _ in range(4):
+        backups.backup_database(paths.database, paths.backups, "before-0002_vault")
+    qt_loop.run(app.worker.close())
+
+    restarted = build_app()
+    assert len(backups.before_migration(paths.backups)) == 2
+    restarted.controller.start()
+    qt_loop.run(until(lambda: restarted.panel.backups_keep.value() == 2))
+
+
+async def _until_kept(app: VaultApp, count: int) -> None:
+    import asyncio
+
+    from app.storage.settings_repository import get_setting
+
+    while await app.worker.run(lambda s: get_setting(s, "backups.keep", 0)) != count:
+        await asyncio.sleep(0.02)

@@ -102,17 +102,17 @@ async def test_a_lost_or_replaced_key_makes_credentials_unreadable_but_the_app_s
 
     assert status.state is VaultState.KEY_LOST
     assert private_keyring.data_keys() == keys_before_restart  # no new key over sealed rows
-    assert "reconnect" in status.message
+    assert "Re-enter a connection's credentials" in status.message
     (listed,) = await restarted.connections()
     assert listed.credentials is CredentialState.UNREADABLE
-    assert listed.message == "Credentials can't be read \u2014 reconnect."
+    assert listed.message.startswith("Needs re-entering")
     with pytest.raises(CredentialsUnreadable, match="can't be read"):
         await restarted.credentials(saved.id)
     # The blob is kept until the trader reconnects, and nothing of it reached the log.
     assert _rows(worker, "SELECT credentials FROM connections")[0][0] == token
     assert token.decode() not in caplog.text and token.decode()[:16] not in caplog.text
 
-    # Reconnecting (saving fresh credentials) forgets the unreadable blob first, then mints a new key.
+    # Re-entering the credentials saves them under a new key; a foreign value under the old name is removed.
     again = ConnectionDraft(broker="alpaca", environment="paper", label="Alpaca paper", id=saved.id)
     await restarted.save_connection(again, {"api_key": "PKTESTKEY0003", "api_secret": "new-secret-0003"})
     assert restarted.status.state is VaultState.READY
