@@ -165,6 +165,9 @@ class AuditLog(QObject):
         connections.connected.connect(self._on_connected)  # type: ignore[attr-defined]
         connections.test_failed.connect(self._on_test_failed)  # type: ignore[attr-defined]
         connections.connections_changed.connect(self._on_connections)  # type: ignore[attr-defined]
+        lost = getattr(connections, "connection_lost", None)
+        if lost is not None:
+            lost.connect(lambda reason: self.record(AuditKind.CONNECTION_FAILED, f"Connection lost: {reason}"))
 
     def follow_mode(self, mode_controller: QObject) -> None:
         mode_controller.mode_changed.connect(self._on_mode)  # type: ignore[attr-defined]

@@ -43,6 +43,10 @@ class FallbackQuotes:
             found.update(exc.partial)
             if not found:
                 raise
+            # Keep what arrived, and say which symbols are of unknown status (not unknown symbols).
+            failed = [s for s in missing if s not in found and (not exc.failed or s in exc.failed)]
+            if failed:
+                raise QuoteUnavailable(str(exc), partial=found, failed=failed) from exc
         return found
 
     async def close(self) -> None:
