@@ -15,6 +15,15 @@ call                   behaviour
                        caller then looks the order up with ``get_order(client_order_id)``.
 ``preview_order(req)`` Validates the order with the broker (buying power, permissions) without
                        placing it; raises ``OrderRejected`` with the broker's reason.
+``replace_order(ref,   Changes a working order: the new total quantity and/or limit/stop price
+change)``              (``OrderChange``; None keeps the current value). Returns the order as the
+                       broker now reports it, still under our ``ref.client_order_id`` (a broker
+                       that replaces by a new order is followed to it). ``OrderNotFound`` for an
+                       unknown order, ``OrderRejected`` when the broker refuses or the order is
+                       finished; checked before sending (``check_change``): a change of nothing,
+                       impossible values, a quantity change where ``Capabilities.replace_quantity``
+                       is false. Like ``place_order`` it is **never retried blindly**: a lost
+                       answer raises ``OutcomeUnknown``; look the order up with ``get_order``.
 ``cancel_order(ref)``  Requests cancellation; returns the order as the broker now reports it.
                        Raises ``OrderNotFound`` for an unknown order and ``OrderRejected`` when the
                        order can no longer be cancelled.
@@ -46,6 +55,7 @@ from typing import Protocol, runtime_checkable
 from app.domain.models import (
     AssetClass,
     Order,
+    OrderChange,
     OrderRequest,
     OrderStatus,
     Quote,
@@ -202,6 +212,24 @@ class Capabilities:
     preview: bool = True
     extended_hours: bool = True
     fractional: bool = False
+    #: ``replace_order`` changes a working order's prices; with ``replace_quantity`` its quantity too.
+    replace: bool = True
+    replace_quantity: bool = True
+
+
+def check_change(change: OrderChange, *, broker: str, quantity_allowed: bool = True) -> None:
+    """Refuse, before anything is sent, a change that changes nothing or that the broker can't make."""
+    if change.quantity is None and change.limit_price is None and change.stop_price is None:
+        raise OrderRejected("nothing to change: give a new quantity, limit price or stop price")
+    if change.quantity is not None and change.quantity <= 0:
+        raise OrderRejected(f"the new quantity must be more than zero (got {change.quantity})")
+    for name, price in (("limit", change.limit_price), ("stop", change.stop_price)):
+        if price is not None and price <= 0:
+            raise OrderRejected(f"the new {name} price must be more than zero (got {price})")
+    if change.quantity is not None and not quantity_allowed:
+        raise OrderRejected(
+            f"{broker} can change a working order's prices but not its quantity; cancel it and place a new order"
+        )
 
 
 @runtime_checkable
@@ -216,6 +244,8 @@ class Broker(Protocol):
     async def place_order(self, request: OrderRequest) -> BrokerOrder: ...
 
     async def preview_order(self, request: OrderRequest) -> OrderPreview: ...
+
+    async def replace_order(self, ref: OrderRef, change: OrderChange) -> BrokerOrder: ...
 
     async def cancel_order(self, ref: OrderRef) -> BrokerOrder: ...
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Protocol, TypeVar
 
 from app.brokers.base import Broker
+from tests.fakes.control import FakeBroker
 
 T = TypeVar("T")
 
@@ -24,6 +25,8 @@ class BrokerHarness(Protocol):
     """
 
     name: str
+    #: The fake itself, with the test API every fake shares (tests/fakes/__init__.py).
+    fake: FakeBroker
 
     async def start(self) -> None: ...
 

@@ -8,7 +8,9 @@ What it reproduces, and from where (see docs/brokers/alpaca.md and shared broker
 - error bodies ``{"code", "message"}``; Trading API numbers as strings, Data API numbers as JSON numbers;
   timestamps with nanoseconds;
 - the order life cycle: POST answers ``accepted`` (even for an order that fills at once), the order
-  then goes ``new`` and fills by the harness's rules; DELETE answers 204 with no body; 422 "order is not
+  then goes ``new`` and fills by the harness's rules; PATCH answers with a new ``accepted`` order
+  that ``replaces`` the old one (now ``replaced``, ``replaced_by`` the new id), keeping what the body
+  does not change, 422 "order is not replaceable" once it is finished; DELETE answers 204 with no body; 422 "order is not
   cancelable" for finished orders; 404 ``order not found``; duplicate ``client_order_id`` -> 422
   "client_order_id must be unique"; 403 40310000 for insufficient buying power or quantity;
 - fault switches for the next matching request: reject, unauthorized, rate_limit (429 + Retry-After),
@@ -302,6 +304,7 @@ class FakeAlpaca(RestFakeControls):
         add("GET", "/v2/orders:by_client_order_id", self._by_client_id)
         add("GET", "/v2/orders/{order_id}", self._get)
         add("DELETE", "/v2/orders/{order_id}", self._cancel)
+        add("PATCH", "/v2/orders/{order_id}", self._replace)
         add("GET", "/v2/positions", self._positions)
         add("GET", "/v2/positions/{symbol}", self._position)
         add("GET", "/v2/stocks/quotes/latest", self._stock_quotes)
@@ -480,6 +483,45 @@ class FakeAlpaca(RestFakeControls):
                 return _error(422, 42210000, "order is not cancelable")
             self.book.cancel(order, pending=self.async_cancel)
         return Response(204)
+
+    def _replace(self, request: Request, order_id: str) -> Response:
+        """PATCH: a new order takes the old one's place (``replaces``/``replaced_by``); fields not sent are kept."""
+        if not _is_uuid(order_id):
+            return _error(422, 40010001, "order_id is missing")
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, 40010000, "request body format is invalid")
+        if not isinstance(body, dict):
+            return _error(400, 40010000, "request body format is invalid")
+        with self.book.lock:
+            old = self.book.order_by_id(order_id)
+            if old is None:
+                return _error(404, 40410000, "order not found")
+            if not old.is_open or old.status in ("pending_cancel", "pending_replace"):
+                return _error(422, 42210000, "order is not replaceable")
+            qty = _decimal(body.get("qty")) if "qty" in body else old.qty - old.filled_qty
+            if qty is None or qty <= 0:
+                return _error(422, 40010001, "qty must be > 0")
+            limit = _decimal(body.get("limit_price")) if body.get("limit_price") is not None else old.limit_price
+            stop = _decimal(body.get("stop_price")) if body.get("stop_price") is not None else old.stop_price
+            if old.type == "market" and (limit is not None and body.get("limit_price") is not None):
+                return _error(422, 40010001, "limit_price is not allowed for market orders")
+            client_id = str(body.get("client_order_id") or uuid.uuid4())
+            if self.book.order_by_client_id(client_id) is not None:
+                return _error(422, 40010001, "client_order_id must be unique")
+            new = BookOrder(
+                id=str(uuid.uuid4()), client_order_id=client_id, symbol=old.symbol, side=old.side, type=old.type,
+                time_in_force=str(body.get("time_in_force") or old.time_in_force), qty=qty, limit_price=limit,
+                stop_price=stop, extended_hours=old.extended_hours, position_intent=old.position_intent,
+                replaces=old.id,
+            )
+            old.status, old.replaced_by, old.replaced_ns = "replaced", new.id, time.time_ns()
+            old.touch()
+            self.book.orders.append(new)
+            answer = new.to_wire()
+            self.book.route(new)
+        return Response(200, answer)
 
     def _positions(self, request: Request) -> Response:
         with self.book.lock:

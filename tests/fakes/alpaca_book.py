@@ -72,6 +72,9 @@ class BookOrder:
     failed_ns: int | None = None
     asset_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     stop_triggered: bool = False
+    replaces: str | None = None
+    replaced_by: str | None = None
+    replaced_ns: int | None = None
 
     @property
     def multiplier(self) -> Decimal:
@@ -96,9 +99,9 @@ class BookOrder:
             "expires_at": None,
             "canceled_at": wire_time(self.canceled_ns) if self.canceled_ns else None,
             "failed_at": wire_time(self.failed_ns) if self.failed_ns else None,
-            "replaced_at": None,
-            "replaced_by": None,
-            "replaces": None,
+            "replaced_at": wire_time(self.replaced_ns) if self.replaced_ns else None,
+            "replaced_by": self.replaced_by,
+            "replaces": self.replaces,
             "asset_id": self.asset_id,
             "symbol": self.symbol,
             "asset_class": asset_class_of(self.symbol),

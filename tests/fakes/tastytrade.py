@@ -6,7 +6,8 @@ with expiring 15-minute access tokens, Bearer checks on every call, the ``{"data
 envelope with ``data.items`` lists and a ``pagination`` block, dasherized keys both ways (unknown
 keys ignored), ``{"error": ...}`` bodies with preflight inner errors, ``Accept-Version`` (refused
 by the sandbox; 20261012 requires a start date on order searches) and an order life cycle
-received -> live -> filled, or -> cancel requested -> cancelled.
+received -> live -> filled, or -> cancel requested -> cancelled; a cancel-replace (PUT, body without
+legs) cancels the order and places its replacement (``replaces-order-id`` / ``replacing-order-id``).
 
 Fault switches act on the next matching request (order placement unless told otherwise):
 ``reject`` (422 preflight failure), ``unauthorized`` (401), ``forbidden`` (403 ``not_permitted``,
@@ -108,6 +109,7 @@ class TastytradeFake(RestFakeControls):
         router.add("POST", "/accounts/{account}/orders", self._place)
         router.add("GET", "/accounts/{account}/orders/{order_id}", self._get_order)
         router.add("DELETE", "/accounts/{account}/orders/{order_id}", self._cancel)
+        router.add("PUT", "/accounts/{account}/orders/{order_id}", self._replace)
         router.add("GET", "/market-data/by-type", self._market_data)
         self._router = router
 
@@ -532,6 +534,34 @@ class TastytradeFake(RestFakeControls):
             return error(422, "order_not_cancellable", f"Order is {order.status} and can no longer be cancelled")
         self.book.cancel(order)
         return self._envelope(request, order.wire())
+
+    def _replace(self, request: Request, account: str, order_id: str) -> Response:
+        """Cancel-replace (body without legs): the old order is cancelled and a new one takes its place."""
+        refused = self._account(request, account)
+        if refused is not None:
+            return refused
+        order = self._find(account, order_id)
+        if order is None:
+            return error(404, "not_found", "Order not found")
+        if order.status not in ("Received", "Routed", "In Flight", "Live", "Contingent"):
+            return error(422, "order_not_editable", f"Order is {order.status} and can no longer be replaced")
+        body = _json_or_none(request)
+        if not isinstance(body, dict):
+            return error(400, "invalid_json", "Request body must be a JSON object")
+        invalid = self._validate({**body, "legs": [dict(order.leg, quantity=order.leg["remaining-quantity"])]})
+        if invalid is not None:
+            return invalid
+        new = self.book.replace_order(order, body)
+        full_body = {**body, "legs": new.legs}
+        return self._envelope(
+            request,
+            {
+                "order": new.wire(),
+                "warnings": [],
+                "buying-power-effect": self.book.buying_power_effect(account, full_body),
+                "fee-calculation": self.book.fees(full_body),
+            },
+        )
 
     def _market_data(self, request: Request) -> Response:
         refused = self._authorized(request)

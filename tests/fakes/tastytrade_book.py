@@ -86,6 +86,8 @@ class FakeOrder:
     cancelled_at: datetime | None = None
     #: Placed outside the API (the tastytrade platform), so not counted as one of the app's orders.
     external: bool = False
+    replaces_order_id: int | None = None
+    replacing_order_id: int | None = None
 
     @property
     def leg(self) -> dict[str, Any]:
@@ -132,6 +134,10 @@ class FakeOrder:
             body["terminal-at"] = iso(self.terminal_at)
         if self.cancelled_at is not None:
             body["cancelled-at"] = iso(self.cancelled_at)
+        if self.replaces_order_id is not None:
+            body["replaces-order-id"] = str(self.replaces_order_id)
+        if self.replacing_order_id is not None:
+            body["replacing-order-id"] = str(self.replacing_order_id)
         return body
 
 
@@ -266,8 +272,8 @@ class TastytradeBook:
 
     @property
     def order_count(self) -> int:
-        """Orders placed through the API (not those added as placed elsewhere)."""
-        return sum(1 for order in self.orders.values() if not order.external)
+        """Orders placed through the API (not those placed elsewhere, nor replacements of placed ones)."""
+        return sum(1 for order in self.orders.values() if not order.external and order.replaces_order_id is None)
 
     def advance(self) -> None:
         """Move every order one step: received -> live (or filled), cancel requested -> cancelled."""
@@ -339,6 +345,28 @@ class TastytradeBook:
             self.positions.pop(key, None)
         else:
             self.positions[key] = position
+
+    def replace_order(self, old: FakeOrder, body: dict[str, Any]) -> FakeOrder:
+        """Cancel-replace: a new order with the old one's legs (what is left of them) and the new terms."""
+        self._next_id += 1
+        legs = [dict(leg, quantity=leg["remaining-quantity"], fills=[]) for leg in old.legs]
+        new = FakeOrder(
+            id=self._next_id,
+            account=old.account,
+            time_in_force=body.get("time-in-force") or old.time_in_force,
+            order_type=body.get("order-type") or old.order_type,
+            legs=legs,
+            price=Decimal(str(body["price"])) if body.get("price") is not None else None,
+            price_effect=body.get("price-effect"),
+            stop_trigger=Decimal(str(body["stop-trigger"])) if body.get("stop-trigger") is not None else None,
+            external_identifier=body.get("external-identifier", old.external_identifier),
+            received_at=datetime.now(UTC),
+            replaces_order_id=old.id,
+        )
+        self.orders[new.id] = new
+        old.replacing_order_id = new.id
+        old.set_status("Cancelled")
+        return new
 
     def cancel(self, order: FakeOrder) -> None:
         order.set_status("Cancel Requested")

@@ -105,6 +105,7 @@ class TradierFake(RestFakeControls):
         self.router.add("POST", f"{prefix}/accounts/{{account}}/orders", self._place)
         self.router.add("GET", f"{prefix}/accounts/{{account}}/orders/{{order_id}}", self._get_order)
         self.router.add("DELETE", f"{prefix}/accounts/{{account}}/orders/{{order_id}}", self._cancel)
+        self.router.add("PUT", f"{prefix}/accounts/{{account}}/orders/{{order_id}}", self._modify)
         self.router.add("GET", f"{prefix}/markets/quotes", self._quotes)
         self.router.add("POST", f"{prefix}/markets/quotes", self._quotes)
         self.server = FakeHTTPServer(self.dispatch, port=port, order_action=self.order_action)
@@ -423,6 +424,39 @@ class TradierFake(RestFakeControls):
         order.status = "canceled"
         order.updated = datetime.now(UTC)
         return Response(200, {"order": {"id": order.id, "status": "ok"}})
+
+    def _modify(self, request: Request, account: str, order_id: str) -> Response:
+        """Modify (form: type, duration, price, stop): the same order, changed in place; no quantity."""
+        found = self._account(request, account)
+        if isinstance(found, Response):
+            return found
+        order = self.book.find(account, order_id)
+        if order is None:
+            return _text(401, f"Unauthorized Account: {account}")
+        if order.status in FINAL_STATUSES:
+            return _text(400, f"order already in finalized state: {order.status}")
+        form = request.form() if "x-www-form-urlencoded" in request.header("content-type") else {}
+        kind = form.get("type") or order.type
+        duration = form.get("duration") or order.duration
+        problems = []
+        if kind not in ORDER_TYPES:
+            problems.append("Invalid parameter, type.")
+        if duration not in DURATIONS:
+            problems.append("Invalid parameter, duration.")
+        price = Decimal(form["price"]) if form.get("price") else order.price
+        stop = Decimal(form["stop"]) if form.get("stop") else order.stop
+        if kind in ("limit", "stop_limit") and price is None:
+            problems.append("Invalid parameter, price: is required for limit orders.")
+        if kind in ("stop", "stop_limit") and stop is None:
+            problems.append("Invalid parameter, stop: is required for stop orders.")
+        if problems:
+            return _errors(problems, status=400)
+        order.type, order.duration = kind, duration
+        order.price = price if kind in ("limit", "stop_limit") else None
+        order.stop = stop if kind in ("stop", "stop_limit") else None
+        order.updated = datetime.now(UTC)
+        self.book.work(order)
+        return Response(200, {"order": {"id": order.id, "status": "ok", "partner_id": str(uuid.uuid4())}})
 
     # ------------------------------------------------------------------ market data
 

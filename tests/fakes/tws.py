@@ -665,6 +665,10 @@ class IbkrHarness:
         self.tws = FakeTws((self.ACCOUNT,))
         self._client_ids = itertools.count(7)
 
+    @property
+    def fake(self) -> FakeTws:
+        return self.tws
+
     async def start(self) -> None:
         await self.tws.start()
 

@@ -21,7 +21,7 @@ from app.brokers.base import (
     OrderRef,
     RateLimited,
 )
-from app.domain.models import OrderRequest, Quote
+from app.domain.models import OrderChange, OrderRequest, Quote
 from app.marketdata.base import QuoteSource, QuoteUnavailable
 from app.marketdata.broker_quotes import BrokerQuoteSource
 
@@ -62,6 +62,9 @@ class QuotingBroker:
 
     async def preview_order(self, request: OrderRequest) -> OrderPreview:
         raise self._unexpected("preview_order")
+
+    async def replace_order(self, ref: OrderRef, change: OrderChange) -> BrokerOrder:
+        raise self._unexpected("replace_order")
 
     async def cancel_order(self, ref: OrderRef) -> BrokerOrder:
         raise self._unexpected("cancel_order")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
@@ -23,17 +24,25 @@ from app.brokers.alpaca.errors import (
     read_failure,
     retry_after_seconds,
 )
-from app.brokers.alpaca.orders import build_order_request, estimate_preview, resolve_position_intent
+from app.brokers.alpaca.orders import (
+    build_order_request,
+    build_replace_request,
+    estimate_preview,
+    replacement_client_order_id,
+    resolve_position_intent,
+)
 from app.brokers.alpaca.parse import (
     AlpacaParseError,
     looks_like_paper_account,
+    fold_replacement_chain,
+    fold_replacements,
     parse_alpaca_account,
     parse_alpaca_option_snapshots,
     parse_alpaca_order,
-    parse_alpaca_orders,
     parse_alpaca_position,
     parse_alpaca_positions,
     parse_alpaca_quotes,
+    replaced_by,
 )
 from app.brokers.alpaca.sdk import (
     APIError,
@@ -62,9 +71,10 @@ from app.brokers.base import (
     OrderRejected,
     OutcomeUnknown,
     RateLimited,
+    check_change,
 )
 from app.brokers.rate_limit import RateLimiter
-from app.domain.models import AssetClass, OrderRequest, PositionEffect, Quote
+from app.domain.models import AssetClass, OrderChange, OrderRequest, PositionEffect, Quote
 from app.domain.symbols import SymbolError, parse_symbol
 
 log = logging.getLogger(__name__)
@@ -93,6 +103,8 @@ RATE_BURST = 10
 DEFAULT_TIMEOUT = (5.0, 15.0)
 _MARKET_TZ = ZoneInfo("America/New_York")
 _LIST_LIMIT = 500
+#: Replacements followed at most when reading one order (a trader changes an order a few times).
+_MAX_REPLACEMENTS = 50
 
 
 def resolve_endpoints(environment: Environment, base_url: str | None = None) -> AlpacaEndpoints:
@@ -342,6 +354,9 @@ class AlpacaBroker:
             if status == 404:
                 raise OrderNotFound(f"Alpaca has no order {ref.client_order_id}.") from exc
             if status == 422:
+                successor = await self._successor_to_cancel(ref, broker_id)
+                if successor is not None:
+                    return await self.cancel_order(OrderRef(ref.client_order_id, successor))
                 raise OrderRejected(f"not cancelable: {error_message(exc) or 'the order is no longer open'}") from exc
             if status in (401, 403):
                 raise self._auth_error(exc) from exc
@@ -360,6 +375,75 @@ class AlpacaBroker:
             ) from exc
         return await self._order_by_id(broker_id, ref.client_order_id)
 
+    async def replace_order(self, ref: OrderRef, change: OrderChange) -> BrokerOrder:
+        """``PATCH /v2/orders/{id}``: Alpaca answers with a new order that replaces ours; it is
+        followed from then on under our client order id (see ``fold_replacement_chain``)."""
+        coid = ref.client_order_id
+        check_change(change, broker="Alpaca")
+        chain = await self._chain(coid)
+        if chain is None:
+            raise OrderNotFound(f"Alpaca has no order {coid}.")
+        current = self._parse(fold_replacement_chain, chain)
+        if current.status.is_terminal:
+            raise OrderRejected(f"order {coid} is already {current.status.value.replace('_', ' ')} and can't be changed")
+        working_id = str(chain[-1].get("id"))
+        try:
+            sdk_request = build_replace_request(change, current, replacement_client_order_id(coid, secrets.token_hex(4)))
+        except ValueError as exc:
+            raise OrderRejected(str(exc)) from exc
+        try:
+            raw = await self._run(self._trading.replace_order_by_id, working_id, sdk_request)
+        except APIError as exc:
+            status = exc.status_code or 0
+            if status == 404:
+                raise OrderNotFound(f"Alpaca has no order {coid}.") from exc
+            failure = order_post_failure(exc, coid)
+            if failure.kind == AlpacaFailure.RATE_LIMITED:
+                self._limiter.pause(failure.error.retry_after)
+            if failure.kind == AlpacaFailure.AUTH:
+                raise self._auth_error(exc) from exc
+            raise failure.error from exc
+        except requests.RequestException as exc:
+            if never_sent(exc):
+                raise BrokerUnavailable(
+                    f"Alpaca could not be reached ({type(exc).__name__}); the change was not sent."
+                ) from exc
+            log.warning("Change of order %s: no answer from Alpaca (%s); outcome unknown", coid, type(exc).__name__)
+            raise OutcomeUnknown(
+                coid, f"No answer from Alpaca to the change of order {coid}; it will be checked before anything is resent."
+            ) from exc
+        if not isinstance(raw, Mapping):
+            raise OutcomeUnknown(coid, f"Alpaca answered the change of order {coid} in a form that could not be read.")
+        replaced = {**chain[-1], "status": "replaced", "replaced_by": raw.get("id")}
+        order = self._parse(fold_replacement_chain, [*chain[:-1], replaced, raw])
+        log.info("Order %s changed at Alpaca; now %s (%s)", coid, order.broker_order_id, order.raw_status)
+        return order
+
+    async def _chain(self, client_order_id: str) -> list[Mapping[str, Any]] | None:
+        """Our order and every order that replaced it, oldest first; None when Alpaca has no such order."""
+        try:
+            raw = await self._read(
+                self._trading.get_order_by_client_id, client_order_id, what="looking up an order"
+            )
+        except APIError as exc:
+            if exc.status_code == 404:
+                return None
+            raise self._read_error(exc, "looking up an order") from exc
+        chain = [raw]
+        while (successor := replaced_by(chain[-1])) is not None and len(chain) < _MAX_REPLACEMENTS:
+            try:
+                chain.append(await self._read(self._trading.get_order_by_id, successor, what="reading an order"))
+            except APIError as exc:
+                raise self._read_error(exc, "reading an order") from exc
+        return chain
+
+    async def _successor_to_cancel(self, ref: OrderRef, refused_id: str) -> str | None:
+        """The working order that replaced the one Alpaca refused to cancel, if the refusal was for that."""
+        current = await self.get_order(ref.client_order_id) if ref.client_order_id else None
+        if current is None or current.status.is_terminal or current.broker_order_id == refused_id:
+            return None
+        return current.broker_order_id
+
     async def _order_by_id(self, broker_id: str, coid: str) -> BrokerOrder:
         try:
             raw = await self._read(self._trading.get_order_by_id, broker_id, what="reading an order")
@@ -370,30 +454,25 @@ class AlpacaBroker:
         return self._parse(parse_alpaca_order, raw)
 
     async def get_order(self, client_order_id: str) -> BrokerOrder | None:
-        try:
-            raw = await self._read(
-                self._trading.get_order_by_client_id, client_order_id, what="looking up an order"
-            )
-        except APIError as exc:
-            if exc.status_code == 404:
-                return None
-            raise self._read_error(exc, "looking up an order") from exc
-        return self._parse(parse_alpaca_order, raw)
+        chain = await self._chain(client_order_id)
+        return None if chain is None else self._parse(fold_replacement_chain, chain)
 
     async def list_orders(self) -> list[BrokerOrder]:
         open_filter = GetOrdersRequest(status=QueryOrderStatus.OPEN, limit=_LIST_LIMIT)
         closed_filter = GetOrdersRequest(
             status=QueryOrderStatus.CLOSED, limit=_LIST_LIMIT, after=_market_day_start()
         )
-        orders: dict[str, BrokerOrder] = {}
+        raws: dict[str, Mapping[str, Any]] = {}
         for query in (open_filter, closed_filter):
             try:
                 raw = await self._read(self._trading.get_orders, query, what="listing orders")
             except APIError as exc:
                 raise self._read_error(exc, "listing orders") from exc
-            for order in self._parse(parse_alpaca_orders, raw):
-                orders.setdefault(order.broker_order_id, order)
-        return list(orders.values())
+            if not isinstance(raw, list):
+                raise BrokerUnavailable("Alpaca sent an order list that could not be read.")
+            for item in raw:
+                raws.setdefault(str(item.get("id")), item)
+        return self._parse(fold_replacements, list(raws.values()))
 
     async def positions(self) -> list[BrokerPosition]:
         try:

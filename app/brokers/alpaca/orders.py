@@ -14,11 +14,12 @@ from app.brokers.alpaca.sdk import (
     MarketOrderRequest,
     OrderSide,
     PositionIntent,
+    ReplaceOrderRequest,
     StopLimitOrderRequest,
     StopOrderRequest,
 )
-from app.brokers.base import OrderPreview
-from app.domain.models import OrderRequest, OrderType, PositionEffect, Quote, Side, TimeInForce
+from app.brokers.base import BrokerOrder, OrderPreview
+from app.domain.models import OrderChange, OrderRequest, OrderType, PositionEffect, Quote, Side, TimeInForce
 
 _SIDES = {Side.BUY: OrderSide.BUY, Side.SELL: OrderSide.SELL}
 _TIFS = {TimeInForce.DAY: AlpacaTimeInForce.DAY, TimeInForce.GTC: AlpacaTimeInForce.GTC}
@@ -113,4 +114,32 @@ def estimate_preview(request: OrderRequest, account: Mapping[str, Any], quote: Q
         commission=Decimal(0),
         buying_power_effect=effect,
         warnings=tuple(warnings),
+    )
+
+
+def replacement_client_order_id(client_order_id: str, token: str) -> str:
+    """The id for the order that replaces ours: Alpaca wants a unique one; the original stays readable in it."""
+    return f"{client_order_id[:38]}-r{token[:8]}"
+
+
+def build_replace_request(change: OrderChange, current: BrokerOrder, new_client_order_id: str) -> ReplaceOrderRequest:
+    """``PATCH /v2/orders/{id}`` for a change of our (possibly already replaced) order.
+
+    The replacing order is a new order whose fills start from zero, so its size is what is left to
+    trade of the new total: the total minus what every earlier order of the chain filled. Sent on
+    every change (not only a quantity change) so a price change of a part-filled order can't grow it.
+    """
+    total = change.quantity if change.quantity is not None else current.quantity
+    if total is None:
+        raise ValueError("Alpaca did not report this order's size; it can't be changed safely")
+    remaining = total - current.filled_quantity
+    if remaining <= 0:
+        raise ValueError(f"the new quantity must be more than the {current.filled_quantity} already filled")
+    if remaining != remaining.to_integral_value():
+        raise ValueError("Alpaca changes orders in whole shares or contracts only")
+    return ReplaceOrderRequest(
+        qty=int(remaining),
+        limit_price=float(change.limit_price) if change.limit_price is not None else None,
+        stop_price=float(change.stop_price) if change.stop_price is not None else None,
+        client_order_id=new_client_order_id,
     )

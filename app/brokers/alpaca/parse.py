@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -160,6 +161,55 @@ def parse_alpaca_orders(raw: Any) -> list[BrokerOrder]:
     if not isinstance(raw, list):
         raise AlpacaParseError("order list is not a JSON array")
     return [parse_alpaca_order(item) for item in raw]
+
+
+def replaced_by(raw: Mapping[str, Any]) -> str | None:
+    """The id of the order that replaced this one (``PATCH /v2/orders/{id}``), if it was replaced."""
+    successor = raw.get("replaced_by")
+    return str(successor) if raw.get("status") == "replaced" and successor else None
+
+
+def fold_replacement_chain(chain: Sequence[Mapping[str, Any]]) -> BrokerOrder:
+    """One order from the original and the orders that replaced it, oldest first.
+
+    Alpaca replaces an order by a new one with its own ids; to the trader it is one order: our
+    client order id (the original's), the working order's broker id and status, every fill of the
+    chain, and as quantity what was filled before the last replacement plus the working order's size.
+    """
+    if not chain:
+        raise AlpacaParseError("empty replacement chain")
+    orders = [parse_alpaca_order(raw) for raw in chain]
+    current = orders[-1]
+    if len(orders) == 1:
+        return current
+    filled = sum((o.filled_quantity for o in orders), Decimal(0))
+    notional = sum((o.filled_quantity * (o.average_fill_price or Decimal(0)) for o in orders), Decimal(0))
+    earlier = filled - current.filled_quantity
+    status = current.status
+    if status is OrderStatus.NEW and filled > 0:
+        status = OrderStatus.PARTIALLY_FILLED
+    return replace(
+        current,
+        client_order_id=orders[0].client_order_id,
+        status=status,
+        filled_quantity=filled,
+        average_fill_price=notional / filled if filled else None,
+        quantity=earlier + current.quantity if current.quantity is not None else None,
+    )
+
+
+def fold_replacements(raws: Sequence[Mapping[str, Any]]) -> list[BrokerOrder]:
+    """A listed set of orders with every replacement chain folded into one order (see above)."""
+    by_id = {str(raw.get("id")): raw for raw in raws}
+    result = []
+    for raw in raws:
+        if replaced_by(raw) is not None:
+            continue
+        chain = [raw]
+        while (previous := by_id.get(str(chain[0].get("replaces") or ""))) is not None and len(chain) < len(raws):
+            chain.insert(0, previous)
+        result.append(fold_replacement_chain(chain))
+    return result
 
 
 def looks_like_paper_account(account_number: str) -> bool:

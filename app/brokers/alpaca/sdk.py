@@ -23,6 +23,7 @@ with warnings.catch_warnings():
         GetOrdersRequest,
         LimitOrderRequest,
         MarketOrderRequest,
+        ReplaceOrderRequest,
         StopLimitOrderRequest,
         StopOrderRequest,
     )
@@ -41,6 +42,7 @@ __all__ = [
     "PositionIntent",
     "QueryOrderStatus",
     "RESTClient",
+    "ReplaceOrderRequest",
     "StockHistoricalDataClient",
     "StockLatestQuoteRequest",
     "StockLatestTradeRequest",

@@ -24,6 +24,9 @@ SPEC = BrokerSpec(
         ),
     ),
     environments=(Environment.PAPER, Environment.LIVE),
-    capabilities=Capabilities(options=True, stop_limit=True, preview=False, extended_hours=True, fractional=True),
+    capabilities=Capabilities(
+        options=True, stop_limit=True, preview=False, extended_hours=True, fractional=True, replace=True,
+        replace_quantity=True,
+    ),
     docs="docs/brokers/alpaca.md",
 )

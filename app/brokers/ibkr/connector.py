@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -30,6 +31,7 @@ from app.brokers.base import (
     OrderRef,
     OrderRejected,
     OutcomeUnknown,
+    check_change,
 )
 from app.brokers.ibkr.parse import (
     CLIENT_ID_IN_USE,
@@ -41,6 +43,7 @@ from app.brokers.ibkr.parse import (
     ib_decimal,
     ib_price,
     is_order_failure,
+    modified_fields,
     order_fields,
     parse_endpoint,
     per_unit_cost,
@@ -58,7 +61,7 @@ from app.brokers.ibkr.session import (
     bind_running_loop,
     request,
 )
-from app.domain.models import Instrument, OrderRequest, OrderStatus, Quote
+from app.domain.models import Instrument, OrderChange, OrderRequest, OrderStatus, Quote
 from app.domain.symbols import SymbolError, parse_symbol
 
 bind_running_loop()
@@ -116,6 +119,7 @@ class IbkrBroker:
             on_restored=self._resync_in_background,
         )
         self._ib.orderStatusEvent += self._on_order_status
+        self._ib.openOrderEvent += self._on_open_order
         self._ib.errorEvent += self._on_error
         self._quote_contracts: dict[str, Any] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -233,6 +237,56 @@ class IbkrBroker:
             self._orders.cancel_done(coid)
         return self._orders.current(coid)
 
+    async def replace_order(self, ref: OrderRef, change: OrderChange) -> BrokerOrder:
+        """Re-place the live order under the same orderId with the new size and/or prices (TWS's modify).
+
+        Only this API client can modify its orders; TWS answers with openOrder (and orderStatus), or
+        with an error that leaves the order as it was (104 filled, 105 mismatch, 201 rejected)."""
+        await self._session.ready()
+        coid = ref.client_order_id
+        check_change(change, broker="Interactive Brokers")
+        known = self._orders.get(coid)
+        if known is not None and known.status.is_terminal:
+            raise OrderRejected(f"order {coid} is already {known.status.value.replace('_', ' ')} and can't be changed")
+        trade = self._orders.find_trade(coid, self._ib.openTrades(), ref.broker_order_id)
+        if trade is None or trade.isDone():
+            raise OrderNotFound(f"Interactive Brokers has no open order {coid}.")
+        if trade.order.clientId != self._endpoint_or_raise().client_id or trade.order.orderId <= 0:
+            raise OrderRejected("this order was placed in TWS or by another application; change it there")
+        try:
+            fields = modified_fields(trade.order.orderType, ib_decimal(trade.orderStatus.filled) or Decimal(0), change)
+        except ValueError as exc:
+            raise OrderRejected(str(exc)) from None
+        order = copy.copy(trade.order)
+        if fields.quantity is not None:
+            order.totalQuantity = float(fields.quantity)
+        if fields.limit_price is not None:
+            order.lmtPrice = float(fields.limit_price)
+        if fields.aux_price is not None:
+            order.auxPrice = float(fields.aux_price)
+        waiter = self._orders.expect_modify(coid)
+        try:
+            try:
+                self._ib.placeOrder(trade.contract, order)
+            except ConnectionError as exc:
+                raise BrokerUnavailable("Not connected to TWS/IB Gateway; the change was not sent.") from exc
+            log.info("IBKR order %s: change sent (orderId %s)", coid, order.orderId)
+            try:
+                await asyncio.wait_for(waiter, self._timeouts.order_ack)
+            except TimeoutError:
+                raise OutcomeUnknown(
+                    coid,
+                    f"TWS/IB Gateway did not answer the change of order {coid} within "
+                    f"{self._timeouts.order_ack:g} s; it will be checked before anything is resent.",
+                ) from None
+            except OrderRejected:
+                # ib_insync marks the order cancelled on any order error; TWS's own view puts it right.
+                await self._resync()
+                raise
+        finally:
+            self._orders.modify_done(coid)
+        return self._orders.current(coid)
+
     async def get_order(self, client_order_id: str) -> BrokerOrder | None:
         await self._session.ready()
         return self._orders.get(client_order_id)
@@ -341,6 +395,9 @@ class IbkrBroker:
 
     def _on_order_status(self, trade: Any) -> None:
         self._orders.on_status(trade, self._endpoint_or_raise().client_id)
+
+    def _on_open_order(self, trade: Any) -> None:
+        self._orders.on_open_order(trade, self._endpoint_or_raise().client_id)
 
     def _on_error(self, req_id: int, code: int, text: str, _contract: object) -> None:
         if req_id < 0 or code == CLIENT_ID_IN_USE:

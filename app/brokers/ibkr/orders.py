@@ -99,6 +99,7 @@ class IbkrOrderBook:
         self._session_ids: dict[int, str] = {}
         self._acks: dict[str, asyncio.Future[None]] = {}
         self._cancels: dict[str, asyncio.Future[None]] = {}
+        self._modifies: dict[str, asyncio.Future[None]] = {}
         self._listeners: list[OrderListener] = []
 
     def add_listener(self, listener: OrderListener) -> Callable[[], None]:
@@ -145,6 +146,15 @@ class IbkrOrderBook:
     def cancel_done(self, client_order_id: str) -> None:
         self._cancels.pop(client_order_id, None)
 
+    def expect_modify(self, client_order_id: str) -> asyncio.Future[None]:
+        """A change of a live order is about to be sent; the future settles on TWS's answer to it."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._modifies[client_order_id] = waiter
+        return waiter
+
+    def modify_done(self, client_order_id: str) -> None:
+        self._modifies.pop(client_order_id, None)
+
     def connection_lost(self) -> None:
         """The socket dropped: unanswered orders become UNKNOWN until the re-sync proves their fate."""
         self._session_ids.clear()
@@ -161,10 +171,19 @@ class IbkrOrderBook:
         lost = "The connection to TWS/IB Gateway dropped while cancelling; the order will be re-checked after reconnecting."
         for waiter in list(self._cancels.values()):
             _settle(waiter, BrokerUnavailable(lost))
+        for coid, waiter in list(self._modifies.items()):
+            _settle(
+                waiter,
+                OutcomeUnknown(
+                    coid,
+                    f"The connection to TWS/IB Gateway dropped before the change of order {coid} was acknowledged; "
+                    "it will be checked after reconnecting, before anything is resent.",
+                ),
+            )
 
     def close(self) -> None:
         closed = BrokerUnavailable("The Interactive Brokers connection was closed.")
-        for waiter in [*self._acks.values(), *self._cancels.values()]:
+        for waiter in [*self._acks.values(), *self._cancels.values(), *self._modifies.values()]:
             _settle(waiter, closed)
 
     # -- TWS events --------------------------------------------------------------------------
@@ -184,12 +203,29 @@ class IbkrOrderBook:
             _settle(self._acks.get(coid))
         if order.status.is_terminal:
             _settle(self._cancels.get(coid))
+            _settle(self._modifies.get(coid))
+
+    def on_open_order(self, trade: Any, client_id: int) -> None:
+        """An openOrder outside a request: TWS's answer to a modification (new size and prices)."""
+        report = report_from_trade(trade)
+        coid = self._coid_for(report)
+        if coid is None or coid not in self._modifies:
+            # New orders are followed through their orderStatus, which comes right after.
+            return
+        self._remember_session_id(trade, coid, client_id)
+        self._apply(coid, report)
+        _settle(self._modifies.get(coid))
 
     def on_error(self, order_id: int, code: int, text: str) -> None:
         """An error whose reqId is an orderId of ours in this session."""
         coid = self._session_ids.get(order_id)
         order = self._orders.get(coid) if coid is not None else None
         if coid is None or order is None:
+            return
+        modify = self._modifies.get(coid)
+        if modify is not None and not modify.done() and is_order_failure(code) and code not in CANCEL_TARGET_MISSING:
+            # A refused change leaves the order working as it was.
+            _settle(modify, OrderRejected(rejection_reason(code, text)))
             return
         if code == CANCEL_CONFIRMED:
             self._apply(coid, OrderReport(coid, 0, order.symbol, "Cancelled", order.filled_quantity))

@@ -19,7 +19,7 @@ from app.brokers.base import (
     Environment,
     EnvironmentMismatch,
 )
-from app.domain.models import AssetClass, Instrument, OrderRequest, OrderStatus, OrderType, Side
+from app.domain.models import AssetClass, Instrument, OrderChange, OrderRequest, OrderStatus, OrderType, Side
 from app.domain.symbols import SymbolError, compact_occ, padded_occ, parse_symbol
 
 #: IB's default API ports; the trader may change them in TWS/Gateway, so they only suggest an environment.
@@ -251,6 +251,29 @@ def order_fields(request: OrderRequest, account: str) -> OrderFields:
         order_ref=request.client_order_id,
         account=account,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ModifiedFields:
+    """What a modification (placeOrder with the same orderId) sends; None keeps the order's value."""
+
+    quantity: Decimal | None
+    limit_price: Decimal | None
+    aux_price: Decimal | None
+
+
+def modified_fields(order_type: str, filled: Decimal, change: OrderChange) -> ModifiedFields:
+    """Check a change against the live order's type and fills; TWS orders are whole shares/contracts."""
+    if change.limit_price is not None and order_type not in ("LMT", "STP LMT"):
+        raise ValueError(f"a {order_type} order has no limit price to change")
+    if change.stop_price is not None and order_type not in ("STP", "STP LMT"):
+        raise ValueError(f"a {order_type} order has no stop price to change")
+    if change.quantity is not None:
+        if change.quantity != change.quantity.to_integral_value():
+            raise ValueError("Interactive Brokers takes whole shares and contracts only")
+        if change.quantity <= filled:
+            raise ValueError(f"the new quantity must be more than the {filled} already filled")
+    return ModifiedFields(change.quantity, change.limit_price, change.stop_price)
 
 
 def order_status(ib_status: str, filled: Decimal) -> OrderStatus:

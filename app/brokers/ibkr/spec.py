@@ -34,6 +34,9 @@ SPEC = BrokerSpec(
             required=False,
         ),
     ),
-    capabilities=Capabilities(options=True, stop_limit=True, preview=True, extended_hours=True, fractional=False),
+    capabilities=Capabilities(
+        options=True, stop_limit=True, preview=True, extended_hours=True, fractional=False, replace=True,
+        replace_quantity=True,
+    ),
     docs="docs/brokers/ibkr.md",
 )

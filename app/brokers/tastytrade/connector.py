@@ -38,12 +38,14 @@ from app.brokers.base import (
     OrderRef,
     OrderRejected,
     OutcomeUnknown,
+    check_change,
 )
 from app.brokers.rate_limit import RateLimiter
 from app.brokers.rest import DEFAULT_TIMEOUT, RestTransport
 from app.brokers.tastytrade.parse import (
     ErrorInfo,
     build_order_body,
+    fold_replacements,
     has_more_pages,
     items_of,
     order_of,
@@ -55,10 +57,11 @@ from app.brokers.tastytrade.parse import (
     parse_tastytrade_quotes,
     preview_errors,
     quote_request_params,
+    replacement_body,
     resolve_position_effect,
     unwrap,
 )
-from app.domain.models import OrderRequest, PositionEffect, Quote
+from app.domain.models import OrderChange, OrderRequest, PositionEffect, Quote
 from app.domain.symbols import compact_occ
 
 log = logging.getLogger(__name__)
@@ -331,9 +334,10 @@ class TastytradeBroker:
         ]
 
     async def get_order(self, client_order_id: str) -> BrokerOrder | None:
-        for raw in await self._live_orders():
-            if raw.get("external-identifier") == client_order_id:
-                return parse_tastytrade_order(raw)
+        # Every order carrying our id: a cancel-replace leaves the old one and its replacement.
+        ours = [raw for raw in await self._live_orders() if raw.get("external-identifier") == client_order_id]
+        if ours:
+            return _only(fold_replacements(ours))
         # Not among today's or still-working orders: search the recent history, newest first.
         account = await self._account()
         start = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS)).date().isoformat()
@@ -342,11 +346,51 @@ class TastytradeBroker:
             f"/accounts/{account}/orders", params, doing="search the order history", max_pages=HISTORY_MAX_PAGES
         ):
             if raw.get("external-identifier") == client_order_id:
-                return parse_tastytrade_order(raw)
-        return None
+                ours.append(raw)
+        return _only(fold_replacements(ours)) if ours else None
 
     async def list_orders(self) -> list[BrokerOrder]:
-        return [parse_tastytrade_order(raw) for raw in await self._live_orders()]
+        return fold_replacements(await self._live_orders())
+
+    async def replace_order(self, ref: OrderRef, change: OrderChange) -> BrokerOrder:
+        """``PUT /accounts/{n}/orders/{id}``: cancel-replace with new prices. Tastytrade gives the
+        replacement an id of its own; it carries our external identifier, so it stays our order."""
+        coid = ref.client_order_id
+        check_change(change, broker="Tastytrade", quantity_allowed=False)
+        current = await self.get_order(coid) if coid else None
+        broker_id = current.broker_order_id if current is not None else ref.broker_order_id
+        if not broker_id:
+            raise OrderNotFound(f"Tastytrade has no order {coid}.")
+        account = await self._account()
+        response = await self._send("GET", f"/accounts/{account}/orders/{broker_id}")
+        if response.status_code == 404:
+            raise OrderNotFound(f"Tastytrade has no order {coid} ({broker_id}).")
+        if response.status_code >= 400:
+            _fail(response, "read the order")
+        raw = order_of(_json(response))
+        if raw is None:
+            raise OrderNotFound(f"Tastytrade has no order {coid} ({broker_id}).")
+        status = parse_tastytrade_order(raw).status
+        if status.is_terminal:
+            raise OrderRejected(f"order {coid} is already {status.value.replace('_', ' ')} and can't be changed")
+        try:
+            body = replacement_body(raw, change)
+        except ValueError as exc:
+            raise OrderRejected(str(exc)) from None
+        response = await self._send(
+            "PUT", f"/accounts/{account}/orders/{broker_id}", body=body, client_order_id=coid, write=True
+        )
+        if response.status_code == 404:
+            raise OrderNotFound(f"Tastytrade has no order {coid} ({broker_id}).")
+        if response.status_code >= 400:
+            raise OrderRejected(self._scrub(parse_error(_json(response), response.status_code).reason))
+        placed = order_of(_json(response))
+        if placed is None:
+            raise OutcomeUnknown(coid, f"Tastytrade answered the change of order {coid} without the order.")
+        log.info("Tastytrade order %s replaced by %s", coid, placed.get("id"))
+        replacement = {**placed, "replaces-order-id": placed.get("replaces-order-id") or raw.get("id")}
+        order = _only(fold_replacements([{**raw, "replacing-order-id": placed.get("id")}, replacement]))
+        return order if order.client_order_id else dataclasses.replace(order, client_order_id=coid)
 
     async def cancel_order(self, ref: OrderRef) -> BrokerOrder:
         broker_id = ref.broker_order_id
@@ -399,6 +443,11 @@ class TastytradeBroker:
 
     async def close(self) -> None:
         await self._transport.close()
+
+
+def _only(orders: list[BrokerOrder]) -> BrokerOrder:
+    """The one order a set of our orders folds into (the newest, should history hold strays)."""
+    return max(orders, key=lambda order: order.updated_at)
 
 
 def _json(response: httpx.Response) -> Any:

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.brokers.base import AccountInfo, AccountType, BrokerOrder, BrokerPosition, OrderPreview
-from app.domain.models import AssetClass, OrderRequest, OrderStatus, OrderType, PositionEffect, Quote, Side, TimeInForce
+from app.domain.models import (
+    AssetClass,
+    OrderChange,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionEffect,
+    Quote,
+    Side,
+    TimeInForce,
+)
 from app.domain.symbols import SymbolError, compact_occ, padded_occ, parse_symbol
 
 log = logging.getLogger(__name__)
@@ -282,6 +292,72 @@ def build_order_body(request: OrderRequest, effect: PositionEffect) -> dict[str,
             raise ValueError("A stop price is required for this order type.")
         body["stop-trigger"] = format(request.stop_price, "f")
     return body
+
+
+def replacement_body(raw: Mapping[str, Any], change: OrderChange) -> dict[str, Any]:
+    """The JSON for ``PUT /accounts/{n}/orders/{id}`` (cancel-replace): the order's terms without its
+    legs, with the changed prices. The legs, and so the quantity, can't change this way."""
+    kind = str(raw.get("order-type") or "")
+    takes_limit, takes_stop = kind in ("Limit", "Stop Limit"), kind in ("Stop", "Stop Limit")
+    if change.limit_price is not None and not takes_limit:
+        raise ValueError(f"a {kind.lower()} order has no limit price to change")
+    if change.stop_price is not None and not takes_stop:
+        raise ValueError(f"a {kind.lower()} order has no stop price to change")
+    body: dict[str, Any] = {"time-in-force": raw.get("time-in-force"), "order-type": kind}
+    if raw.get("external-identifier"):
+        body["external-identifier"] = raw["external-identifier"]
+    if takes_limit:
+        price = change.limit_price if change.limit_price is not None else to_decimal(raw.get("price"))
+        if price is None:
+            raise ValueError("the order's limit price is unknown")
+        body["price"] = format(abs(price), "f")
+        body["price-effect"] = raw.get("price-effect") or "Debit"
+    if takes_stop:
+        stop = change.stop_price if change.stop_price is not None else to_decimal(raw.get("stop-trigger"))
+        if stop is None:
+            raise ValueError("the order's stop price is unknown")
+        body["stop-trigger"] = format(stop, "f")
+    return body
+
+
+def fold_replacements(raws: Sequence[Mapping[str, Any]]) -> list[BrokerOrder]:
+    """Orders as the trader sees them: a cancel-replace leaves the old order cancelled with
+    ``replacing-order-id`` and a new one with ``replaces-order-id``; both carry our external
+    identifier. Each chain becomes one order: the working (newest) one's id and status, the fills of
+    all, and as quantity what earlier orders filled plus the working order's size."""
+    by_id = {str(raw.get("id")): raw for raw in raws}
+    result = []
+    for raw in raws:
+        if str(raw.get("replacing-order-id") or "") in by_id:
+            continue
+        chain = [raw]
+        for _ in raws:
+            previous = by_id.get(str(chain[0].get("replaces-order-id") or ""))
+            if previous is None:
+                break
+            chain.insert(0, previous)
+        result.append(_fold_chain([parse_tastytrade_order(item) for item in chain]))
+    return result
+
+
+def _fold_chain(orders: Sequence[BrokerOrder]) -> BrokerOrder:
+    current = orders[-1]
+    if len(orders) == 1:
+        return current
+    filled = sum((o.filled_quantity for o in orders), Decimal(0))
+    notional = sum((o.filled_quantity * (o.average_fill_price or Decimal(0)) for o in orders), Decimal(0))
+    earlier = filled - current.filled_quantity
+    status = current.status
+    if status is OrderStatus.NEW and filled > 0:
+        status = OrderStatus.PARTIALLY_FILLED
+    return replace(
+        current,
+        client_order_id=current.client_order_id or orders[0].client_order_id,
+        status=status,
+        filled_quantity=filled,
+        average_fill_price=notional / filled if filled else None,
+        quantity=earlier + current.quantity if current.quantity is not None else None,
+    )
 
 
 def _signed(section: Mapping[str, Any], key: str) -> Decimal | None:

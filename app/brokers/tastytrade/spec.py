@@ -31,6 +31,9 @@ SPEC = BrokerSpec(
         ),
     ),
     environments=(Environment.PAPER, Environment.LIVE),
-    capabilities=Capabilities(options=True, stop_limit=True, preview=True, extended_hours=True, fractional=False),
+    capabilities=Capabilities(
+        options=True, stop_limit=True, preview=True, extended_hours=True, fractional=False, replace=True,
+        replace_quantity=False,
+    ),
     docs="docs/brokers/tastytrade.md",
 )

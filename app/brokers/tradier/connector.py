@@ -33,6 +33,7 @@ from app.brokers.base import (
     OrderRef,
     OrderRejected,
     OutcomeUnknown,
+    check_change,
 )
 from app.brokers.rate_limit import RateLimiter
 from app.brokers.rest import DEFAULT_TIMEOUT, RestTransport
@@ -50,6 +51,7 @@ from app.brokers.tradier.parse import (
     collection,
     error_messages,
     is_open_status,
+    modify_form,
     order_form,
     parse_tradier_account,
     parse_tradier_order,
@@ -60,7 +62,7 @@ from app.brokers.tradier.parse import (
     tradier_side,
     unmatched_symbols,
 )
-from app.domain.models import OrderRequest, OrderStatus, PositionEffect, Quote
+from app.domain.models import OrderChange, OrderRequest, OrderStatus, PositionEffect, Quote
 from app.domain.symbols import compact_occ
 
 log = logging.getLogger(__name__)
@@ -227,6 +229,45 @@ class TradierBroker:
                 raw_status="ok",
             )
         return self._remember(raw, ref.client_order_id)
+
+    async def replace_order(self, ref: OrderRef, change: OrderChange) -> BrokerOrder:
+        """``PUT /accounts/{id}/orders/{order_id}``: Tradier changes type, duration and prices in place
+        (same order id, same tag); it has no way to change the quantity."""
+        coid = ref.client_order_id
+        check_change(change, broker="Tradier", quantity_allowed=False)
+        order_id = ref.broker_order_id or self._order_ids.get(coid)
+        if order_id is None:
+            found = await self.get_order(coid)
+            if found is None:
+                raise OrderNotFound(f"Tradier has no order {coid}.")
+            order_id = found.broker_order_id
+        raw = await self._fetch_order(order_id)
+        if raw is None:
+            raise OrderNotFound(f"Tradier has no order {order_id} on account …{self._account[-4:]}.")
+        current = self._remember(raw, coid)
+        if current.status.is_terminal:
+            raise OrderRejected(f"order {coid} is already {current.status.value.replace('_', ' ')} and can't be changed")
+        form = modify_form(raw, change)
+        log.info("Tradier: changing order %s (%s)", coid, order_id)
+        response = await self._send(
+            self._trading, "PUT", f"{self._orders_path}/{order_id}", client_order_id=coid, data=form
+        )
+        if response.status_code in (401, 404):
+            await self._raise_if_unauthorised(response)
+            raise OrderNotFound(f"Tradier has no order {order_id} on account …{self._account[-4:]}.")
+        if response.status_code == 400:
+            raise OrderRejected(readable(response))
+        if response.status_code >= 400:
+            raise self._error(response, order=True)
+        rejection = error_messages(json_or_none(response))
+        if rejection:
+            raise OrderRejected("; ".join(rejection))
+        try:
+            changed = await self._fetch_order(order_id)
+        except BrokerError as exc:
+            log.warning("Tradier: change of %s accepted, state unread (%s)", order_id, type(exc).__name__)
+            changed = None
+        return self._remember(changed, coid) if changed is not None else current
 
     async def get_order(self, client_order_id: str) -> BrokerOrder | None:
         known = self._order_ids.get(client_order_id)

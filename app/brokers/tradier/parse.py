@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.brokers.base import AccountInfo, AccountType, BrokerOrder, BrokerPosition, OrderPreview, OrderRejected
-from app.domain.models import Instrument, OrderRequest, OrderStatus, PositionEffect, Quote, Side
+from app.domain.models import Instrument, OrderChange, OrderRequest, OrderStatus, PositionEffect, Quote, Side
 from app.domain.symbols import SymbolError, compact_occ, parse_symbol
 
 log = logging.getLogger(__name__)
@@ -357,4 +357,23 @@ def order_form(request: OrderRequest, side: str, *, preview: bool = False) -> di
     form["tag"] = request.client_order_id
     if preview:
         form["preview"] = "true"
+    return form
+
+
+def modify_form(raw: Mapping[str, Any], change: OrderChange) -> dict[str, str]:
+    """The form body of ``PUT /accounts/{id}/orders/{order_id}`` (type, duration, price, stop) for a change
+    of prices; what the change leaves alone is sent as the order has it now."""
+    kind = str(raw.get("type") or "")
+    form = {"type": kind, "duration": str(raw.get("duration") or "day")}
+    takes_limit, takes_stop = kind in ("limit", "stop_limit"), kind in ("stop", "stop_limit")
+    if change.limit_price is not None and not takes_limit:
+        raise OrderRejected(f"a {kind.replace('_', ' ')} order has no limit price to change")
+    if change.stop_price is not None and not takes_stop:
+        raise OrderRejected(f"a {kind.replace('_', ' ')} order has no stop price to change")
+    if takes_limit:
+        limit = change.limit_price if change.limit_price is not None else to_decimal(raw.get("price"))
+        form["price"] = _price(limit, "limit")
+    if takes_stop:
+        stop = change.stop_price if change.stop_price is not None else to_decimal(raw.get("stop_price"))
+        form["stop"] = _price(stop, "stop")
     return form

@@ -24,7 +24,8 @@ SPEC = BrokerSpec(
     ),
     environments=(Environment.PAPER, Environment.LIVE),
     capabilities=Capabilities(
-        options=True, stop_limit=True, preview=True, extended_hours=False, fractional=False
+        options=True, stop_limit=True, preview=True, extended_hours=False, fractional=False, replace=True,
+        replace_quantity=False,
     ),
     docs="docs/brokers/tradier.md",
 )
