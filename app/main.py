@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
 from app.controller.audit_controller import AuditLog
+from app.controller.chart_controller import ChartController
 from app.controller.connection_controller import ConnectionController
 from app.controller.market_data_controller import MarketDataController
 from app.controller.mode_controller import TradingModeController
@@ -29,7 +30,9 @@ from app.controller.paper_controller import PaperTradingController
 from app.controller.risk_controller import RiskController
 from app.controller.vault_controller import VaultController
 from app.logs import configure_logging
+from app.marketdata.bars import BarSource
 from app.marketdata.base import QuoteSource
+from app.marketdata.cboe_bars import CboeDelayedBars
 from app.marketdata.cboe import CboeDelayedQuotes
 from app.marketdata.fallback import FallbackQuotes
 from app.paths import AppPaths, resolve_paths
@@ -92,6 +95,8 @@ class AppServices:
     market: MarketDataController | None = None
     risk: RiskController | None = None
     audit: AuditLog | None = None
+    charts: ChartController | None = None
+    bars: BarSource | None = None
 
     async def shutdown(self) -> None:
         for task in self.background:
@@ -99,6 +104,10 @@ class AppServices:
         await asyncio.gather(*self.background, return_exceptions=True)
         if self.market is not None:
             await self.market.stop()
+        if self.charts is not None:
+            await self.charts.stop()
+        if self.bars is not None:
+            await self.bars.close()
         await self.paper.stop()
         if self.risk is not None:
             await self.risk.flush()
@@ -198,6 +207,21 @@ def wire_safety(window: MainWindow, paper: PaperTradingController, risk: RiskCon
     audit.error.connect(pane.show_message)
 
 
+def wire_charts(window: MainWindow, charts: ChartController, market: MarketDataController, paper: PaperTradingController) -> None:
+    """The chart follows the watchlist's chosen symbol, its interval box, the quotes seen and the orders."""
+    pane = window.chart_pane
+    window.watchlist_pane.symbol_chosen.connect(charts.show_symbol)
+    pane.interval_changed.connect(charts.set_interval)
+    charts.chart_loaded.connect(pane.show_chart)
+    charts.bar_updated.connect(pane.update_bar)
+    charts.overlays_changed.connect(pane.show_overlays)
+    charts.symbol_changed.connect(lambda symbol: market.subscribe("chart", [symbol]))
+    market.quote_seen.connect(charts.on_quote)
+    paper.orders_upserted.connect(charts.on_orders)
+    paper.fills_recorded.connect(charts.on_fills)
+    paper.journal_reset.connect(charts.on_journal_reset)
+
+
 def wire_connections(window: MainWindow, connections: ConnectionController, vault: VaultController) -> None:
     box = window.settings_pane.connections
     box.set_developer_mode(connections.developer_mode)
@@ -249,6 +273,7 @@ async def start_app(
     poll_interval: float = 5.0,
     quotes_url: str | None = None,
     developer_mode: bool = False,
+    bars: BarSource | None = None,
 ) -> AppServices:
     """Open the database (off the Qt thread), build the controllers and the window, load state."""
     worker = DatabaseWorker()
@@ -260,6 +285,9 @@ async def start_app(
     source = quotes or (CboeDelayedQuotes(base_url=quotes_url) if quotes_url else CboeDelayedQuotes())
     paper = PaperTradingController(worker, source, clock, poll_interval=poll_interval)
     market = MarketDataController(worker, source, clock, poll_interval=poll_interval)
+    # An injected quote feed (tests, screenshots) runs offline: no keyless bars from the network then.
+    keyless = bars or (CboeDelayedBars(base_url=quotes_url) if quotes_url else None if quotes else CboeDelayedBars())
+    charts = ChartController(worker, keyless, clock, working_orders=lambda: paper.engine.open_orders)
     mode = TradingModeController()
     vault = VaultController(VaultService(worker))
     audit = AuditLog(worker, clock)
@@ -282,12 +310,14 @@ async def start_app(
     wire_orders_table(window, orders_table, [paper])
     wire_connections(window, connections, vault)
     wire_market_data(window, market)
+    wire_charts(window, charts, market, paper)
     wire_safety(window, paper, risk, audit)
     audit.follow_connections(connections)
     audit.follow_vault(vault)
     audit.follow_mode(mode)
     services = AppServices(
-        paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market, risk=risk, audit=audit
+        paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market, risk=risk, audit=audit,
+        charts=charts, bars=keyless,
     )
     try:
         await orders_table.reload()

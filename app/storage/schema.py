@@ -126,3 +126,28 @@ class PaperPositionRow(Base):
     quantity: Mapped[Decimal] = mapped_column(DecimalText)
     average_cost: Mapped[Decimal] = mapped_column(DecimalText)
     realized_pnl: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class BarRow(Base):
+    """One cached OHLCV bar; bars from different sources are kept apart (a broker's and Cboe's may differ)."""
+
+    __tablename__ = "bars"
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    interval: Mapped[str] = mapped_column(String(8), primary_key=True)
+    start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    open: Mapped[Decimal] = mapped_column(DecimalText)
+    high: Mapped[Decimal] = mapped_column(DecimalText)
+    low: Mapped[Decimal] = mapped_column(DecimalText)
+    close: Mapped[Decimal] = mapped_column(DecimalText)
+    volume: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class EquitySampleRow(Base):
+    """The paper account's cash and equity at a moment, valued at the marks of that moment."""
+
+    __tablename__ = "equity_samples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    cash: Mapped[Decimal] = mapped_column(DecimalText)
+    equity: Mapped[Decimal] = mapped_column(DecimalText)

@@ -11,6 +11,7 @@ from app.ui.mode_pane import TradingModePane
 from app.ui.orders_pane import OrdersPane
 from app.ui.risk_settings import RiskSettingsBox
 from app.ui.safety_controls import SafetyControls
+from app.ui.chart_pane import ChartPane
 from app.ui.settings_pane import SettingsPane
 from app.ui.watchlist_pane import WatchlistPane
 
@@ -57,6 +58,9 @@ class MainWindow(QMainWindow):
         self.watchlist_pane = WatchlistPane()
         watch_dock = self.add_pane_dock("watchlist", "Watchlist", self.watchlist_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.resizeDocks([watch_dock], [440], Qt.Orientation.Horizontal)
+        self.chart_pane = ChartPane()
+        chart_dock = self.add_pane_dock("chart", "Chart", self.chart_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([chart_dock], [360], Qt.Orientation.Vertical)
         self.quotes_status = QLabel(objectName="status.quotes")
         self.statusBar().addPermanentWidget(self.quotes_status)
         self.show_mode(TradingMode.PAPER)

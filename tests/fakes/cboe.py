@@ -1,7 +1,8 @@
 """A fake Cboe delayed-quotes CDN: recorded JSON files served over real HTTP on loopback.
 
-Paths mirror the real CDN (``/api/global/delayed_quotes/quotes/{FILE}.json`` and
-``/api/global/delayed_quotes/options/{FILE}.json``). A file that was not loaded answers 404, the
+Paths mirror the real CDN (``/api/global/delayed_quotes/quotes/{FILE}.json``,
+``/api/global/delayed_quotes/options/{FILE}.json`` and the chart files ``charts/historical/{FILE}.json``
+and ``charts/intraday/{FILE}.json``). A file that was not loaded answers 404, the
 fake's stand-in for a symbol Cboe does not have. Switches:
 
 * ``fail = "drop"`` closes every connection without an answer (the network is down);
@@ -29,12 +30,14 @@ PREFIX = "/api/global/delayed_quotes"
 
 
 class FakeCboe:
-    """Serves ``quotes/*.json`` and ``options/*.json`` from bytes loaded by the test."""
+    """Serves ``quotes/*.json``, ``options/*.json`` and ``charts/*/*.json`` from bytes loaded by the test."""
 
     def __init__(self) -> None:
         router = Router()
         router.add("GET", PREFIX + "/quotes/{name}", self._serve)
         router.add("GET", PREFIX + "/options/{name}", self._serve)
+        router.add("GET", PREFIX + "/charts/historical/{name}", self._serve)
+        router.add("GET", PREFIX + "/charts/intraday/{name}", self._serve)
         self.server = FakeHTTPServer(router.dispatch)
         self._lock = threading.Lock()
         self._generation = 0

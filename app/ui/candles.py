@@ -1,0 +1,144 @@
+"""pyqtgraph items for long bar series: candles and volume drawn only where visible, merged to one per pixel.
+
+A chart of 50,000 bars would cost a paint of 50,000 rectangles. These items draw only the bars in
+the visible x range and, when there are more bars than pixel columns, merge neighbours into one
+candle (first open, highest high, lowest low, last close, summed volume): each paint costs what
+the screen can show, not what the history holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QRectF
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+
+from app.controller.chart_views import BarArrays, FloatArray
+
+UP = QColor("#2e7d4f")
+DOWN = QColor("#c0392b")
+VOLUME = QColor(120, 130, 150, 150)
+
+
+def merged(arrays: BarArrays, first: int, last: int, columns: int) -> tuple[FloatArray, ...]:
+    """Bars ``first..last`` (inclusive) as (x, open, high, low, close, volume), merged to at most ``columns``."""
+    x = np.arange(first, last + 1, dtype=np.float64)
+    o, h, l, c, v = (a[first : last + 1] for a in (arrays.open, arrays.high, arrays.low, arrays.close, arrays.volume))  # noqa: E741
+    count = last - first + 1
+    step = max(1, int(np.ceil(count / max(columns, 1))))
+    if step == 1:
+        return x, o, h, l, c, v
+    edges = np.arange(0, count, step)
+    tails = np.minimum(edges + step - 1, count - 1)
+    return (
+        x[edges] + (step - 1) / 2,
+        o[edges],
+        np.maximum.reduceat(h, edges),
+        np.minimum.reduceat(l, edges),
+        c[tails],
+        np.add.reduceat(v, edges),
+    )
+
+
+class _WindowedItem(pg.GraphicsObject):
+    """Bars on an index x axis (bar i at x = i), painted for the visible range only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._arrays: BarArrays | None = None
+        self._bounds = QRectF()
+
+    def set_bars(self, arrays: BarArrays) -> None:
+        self.prepareGeometryChange()
+        self._arrays = arrays
+        self._bounds = self._compute_bounds(arrays) if len(arrays) else QRectF()
+        self.update()
+
+    def _compute_bounds(self, arrays: BarArrays) -> QRectF:
+        raise NotImplementedError
+
+    @property
+    def arrays(self) -> BarArrays | None:
+        return self._arrays
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        return QRectF(self._bounds)
+
+    def _range_columns(self) -> tuple[FloatArray, FloatArray]:
+        raise NotImplementedError
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None) -> tuple[float, float] | None:  # noqa: N802, N803 - pyqtgraph's names
+        """What pyqtgraph's auto-range reads: x over every bar, y over the bars inside ``orthoRange``."""
+        arrays = self._arrays
+        if arrays is None or not len(arrays):
+            return None
+        if ax == 0:
+            return (-0.5, len(arrays) - 0.5)
+        first, last = 0, len(arrays) - 1
+        if orthoRange is not None:
+            first = max(0, int(np.floor(orthoRange[0])))
+            last = min(len(arrays) - 1, int(np.ceil(orthoRange[1])))
+            if first > last:
+                return None
+        lows, highs = self._range_columns()
+        return (float(np.min(lows[first : last + 1])), float(np.max(highs[first : last + 1])))
+
+    def _visible(self) -> tuple[int, int, int] | None:
+        arrays = self._arrays
+        view = self.getViewBox()
+        if arrays is None or not len(arrays) or view is None:
+            return None
+        (left, right), _ = view.viewRange()
+        first = max(0, int(np.floor(left)))
+        last = min(len(arrays) - 1, int(np.ceil(right)))
+        if first > last:
+            return None
+        return first, last, max(1, int(view.width()))
+
+
+class CandleItem(_WindowedItem):
+    def _range_columns(self) -> tuple[FloatArray, FloatArray]:
+        assert self._arrays is not None
+        return self._arrays.low, self._arrays.high
+
+    def _compute_bounds(self, arrays: BarArrays) -> QRectF:
+        low, high = float(np.min(arrays.low)), float(np.max(arrays.high))
+        return QRectF(-0.5, low, len(arrays), max(high - low, 1e-9))
+
+    def paint(self, painter: QPainter, *_args: object) -> None:
+        window = self._visible()
+        if window is None or self._arrays is None:
+            return
+        x, o, h, l, c, _v = merged(self._arrays, *window)  # noqa: E741
+        width = 0.35 * (x[1] - x[0] if len(x) > 1 else 1.0)
+        rising = c >= o
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        for mask, color in ((rising, UP), (~rising, DOWN)):
+            pen = QPen(color)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.setBrush(QBrush(color))
+            xs, hs, ls = x[mask], h[mask], l[mask]
+            painter.drawLines([QLineF(xi, lo, xi, hi) for xi, lo, hi in zip(xs.tolist(), ls.tolist(), hs.tolist())])
+            bottoms = np.minimum(o[mask], c[mask]).tolist()
+            heights = np.abs(c[mask] - o[mask]).tolist()
+            painter.drawRects([QRectF(xi - width, b, 2 * width, hh) for xi, b, hh in zip(xs.tolist(), bottoms, heights)])
+
+
+class VolumeItem(_WindowedItem):
+    def _range_columns(self) -> tuple[FloatArray, FloatArray]:
+        assert self._arrays is not None
+        return np.zeros_like(self._arrays.volume), self._arrays.volume
+
+    def _compute_bounds(self, arrays: BarArrays) -> QRectF:
+        return QRectF(-0.5, 0.0, len(arrays), max(float(np.max(arrays.volume)), 1.0))
+
+    def paint(self, painter: QPainter, *_args: object) -> None:
+        window = self._visible()
+        if window is None or self._arrays is None:
+            return
+        x, _o, _h, _l, _c, v = merged(self._arrays, *window)
+        width = 0.4 * (x[1] - x[0] if len(x) > 1 else 1.0)
+        painter.setPen(QPen(QColor(0, 0, 0, 0)))
+        painter.setBrush(QBrush(VOLUME))
+        painter.drawRects([QRectF(xi - width, 0.0, 2 * width, vi) for xi, vi in zip(x.tolist(), v.tolist())])

@@ -1,0 +1,241 @@
+"""The price chart pane: candles with volume, a crosshair with an OHLC readout, and the trader's fills and orders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.controller.chart_views import BarArrays, ChartOverlays, ChartView, bar_arrays
+from app.domain.bars import INTERVAL_LABELS
+from app.domain.models import Bar, BarInterval, Side
+from app.domain.symbol_display import describe_symbol, symbol_tooltip
+from app.ui.candles import CandleItem, VolumeItem
+from app.ui.formatting import fmt_price, fmt_qty
+
+#: Bars in view when a chart opens; the trader pans and zooms from there.
+INITIAL_BARS = 150
+
+
+class TimeAxis(pg.AxisItem):
+    """Bars sit at x = 0, 1, 2 … (no gaps for nights and weekends); ticks show each bar's time."""
+
+    def __init__(self) -> None:
+        super().__init__(orientation="bottom")
+        self.starts: np.ndarray = np.empty(0)
+        self.daily = False
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's name
+        labels = []
+        for value in values:
+            index = int(round(value))
+            if 0 <= index < len(self.starts):
+                moment = datetime.fromtimestamp(self.starts[index], UTC).astimezone()
+                labels.append(moment.strftime("%d %b %y" if self.daily else "%d %b %H:%M"))
+            else:
+                labels.append("")
+        return labels
+
+
+class ChartPane(QWidget):
+    interval_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chart")
+        self.title = QLabel("Choose a symbol in the watchlist or the ticket", objectName="chart.title")
+        self.title.setStyleSheet("font-weight: bold;")
+        self.interval = QComboBox(objectName="chart.interval")
+        for interval, label in INTERVAL_LABELS.items():
+            self.interval.addItem(label, interval.value)
+        self.interval.setCurrentIndex(self.interval.findData(BarInterval.FIVE_MINUTES.value))
+        self.note = QLabel(objectName="chart.source")
+        self.note.setStyleSheet("color: #8a5a00;")
+        self.note.setWordWrap(True)
+        self.readout = QLabel(objectName="chart.readout")
+        self.readout.setStyleSheet("font-family: monospace;")
+
+        self.axis = TimeAxis()
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setObjectName("chart.view")
+        self.view.setBackground("w")
+        self.price_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": self.axis})
+        self.volume_plot = self.view.addPlot(row=1, col=0)
+        self.view.ci.layout.setRowStretchFactor(0, 4)
+        self.view.ci.layout.setRowStretchFactor(1, 1)
+        self.volume_plot.setXLink(self.price_plot)
+        self.volume_plot.hideAxis("bottom")
+        for plot in (self.price_plot, self.volume_plot):
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.showAxis("right")
+            plot.hideAxis("left")
+        self.price_plot.getViewBox().setAutoVisible(y=True)
+        self.volume_plot.getViewBox().setAutoVisible(y=True)
+        self.volume_plot.setMouseEnabled(x=True, y=False)
+        self.candles = CandleItem()
+        self.volume = VolumeItem()
+        self.price_plot.addItem(self.candles)
+        self.volume_plot.addItem(self.volume)
+        self.fill_markers = pg.ScatterPlotItem(size=13, pen=pg.mkPen("k", width=0.8))
+        self.fill_markers.setZValue(10)
+        self.price_plot.addItem(self.fill_markers)
+        self.order_lines: list[pg.InfiniteLine] = []
+        self.cross_x = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine))
+        self.cross_y = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine))
+        self.volume_cross = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine))
+        for plot, line in ((self.price_plot, self.cross_x), (self.price_plot, self.cross_y), (self.volume_plot, self.volume_cross)):
+            plot.addItem(line, ignoreBounds=True)
+            line.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(QLabel("Interval"))
+        top.addWidget(self.interval)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.note)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.readout)
+        self.note.hide()
+
+        self._chart: ChartView | None = None
+        self._bars: list[Bar] = []
+        self._overlays: ChartOverlays | None = None
+        self.interval.currentIndexChanged.connect(lambda _i: self.interval_changed.emit(self.interval.currentData()))
+        self.view.scene().sigMouseMoved.connect(self._mouse_moved)
+
+    # ---- showing --------------------------------------------------------------------------------
+
+    @Slot(object)
+    def show_chart(self, chart: ChartView) -> None:
+        self._chart = chart
+        self._bars = list(chart.bars)
+        self.title.setText(chart.title)
+        self.title.setToolTip(symbol_tooltip(chart.symbol))
+        self.note.setText(chart.note)
+        self.note.setVisible(bool(chart.note))
+        index = self.interval.findData(chart.interval.value)
+        if index != self.interval.currentIndex():
+            self.interval.blockSignals(True)
+            self.interval.setCurrentIndex(index)
+            self.interval.blockSignals(False)
+        self._draw(chart.arrays)
+        count = len(chart.arrays)
+        for plot in (self.price_plot, self.volume_plot):
+            plot.getViewBox().setLimits(xMin=-5, xMax=max(count + 20, 30))
+        self.price_plot.setXRange(max(-0.5, count - INITIAL_BARS), count + 1, padding=0)
+        self.price_plot.enableAutoRange(axis="y")
+        self.volume_plot.enableAutoRange(axis="y")
+        if self._overlays is not None and self._overlays.symbol == chart.symbol:
+            self.show_overlays(self._overlays)
+
+    def _draw(self, arrays: BarArrays) -> None:
+        self.axis.starts = arrays.start
+        self.axis.daily = self._chart is not None and self._chart.interval is BarInterval.DAY
+        self.candles.set_bars(arrays)
+        self.volume.set_bars(arrays)
+
+    @Slot(object)
+    def update_bar(self, bar: Bar) -> None:
+        """A quote moved the newest bar or opened the next: redraw without resetting the view."""
+        if self._chart is None or bar.symbol != self._chart.symbol or bar.interval is not self._chart.interval:
+            return
+        appended = False
+        if self._bars and self._bars[-1].start == bar.start:
+            self._bars[-1] = bar
+        elif not self._bars or self._bars[-1].start < bar.start:
+            self._bars.append(bar)
+            appended = True
+        else:
+            return
+        arrays = self.candles.arrays
+        tail = bar_arrays([bar])
+        columns = ("start", "open", "high", "low", "close", "volume")
+        if arrays is not None and len(arrays) == len(self._bars):
+            for column in columns:
+                getattr(arrays, column)[-1] = getattr(tail, column)[0]
+        elif arrays is not None and len(arrays) + 1 == len(self._bars):
+            arrays = BarArrays(*(np.append(getattr(arrays, c), getattr(tail, c)) for c in columns))
+        else:
+            arrays = bar_arrays(self._bars)
+        self._draw(arrays)
+        if appended and self._overlays is not None:
+            # A fill placed after the last bar belongs to the new one.
+            self.show_overlays(self._overlays)
+
+    @Slot(object)
+    def show_overlays(self, overlays: ChartOverlays) -> None:
+        self._overlays = overlays
+        if self._chart is None or overlays.symbol != self._chart.symbol:
+            return
+        starts = self.axis.starts
+        spots = []
+        for fill in overlays.fills:
+            index = int(np.searchsorted(starts, fill.filled_at.timestamp(), side="right")) - 1
+            if index < 0:
+                continue
+            buy = fill.side is Side.BUY
+            spots.append(
+                {
+                    "pos": (index, float(fill.price)),
+                    "symbol": "t1" if buy else "t",
+                    "brush": pg.mkBrush("#1d5fa8" if buy else "#b3261e"),
+                    "data": fill,
+                }
+            )
+        self.fill_markers.setData(spots)
+        for line in self.order_lines:
+            self.price_plot.removeItem(line)
+        self.order_lines = []
+        for order in overlays.orders:
+            color = QColor("#1d5fa8" if order.side is Side.BUY else "#b3261e")
+            line = pg.InfiniteLine(
+                pos=float(order.price),
+                angle=0,
+                movable=False,
+                pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine if order.kind == "stop" else Qt.PenStyle.SolidLine),
+                label=order.label,
+                labelOpts={"position": 0.08, "color": color, "fill": (255, 255, 255, 200)},
+            )
+            line.order = order  # type: ignore[attr-defined]
+            self.price_plot.addItem(line, ignoreBounds=True)
+            self.order_lines.append(line)
+
+    # ---- crosshair ------------------------------------------------------------------------------
+
+    def _mouse_moved(self, position: QPointF) -> None:
+        box = self.price_plot.getViewBox()
+        if not self._bars or not self.price_plot.sceneBoundingRect().contains(position):
+            return
+        point = box.mapSceneToView(position)
+        index = int(round(point.x()))
+        if not 0 <= index < len(self._bars):
+            return
+        for line in (self.cross_x, self.volume_cross):
+            line.setPos(index)
+            line.show()
+        self.cross_y.setPos(point.y())
+        self.cross_y.show()
+        self.readout.setText(self.readout_text(index))
+
+    def readout_text(self, index: int) -> str:
+        bar = self._bars[index]
+        when = bar.start.astimezone().strftime("%Y-%m-%d" if bar.interval is BarInterval.DAY else "%Y-%m-%d %H:%M")
+        return (
+            f"{describe_symbol(bar.symbol)}  {when}  O {fmt_price(bar.open)}  H {fmt_price(bar.high)}  "
+            f"L {fmt_price(bar.low)}  C {fmt_price(bar.close)}  V {fmt_qty(bar.volume)}"
+        )
+
+    def fill_points(self) -> list[tuple[float, Decimal]]:
+        """(bar index, price) of every fill marker, as drawn."""
+        return [(spot.pos().x(), spot.data().price) for spot in self.fill_markers.points()]
+
+    def order_prices(self) -> list[tuple[str, Decimal]]:
+        return [(line.order.kind, line.order.price) for line in self.order_lines]  # type: ignore[attr-defined]
