@@ -111,7 +111,7 @@ async def capture() -> None:
     ticket.use_limit_price("189.50")
     chart = window.chart_pane
     for _ in range(200):
-        if chart.candles.arrays is not None and chart.fill_markers.points():
+        if chart.candles.arrays is not None and len(chart.fill_markers.points()) > 0:
             break
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)
