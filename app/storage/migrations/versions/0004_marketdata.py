@@ -1,7 +1,7 @@
 """Market data: the bar cache and the paper account's equity samples.
 
-Revision ID: 0003_marketdata
-Revises: 0002_vault
+Revision ID: 0004_marketdata
+Revises: 0003_audit_log
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_marketdata"
-down_revision = "0002_vault"
+revision = "0004_marketdata"
+down_revision = "0003_audit_log"
 branch_labels = None
 depends_on = None
 
