@@ -336,20 +336,29 @@ async def start_app(
     return services
 
 
-async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths, guard: InstanceGuard) -> int:
+async def open_app(
+    args: argparse.Namespace, paths: AppPaths, ask: Callable[[str, Path], bool] | None = None
+) -> AppServices | int:
+    """Start the app; a database refused with a usable backup is restored only on the trader's yes."""
+    ask = ask or ask_to_restore
     offered: set[Path] = set()
     while True:
         try:
-            services = await start_app(paths, quotes_url=args.quotes_url, developer_mode=args.developer)
-            break
+            return await start_app(paths, quotes_url=args.quotes_url, developer_mode=args.developer)
         except DatabaseError as exc:
             log.error("The database can't be opened: %s", exc)
             backup = exc.restorable
-            if backup is None or backup in offered or args.smoke_test or not ask_to_restore(str(exc), backup):
+            if backup is None or backup in offered or args.smoke_test or not ask(str(exc), backup):
                 _show_fatal(str(exc), interactive=not args.smoke_test)
                 return EXIT_DATABASE
             offered.add(backup)
             await asyncio.to_thread(restore_backup, paths.database, backup, paths.backups)
+
+
+async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths, guard: InstanceGuard) -> int:
+    services = await open_app(args, paths)
+    if isinstance(services, int):
+        return services
     window = services.window
     window.show()
     guard.on_activate(lambda: bring_to_front(window))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -25,6 +25,7 @@ from app.storage.connections_repository import (
     next_sealed_not_under,
     replace_sealed,
 )
+from app.storage.vault_repository import KeyRecord
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,21 @@ def wrap_key(wrapping_key: bytes, key: bytes) -> bytes:
 def unwrap_key(wrapping_key: bytes, wrapped: bytes) -> bytes:
     """Raises ``InvalidToken`` when ``wrapping_key`` is not the one that wrapped it (wrong passphrase)."""
     return Fernet(wrapping_key).decrypt(wrapped)
+
+
+def unwrap_keys(records: Iterable[KeyRecord], wrapping_key: bytes) -> dict[str, bytes]:
+    """The data keys ``wrapping_key`` unwraps that also match their check token, by key id."""
+    found: dict[str, bytes] = {}
+    for record in records:
+        if record.wrapped_key is None:
+            continue
+        try:
+            key = unwrap_key(wrapping_key, record.wrapped_key)
+        except InvalidToken:
+            continue
+        if key_matches(key, record.check_token):
+            found[record.key_id] = key
+    return found
 
 
 @dataclass(frozen=True, slots=True)

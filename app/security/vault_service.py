@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from cryptography.fernet import InvalidToken
 from sqlalchemy.orm import Session
 
 from app.security.credentials import Credentials, account_last4
@@ -43,7 +42,7 @@ from app.security.vault import (
     seal,
     unreadable_ids,
     unseal,
-    unwrap_key,
+    unwrap_keys,
     wrap_key,
 )
 from app.security.vault_status import (
@@ -262,17 +261,7 @@ class VaultService:
                 raise VaultError("The vault is not in passphrase mode.")
             kdf = meta.kdf
             wrapping_key = await asyncio.to_thread(lambda: derive_passphrase_key(passphrase, kdf))
-            found: dict[str, bytes] = {}
-            for key_id in meta.key_ids:
-                record = meta.keys.get(key_id)
-                if record is None or record.wrapped_key is None:
-                    continue
-                try:
-                    key = unwrap_key(wrapping_key, record.wrapped_key)
-                except InvalidToken:
-                    continue
-                if key_matches(key, record.check_token):
-                    found[key_id] = key
+            found = unwrap_keys((meta.keys[i] for i in meta.key_ids if i in meta.keys), wrapping_key)
             if meta.active_key_id not in found:
                 log.info("Vault unlock refused: wrong passphrase")
                 raise WrongPassphrase("That passphrase does not unlock your saved credentials.")
@@ -296,16 +285,10 @@ class VaultService:
                 raise VaultError("The vault is not in passphrase mode.")
             kdf = meta.kdf
             old_wrapping = await asyncio.to_thread(lambda: derive_passphrase_key(current, kdf))
-            keys: dict[str, bytes] = {}
-            for key_id, record in meta.keys.items():
-                try:
-                    key = unwrap_key(old_wrapping, record.wrapped_key) if record.wrapped_key else None
-                except InvalidToken:
-                    key = None
-                if key is None or not key_matches(key, record.check_token):
-                    log.info("Passphrase change refused: wrong current passphrase")
-                    raise WrongPassphrase("That is not your current passphrase; nothing was changed.")
-                keys[key_id] = key
+            keys = unwrap_keys(meta.keys.values(), old_wrapping)
+            if set(keys) != set(meta.keys):
+                log.info("Passphrase change refused: wrong current passphrase")
+                raise WrongPassphrase("That is not your current passphrase; nothing was changed.")
             new_kdf_record = self._kdf_factory()
             new_wrapping = await asyncio.to_thread(lambda: derive_passphrase_key(new, new_kdf_record))
             wrapped = {key_id: wrap_key(new_wrapping, key) for key_id, key in keys.items()}
