@@ -131,19 +131,27 @@ class UsEquityCalendar:
         self._special_closures = dict(special_closures)
         self._holidays: dict[int, dict[date, str]] = {}
         self._early_closes: dict[int, dict[date, str]] = {}
+        # Sessions by day, built once: every quote asks for today's, and a Session is immutable.
+        self._sessions: dict[date, Session | None] = {}
 
     def holidays(self, year: int) -> dict[date, str]:
         """Full-day closures in the year (observed dates), in date order, with their names."""
+        return dict(self._year_holidays(year))
+
+    def _year_holidays(self, year: int) -> dict[date, str]:
         if year not in self._holidays:
             found = _rule_holidays(year)
             found.update({d: name for d, name in self._special_closures.items() if d.year == year})
             self._holidays[year] = dict(sorted(found.items()))
-        return dict(self._holidays[year])
+        return self._holidays[year]
 
     def early_closes(self, year: int) -> dict[date, str]:
         """Days the regular session ends at 13:00, in date order, with the reason."""
+        return dict(self._year_early_closes(year))
+
+    def _year_early_closes(self, year: int) -> dict[date, str]:
         if year not in self._early_closes:
-            holidays = self.holidays(year)
+            holidays = self._year_holidays(year)
             candidates = {
                 date(year, 7, 3): "Day before Independence Day",
                 _nth_weekday(year, 11, 3, 4) + timedelta(days=1): "Day after Thanksgiving",
@@ -157,16 +165,23 @@ class UsEquityCalendar:
                 if day.weekday() < 5 and day not in holidays
             }
             self._early_closes[year] = dict(sorted(found.items()))
-        return dict(self._early_closes[year])
+        return self._early_closes[year]
 
     def is_trading_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in self.holidays(day.year)
+        return day.weekday() < 5 and day not in self._year_holidays(day.year)
 
     def session(self, day: date) -> Session | None:
         """The session of a trading day, or None on weekends and holidays."""
+        try:
+            return self._sessions[day]
+        except KeyError:
+            session = self._sessions[day] = self._build_session(day)
+            return session
+
+    def _build_session(self, day: date) -> Session | None:
         if not self.is_trading_day(day):
             return None
-        early = day in self.early_closes(day.year)
+        early = day in self._year_early_closes(day.year)
         return Session(
             day=day,
             open=_at(day, REGULAR_OPEN),

@@ -24,13 +24,14 @@ from app.domain.paper_account import (
     ZERO,
     PaperSettings,
     apply_fill,
-    buying_power,
     commission,
     opening_quantities,
-    order_reserves,
+    opening_requirement,
+    position_requirement,
 )
-from app.domain.paper_fills import Execution, Resting, Wait, evaluate
-from app.domain.paper_timing import expiry, option_close, usable_quote
+from app.domain.paper_book import Entry, OrderBook, Starts, SymbolBook, phase_of, quote_floats
+from app.domain.paper_fills import Execution, Resting, evaluate, touch_price
+from app.domain.paper_timing import expiry, expiry_time, option_close, quote_in_session, session_start
 from app.domain.ticks import fmt_money, fmt_price
 from app.domain.validation import request_errors
 
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 
 class PaperError(Exception):
-    """A request the engine cannot carry out, such as cancelling an order that is already finished."""
+    """A request the engine cannot carry out, such as cancelling an order that is no longer working."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +71,11 @@ class PaperEngine:
     """A simulated cash account; see docs/paper-trading.md for every rule it applies.
 
     The engine is pure: it never reads the clock or does I/O. Every call takes `now`, and the
-    returned EngineUpdate says what to persist. Restore it after a restart from the persisted cash,
-    positions (closed ones too, with quantity 0, so realized P&L survives) and orders.
+    returned EngineUpdate says what to persist. It holds only working orders: an order that fills,
+    expires, is canceled or rejected appears once in an update and is then released, so memory and
+    the cost of each call follow the open orders, never the history. Restore it after a restart
+    from the persisted cash, positions (closed ones too, with quantity 0, so realized P&L survives)
+    and working orders.
     """
 
     def __init__(
@@ -93,10 +97,13 @@ class PaperEngine:
             if position.symbol in self._positions:
                 raise ValueError(f"Two positions in {position.symbol}.")
             self._positions[position.symbol] = position
-        self._orders: dict[str, Order] = {order.client_order_id: order for order in orders}
+        self._shorts = {symbol for symbol, p in self._positions.items() if p.quantity < 0}
         self._quotes: dict[str, Quote] = {}
-        # Last wait kind per open order, so a moving quote does not rewrite the reason on every tick.
-        self._waits: dict[str, Wait] = {}
+        self._book = OrderBook()
+        self._starts_at: tuple[datetime, Starts] | None = None
+        for order in orders:
+            if not order.status.is_terminal:
+                self._book.add(order, expiry_time(self._calendar, order))
 
     # --- state -------------------------------------------------------------------------------
 
@@ -114,13 +121,13 @@ class PaperEngine:
 
     @property
     def orders(self) -> dict[str, Order]:
-        """Every order since the last reset, open and finished, by client order id."""
-        return dict(self._orders)
+        """Working orders by client order id (finished ones are in the journal, not here)."""
+        return {client_order_id: entry.order for client_order_id, entry in self._book.entries.items()}
 
     @property
     def open_orders(self) -> tuple[Order, ...]:
         """Orders still working, oldest first."""
-        return tuple(sorted(self._open(), key=lambda o: o.created_at))
+        return tuple(entry.order for entry in sorted(self._book.entries.values(), key=lambda e: (e.order.created_at, e.seq)))
 
     @property
     def positions(self) -> dict[str, Position]:
@@ -130,12 +137,12 @@ class PaperEngine:
     @property
     def buying_power(self) -> Decimal:
         """Buying power with short positions valued at the latest quotes the engine has seen."""
-        return self._buying_power(self._quote_marks())
+        return self._buying_power()
 
     def symbols_to_watch(self) -> frozenset[str]:
         """Symbols whose quotes the engine needs: open orders and open positions."""
         held = frozenset(symbol for symbol, p in self._positions.items() if p.quantity != 0)
-        return frozenset(o.symbol for o in self._open()) | held
+        return frozenset(self._book.symbols) | held
 
     def summary(self, marks: Mapping[str, Decimal]) -> AccountSummary:
         """Cash, equity and P&L with positions valued at `marks` (average cost where a mark is missing)."""
@@ -149,7 +156,7 @@ class PaperEngine:
         return AccountSummary(
             cash=self._cash,
             equity=self._cash + market_value,
-            buying_power=self._buying_power(marks),
+            buying_power=self._cash - self._position_hold(marks) - self._order_hold(),
             realized_pnl=sum((p.realized_pnl for p in self._positions.values()), ZERO),
             unrealized_pnl=unrealized,
         )
@@ -159,55 +166,64 @@ class PaperEngine:
     def submit(self, request: OrderRequest, now: datetime, quote: Quote | None) -> EngineUpdate:
         """Accept (or reject) an order and fill it at once if the market and the quote allow."""
         require_aware(now)
+        priced_before: dict[str, Decimal] = {}
         if quote is not None:
             if quote.symbol != request.symbol:
                 raise ValueError(f"A {quote.symbol} quote cannot price a {request.symbol} order.")
-            self._take_quote(quote)
-        if request.client_order_id in self._orders:
+            priced_before = self._floating_reserves(quote.symbol)
+            if self._take_quote(quote):
+                self._book.requoted.add(quote.symbol)
+        if request.client_order_id in self._book:
             raise PaperError(f"An order with id {request.client_order_id} already exists.")
         changes = _Changes()
         self._expire_due(now, changes)
+        if quote is not None:
+            self._recheck_reserves(quote.symbol, priced_before, now, changes)
         order = Order(
             request=request, mode=TradingMode.PAPER, status=OrderStatus.NEW, created_at=now, updated_at=now
         )
         reason = self._rejection(order, now)
         if reason:
             logger.info("paper order %s rejected: %s", order.client_order_id, reason)
-            self._record(replace(order, status=OrderStatus.REJECTED, status_reason=reason), changes)
+            changes.orders[order.client_order_id] = replace(order, status=OrderStatus.REJECTED, status_reason=reason)
             return changes.update(self._cash)
-        self._orders[order.client_order_id] = order
-        self._work(order, now, changes, announce=True)
+        entry = self._book.add(order, expiry_time(self._calendar, order))
+        self._work(entry, now, self._starts(now), changes, announce=True)
         return changes.update(self._cash)
 
     def cancel(self, client_order_id: str, now: datetime) -> EngineUpdate:
         require_aware(now)
-        order = self._orders.get(client_order_id)
-        if order is None:
-            raise PaperError(f"There is no paper order with id {client_order_id}.")
-        if order.status.is_terminal:
-            raise PaperError(f"The order is already {order.status.value}; it can no longer be canceled.")
+        entry = self._book.get(client_order_id)
+        if entry is None:
+            raise PaperError(f"There is no working paper order with id {client_order_id}.")
         changes = _Changes()
-        self._finish(order, OrderStatus.CANCELED, "canceled at your request", now, changes)
+        self._finish(entry, OrderStatus.CANCELED, "canceled at your request", now, changes)
         return changes.update(self._cash)
 
     def on_quote(self, quote: Quote, now: datetime) -> EngineUpdate:
-        """Work every open order in the quote's symbol: stops trigger, limits cross, waiting orders fill."""
+        """Work the open orders the quote can move: stops it triggers, limits it crosses, orders waiting for it."""
         require_aware(now)
+        symbol = quote.symbol
+        priced_before = self._floating_reserves(symbol)
         self._take_quote(quote)
         changes = _Changes()
         self._expire_due(now, changes)
-        for order in self.open_orders:
-            if order.symbol == quote.symbol:
-                self._work(order, now, changes)
+        starts = self._starts(now)
+        for entry in self._book.acting_on_quote(symbol, self._quotes.get(symbol), starts):
+            if self._book.get(entry.client_order_id) is entry:
+                self._work(entry, now, starts, changes)
+        self._recheck_reserves(symbol, priced_before, now, changes)
         return changes.update(self._cash)
 
     def on_clock(self, now: datetime) -> EngineUpdate:
-        """Expire what is due and re-work open orders (a session that opened, a quote that arrived early)."""
+        """Expire what is due and work what the clock can move (a session that opened or closed)."""
         require_aware(now)
         changes = _Changes()
         self._expire_due(now, changes)
-        for order in self.open_orders:
-            self._work(order, now, changes)
+        starts = self._starts(now)
+        for entry in self._book.acting_on_clock(self._quotes, starts):
+            if self._book.get(entry.client_order_id) is entry:
+                self._work(entry, now, starts, changes)
         return changes.update(self._cash)
 
     def reset(self, settings: PaperSettings) -> None:
@@ -215,12 +231,14 @@ class PaperEngine:
         self._settings = settings
         self._cash = settings.starting_cash
         self._positions.clear()
-        self._orders.clear()
-        self._waits.clear()
+        self._shorts.clear()
+        self._book.clear()
 
     def apply_settings(self, settings: PaperSettings) -> None:
         """Change slippage, commissions or shorting without a reset; starting cash applies at the next reset."""
         self._settings = settings
+        for book in self._book.symbols.values():
+            book.held_back = None
 
     # --- order handling ----------------------------------------------------------------------
 
@@ -234,13 +252,13 @@ class PaperEngine:
             ends = option_close(self._calendar, option.expiry)
             if now >= ends:
                 return f"{request.symbol} expired at {describe_time(ends)}; it no longer trades."
-        open_orders = [*self._open(), order]
-        opening = opening_quantities(open_orders, self._positions)[order.client_order_id]
+        book = self._book.symbols.get(order.symbol)
+        orders = [*(e.order for e in book.by_age()), order] if book else [order]
+        opening = opening_quantities(orders, self._positions)[order.client_order_id]
         if request.side is Side.SELL and opening > 0 and not self._settings.allow_shorting:
             return self._short_refusal(order, opening)
-        reserves = order_reserves(open_orders, self._positions, self._settings, self._quotes)
-        needed = reserves[order.client_order_id]
-        available = self._buying_power(self._quote_marks())
+        needed = opening_requirement(order, opening, self._settings, self._quotes.get(order.symbol))
+        available = self._buying_power()
         # An order that only closes needs nothing, so it goes through even when buying power is negative.
         if needed > 0 and needed > available:
             return (
@@ -269,49 +287,45 @@ class PaperEngine:
             "short, and short selling is off in the paper settings."
         )
 
-    def _work(self, order: Order, now: datetime, changes: _Changes, *, announce: bool = False) -> None:
-        outcome = self._assess(order, now)
+    def _work(self, entry: Entry, now: datetime, starts: Starts, changes: _Changes, *, announce: bool = False) -> None:
+        order = entry.order
+        extended = order.request.extended_hours
+        outcome = quote_in_session(self._calendar, order, self._quotes.get(order.symbol), now, starts[extended])
+        if not isinstance(outcome, Resting):
+            outcome = evaluate(order, outcome, self._settings.slippage_bps)
         if isinstance(outcome, Execution):
-            self._fill(order, outcome, now, changes)
+            self._fill(entry, outcome, now, changes)
             return
-        previous = self._waits.get(order.client_order_id)
-        self._waits[order.client_order_id] = outcome.wait
+        previous = entry.wait
         if announce or previous != outcome.wait or outcome.stop_triggered != order.stop_triggered:
-            updated = replace(
-                order, status_reason=outcome.reason, stop_triggered=outcome.stop_triggered, updated_at=now
-            )
-            self._record(updated, changes)
+            order = replace(order, status_reason=outcome.reason, stop_triggered=outcome.stop_triggered, updated_at=now)
+            changes.orders[order.client_order_id] = order
+        self._book.worked(entry, outcome.wait, phase_of(starts, extended), order)
 
-    def _assess(self, order: Order, now: datetime) -> Execution | Resting:
-        quote = usable_quote(self._calendar, order, self._quotes.get(order.symbol), now)
-        if isinstance(quote, Resting):
-            return quote
-        return evaluate(order, quote, self._settings.slippage_bps)
-
-    def _fill(self, order: Order, execution: Execution, now: datetime, changes: _Changes) -> None:
+    def _fill(self, entry: Entry, execution: Execution, now: datetime, changes: _Changes) -> None:
+        order = entry.order
         request = order.request
         instrument = request.instrument
+        symbol = order.symbol
         quantity = order.remaining_quantity
         price = execution.price
         fee = commission(self._settings, instrument, quantity)
-        before = self._positions.get(order.symbol)
+        before = self._positions.get(symbol)
         after = apply_fill(
             before, instrument=instrument, side=request.side, quantity=quantity, price=price, fee=fee
         )
         held = before.quantity if before else ZERO
         if after.quantity < min(held, ZERO) and not self._settings.allow_shorting:
             reason = "rejected at the fill: it would sell short, and short selling is off in the paper settings"
-            self._finish(order, OrderStatus.REJECTED, reason, now, changes)
+            self._finish(entry, OrderStatus.REJECTED, reason, now, changes)
             return
         flow = quantity * price * instrument.multiplier
         cash_after = self._cash - flow - fee if request.side is Side.BUY else self._cash + flow - fee
-        marks = self._quote_marks()
-        power_before = self._buying_power(marks, excluding=order.client_order_id)
-        power_after = self._buying_power(
-            marks,
-            cash=cash_after,
-            positions={**self._positions, order.symbol: after},
-            excluding=order.client_order_id,
+        others = self._order_hold(skip=symbol)
+        client_order_id = order.client_order_id
+        power_before = self._cash - self._position_hold() - (others + self._symbol_hold(symbol, client_order_id))
+        power_after = cash_after - self._position_hold(swap=after) - (
+            others + self._symbol_hold(symbol, client_order_id, after)
         )
         # A fill that leaves buying power negative is refused unless it improves it (closing a position).
         if power_after < 0 and power_after < power_before:
@@ -319,19 +333,23 @@ class PaperEngine:
                 f"rejected at the fill: it needed {fmt_money(power_before - power_after)} of buying power "
                 f"at {fmt_price(price)} and {fmt_money(power_before)} was available"
             )
-            self._finish(order, OrderStatus.REJECTED, reason, now, changes)
+            self._finish(entry, OrderStatus.REJECTED, reason, now, changes)
             return
         self._cash = cash_after
-        self._positions[order.symbol] = after
+        self._positions[symbol] = after
+        if after.quantity < 0:
+            self._shorts.add(symbol)
+        else:
+            self._shorts.discard(symbol)
         fill = Fill(
-            client_order_id=order.client_order_id,
-            symbol=order.symbol,
+            client_order_id=client_order_id,
+            symbol=symbol,
             side=request.side,
             quantity=quantity,
             price=price,
             commission=fee,
             filled_at=now,
-            fill_id=f"{order.client_order_id}-1",
+            fill_id=f"{client_order_id}-1",
         )
         filled = replace(
             order,
@@ -342,51 +360,145 @@ class PaperEngine:
             status_reason=f"filled at {fmt_price(price)}",
             updated_at=now,
         )
-        logger.info(
-            "paper fill %s: %s %s %s @ %s", order.client_order_id, request.side.value, quantity, order.symbol, price
-        )
-        self._record(filled, changes)
+        logger.info("paper fill %s: %s %s %s @ %s", client_order_id, request.side.value, quantity, symbol, price)
+        changes.orders[client_order_id] = filled
+        self._book.remove(entry)
         changes.fills.append(fill)
-        changes.positions[order.symbol] = after
+        changes.positions[symbol] = after
 
     def _expire_due(self, now: datetime, changes: _Changes) -> None:
-        for order in self.open_orders:
-            due = expiry(self._calendar, order)
-            if due is not None and now >= due[0]:
-                self._finish(order, OrderStatus.EXPIRED, due[1], now, changes)
+        for entry in self._book.due(now):
+            due = expiry(self._calendar, entry.order)
+            assert due is not None
+            self._finish(entry, OrderStatus.EXPIRED, due[1], now, changes)
 
-    def _finish(self, order: Order, status: OrderStatus, reason: str, now: datetime, changes: _Changes) -> None:
+    def _finish(self, entry: Entry, status: OrderStatus, reason: str, now: datetime, changes: _Changes) -> None:
+        order = entry.order
         logger.info("paper order %s %s: %s", order.client_order_id, status.value, reason)
-        self._waits.pop(order.client_order_id, None)
-        self._record(replace(order, status=status, status_reason=reason, updated_at=now), changes)
+        changes.orders[order.client_order_id] = replace(order, status=status, status_reason=reason, updated_at=now)
+        self._book.remove(entry)
 
-    def _record(self, order: Order, changes: _Changes) -> None:
-        self._orders[order.client_order_id] = order
-        changes.orders[order.client_order_id] = order
+    def _recheck_reserves(self, symbol: str, before: Mapping[str, Decimal], now: datetime, changes: _Changes) -> None:
+        """Reject orders a new price made too big for the account, newest first, until buying power is not negative.
 
-    # --- helpers -----------------------------------------------------------------------------
+        An order placed without a price (a market order before any quote) or one priced at a moving
+        quote reserves what the last quote said. When a quote raises that, the order is checked again,
+        as a broker checks a held order at the open.
+        """
+        if not before:
+            return
+        grown = [
+            entry
+            for client_order_id, reserved in before.items()
+            if (entry := self._book.get(client_order_id)) is not None
+            and self._floating_reserves(symbol, (client_order_id,)).get(client_order_id, ZERO) > reserved
+        ]
+        if not grown:
+            return
+        power = self._buying_power()
+        quote = self._quotes.get(symbol)
+        for entry in sorted(grown, key=lambda e: (e.order.created_at, e.seq), reverse=True):
+            if power >= 0:
+                return
+            needed = self._floating_reserves(symbol, (entry.client_order_id,)).get(entry.client_order_id, ZERO)
+            side = entry.order.request.side
+            touched = touch_price(quote, side) if quote is not None else None
+            at = f"at {touched[0]} {fmt_price(touched[1])} " if touched else ""
+            reason = (
+                f"rejected when priced: {at}it needs {fmt_money(needed)} of buying power "
+                f"and {fmt_money(power + needed)} is available"
+            )
+            self._finish(entry, OrderStatus.REJECTED, reason, now, changes)
+            power = self._buying_power()
 
-    def _open(self) -> list[Order]:
-        return [o for o in self._orders.values() if not o.status.is_terminal]
+    # --- money -------------------------------------------------------------------------------
 
-    def _take_quote(self, quote: Quote) -> None:
+    def _take_quote(self, quote: Quote) -> bool:
         require_aware(quote.timestamp)
         current = self._quotes.get(quote.symbol)
         if current is None or quote.timestamp >= current.timestamp:
             self._quotes[quote.symbol] = quote
+            book = self._book.symbols.get(quote.symbol)
+            if book is not None and self._opening(book) and book.floating:
+                book.held_back = None
+            return True
+        return False
 
-    def _quote_marks(self) -> dict[str, Decimal]:
-        return {symbol: q.mark for symbol, q in self._quotes.items() if q.mark is not None}
+    def _opening(self, book: SymbolBook) -> dict[str, Decimal]:
+        """How much of each of the symbol's orders opens a position (cached until its orders or position change)."""
+        if book.opening is None:
+            entries = book.by_age()
+            book.opening = opening_quantities((e.order for e in entries), self._positions)
+            book.floating = tuple(
+                e.client_order_id for e in entries if book.opening[e.client_order_id] > 0 and quote_floats(e.order)
+            )
+        return book.opening
 
-    def _buying_power(
-        self,
-        marks: Mapping[str, Decimal],
-        *,
-        cash: Decimal | None = None,
-        positions: Mapping[str, Position] | None = None,
-        excluding: str = "",
-    ) -> Decimal:
-        held = self._positions if positions is None else positions
-        others = [o for o in self._open() if o.client_order_id != excluding]
-        reserves = order_reserves(others, held, self._settings, self._quotes)
-        return buying_power(self._cash if cash is None else cash, held.values(), reserves.values(), marks)
+    def _floating_reserves(self, symbol: str, only: Iterable[str] | None = None) -> dict[str, Decimal]:
+        """What the symbol's quote-priced orders hold back now, by client order id."""
+        book = self._book.symbols.get(symbol)
+        if book is None:
+            return {}
+        opening = self._opening(book)
+        quote = self._quotes.get(symbol)
+        ids = book.floating if only is None else [i for i in only if i in book.floating]
+        return {
+            i: opening_requirement(book.entries[i].order, opening[i], self._settings, quote)
+            for i in ids
+        }
+
+    def _symbol_hold(self, symbol: str, excluding: str = "", position: Position | None = None) -> Decimal:
+        """What the symbol's working orders hold back, optionally without one order or with another position."""
+        book = self._book.symbols.get(symbol)
+        if book is None:
+            return ZERO
+        if not excluding and position is None:
+            if book.held_back is None:
+                opening = self._opening(book)
+                book.held_back = self._reserve_sum(book.by_age(), opening, symbol)
+            return book.held_back
+        entries = [e for e in book.by_age() if e.client_order_id != excluding]
+        positions = self._positions if position is None else {**self._positions, symbol: position}
+        opening = opening_quantities((e.order for e in entries), positions)
+        return self._reserve_sum(entries, opening, symbol)
+
+    def _reserve_sum(self, entries: list[Entry], opening: Mapping[str, Decimal], symbol: str) -> Decimal:
+        quote = self._quotes.get(symbol)
+        return sum(
+            (opening_requirement(e.order, opening[e.client_order_id], self._settings, quote) for e in entries),
+            ZERO,
+        )
+
+    def _order_hold(self, skip: str = "") -> Decimal:
+        return sum((self._symbol_hold(symbol) for symbol in self._book.symbols if symbol != skip), ZERO)
+
+    def _position_hold(self, marks: Mapping[str, Decimal] | None = None, swap: Position | None = None) -> Decimal:
+        """What short positions hold back, at `marks` (else the engine's quotes), with `swap` replacing its symbol."""
+        symbols = set(self._shorts)
+        if swap is not None:
+            symbols.add(swap.symbol)
+        total = ZERO
+        for symbol in symbols:
+            position = swap if swap is not None and swap.symbol == symbol else self._positions[symbol]
+            if marks is None:
+                quote = self._quotes.get(symbol)
+                mark = quote.mark if quote is not None else None
+            else:
+                mark = marks.get(symbol)
+            total += position_requirement(position, mark)
+        return total
+
+    def _buying_power(self) -> Decimal:
+        return self._cash - self._position_hold() - self._order_hold()
+
+    def _starts(self, now: datetime) -> Starts:
+        """When the sessions open at `now` began, for regular and extended-hours orders; worked out once per instant."""
+        cached = self._starts_at
+        if cached is not None and cached[0] == now:
+            return cached[1]
+        starts = (
+            session_start(self._calendar, now, extended=False),
+            session_start(self._calendar, now, extended=True),
+        )
+        self._starts_at = (now, starts)
+        return starts

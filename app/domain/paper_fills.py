@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,11 +34,19 @@ class Execution:
 
 @dataclass(frozen=True, slots=True)
 class Resting:
-    """The order keeps working; `reason` is what the trader reads."""
+    """The order keeps working; `reason` is what the trader reads.
+
+    The reason is written out only when read: an engine reads it when the kind of wait changes,
+    so a quote that changes nothing formats no text.
+    """
 
     wait: Wait
-    reason: str
+    explain: Callable[[], str]
     stop_triggered: bool = False
+
+    @property
+    def reason(self) -> str:
+        return self.explain()
 
 
 def touch_price(quote: Quote, side: Side) -> tuple[str, Decimal] | None:
@@ -75,7 +84,7 @@ def evaluate(order: Order, quote: Quote, slippage_bps: Decimal) -> Execution | R
     if request.order_type.needs_stop and not triggered:
         elected = trigger_price(quote, side)
         if elected is None:
-            return Resting(Wait.NO_PRICE, f"no price for {request.symbol} to check the stop against")
+            return Resting(Wait.NO_PRICE, lambda: f"no price for {request.symbol} to check the stop against")
         name, price = elected
         stop = request.stop_price
         assert stop is not None
@@ -83,19 +92,19 @@ def evaluate(order: Order, quote: Quote, slippage_bps: Decimal) -> Execution | R
             where = "below" if side is Side.BUY else "above"
             return Resting(
                 Wait.STOP_NOT_TRIGGERED,
-                f"waiting for the stop: {name} {fmt_price(price)} {where} stop {fmt_price(stop)}",
+                lambda: f"waiting for the stop: {name} {fmt_price(price)} {where} stop {fmt_price(stop)}",
             )
         triggered = True
     touched = touch_price(quote, side)
     if touched is None:
         wanted = "ask" if side is Side.BUY else "bid"
-        return Resting(Wait.NO_PRICE, f"no {wanted} or last price for {request.symbol} yet", triggered)
+        return Resting(Wait.NO_PRICE, lambda: f"no {wanted} or last price for {request.symbol} yet", triggered)
     name, price = touched
     is_option = request.instrument.is_option
     if request.order_type in (OrderType.MARKET, OrderType.STOP):
         fill = slipped(price, side, slippage_bps, is_option=is_option)
         if fill <= 0:
-            return Resting(Wait.NO_PRICE, f"no usable {name} for {request.symbol}", triggered)
+            return Resting(Wait.NO_PRICE, lambda: f"no usable {name} for {request.symbol}", triggered)
         return Execution(fill, triggered)
     limit = request.limit_price
     assert limit is not None
@@ -103,13 +112,13 @@ def evaluate(order: Order, quote: Quote, slippage_bps: Decimal) -> Execution | R
     if side is Side.BUY and price > limit:
         return Resting(
             Wait.LIMIT_NOT_CROSSED,
-            f"{prefix}resting: {name} {fmt_price(price)} above limit {fmt_price(limit)}",
+            lambda: f"{prefix}resting: {name} {fmt_price(price)} above limit {fmt_price(limit)}",
             triggered,
         )
     if side is Side.SELL and price < limit:
         return Resting(
             Wait.LIMIT_NOT_CROSSED,
-            f"{prefix}resting: {name} {fmt_price(price)} below limit {fmt_price(limit)}",
+            lambda: f"{prefix}resting: {name} {fmt_price(price)} below limit {fmt_price(limit)}",
             triggered,
         )
     # The better of the limit and the (slipped) quote; slippage never pushes a fill past the limit.

@@ -15,24 +15,62 @@ def usable_quote(calendar: UsEquityCalendar, order: Order, quote: Quote | None, 
     A quote is usable only if stamped at or after the start of the current session (the regular
     open, or 04:00 for extended-hours orders): yesterday's close never fills an order at the open.
     """
+    start = session_start(calendar, now, extended=order.request.extended_hours)
+    return quote_in_session(calendar, order, quote, now, start)
+
+
+def quote_in_session(
+    calendar: UsEquityCalendar, order: Order, quote: Quote | None, now: datetime, start: datetime | None
+) -> Quote | Resting:
+    """`usable_quote` with the session's start (None when closed) already known for `now`."""
     request = order.request
     extended = request.extended_hours
     triggered = order.stop_triggered
-    if not calendar.is_open(now, extended=extended):
-        opens = describe_time(calendar.next_open(now, extended=extended))
-        market = "the pre-market" if extended else "the market"
-        return Resting(Wait.MARKET_CLOSED, f"waiting for {market} to open at {opens}", triggered)
+    if start is None:
+        return Resting(Wait.MARKET_CLOSED, lambda: closed_reason(calendar, now, extended=extended), triggered)
     if quote is None:
-        return Resting(Wait.NO_QUOTE, f"no quote for {request.symbol} yet", triggered)
-    session = calendar.session(local_date(now))
-    if session is None or quote.timestamp < session.start(extended=extended):
+        return Resting(Wait.NO_QUOTE, lambda: f"no quote for {request.symbol} yet", triggered)
+    if quote.timestamp < start:
+        stamp = quote.timestamp
         return Resting(
             Wait.STALE_QUOTE,
-            f"waiting for a fresh quote for {request.symbol}: the last one is from "
-            f"{describe_time(quote.timestamp)}, before this session",
+            lambda: f"waiting for a fresh quote for {request.symbol}: the last one is from "
+            f"{describe_time(stamp)}, before this session",
             triggered,
         )
     return quote
+
+
+def session_start(calendar: UsEquityCalendar, now: datetime, *, extended: bool) -> datetime | None:
+    """The start of the session open at `now` (04:00 when extended, else the regular open); None when closed.
+
+    Everything the clock decides about a resting order follows from this one value: whether it may
+    trade at all, and how fresh a quote must be.
+    """
+    session = calendar.session(local_date(now))
+    if session is None or not session.contains(now, extended=extended):
+        return None
+    return session.start(extended=extended)
+
+
+def closed_reason(calendar: UsEquityCalendar, now: datetime, *, extended: bool) -> str:
+    opens = describe_time(calendar.next_open(now, extended=extended))
+    market = "the pre-market" if extended else "the market"
+    return f"waiting for {market} to open at {opens}"
+
+
+def expiry_time(calendar: UsEquityCalendar, order: Order) -> datetime | None:
+    """When an open order stops working; None for a GTC stock order (the reason is `expiry`'s)."""
+    request = order.request
+    end: datetime | None = None
+    if request.time_in_force is TimeInForce.DAY:
+        extended = request.extended_hours
+        end = calendar.trading_session(order.created_at, extended=extended).end(extended=extended)
+    option = request.instrument.option
+    if option is not None:
+        closes = option_close(calendar, option.expiry)
+        end = closes if end is None else min(end, closes)
+    return end
 
 
 def expiry(calendar: UsEquityCalendar, order: Order) -> tuple[datetime, str] | None:

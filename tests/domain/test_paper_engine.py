@@ -198,12 +198,24 @@ def test_cancel_a_working_order() -> None:
 
 def test_cancel_refuses_unknown_and_finished_orders() -> None:
     paper = engine()
-    with pytest.raises(PaperError, match="no paper order with id nope"):
+    with pytest.raises(PaperError, match="no working paper order with id nope"):
         paper.cancel("nope", ny(10))
     req = request(Side.BUY, 1)
     paper.submit(req, ny(10), quote(ask="10", at=ny(10)))
-    with pytest.raises(PaperError, match="already filled"):
+    with pytest.raises(PaperError, match=f"no working paper order with id {req.client_order_id}"):
         paper.cancel(req.client_order_id, ny(10, 1))
+    assert paper.cash == D("99990")
+
+
+def test_finished_orders_are_released_after_the_update_that_finishes_them() -> None:
+    paper = engine()
+    resting = request(Side.BUY, 1, OrderType.LIMIT, limit="9.00", tif=TimeInForce.GTC)
+    paper.submit(resting, ny(10), quote(ask="10", at=ny(10)))
+    filled = request(Side.BUY, 1)
+    assert paper.submit(filled, ny(10, 1), None).fills
+    assert set(paper.orders) == {resting.client_order_id}
+    assert only_order(paper.cancel(resting.client_order_id, ny(10, 2)).orders).status is OrderStatus.CANCELED
+    assert paper.orders == {} and paper.open_orders == () and paper.symbols_to_watch() == frozenset({"AAPL"})
 
 
 def test_a_client_order_id_is_used_once() -> None:
@@ -222,7 +234,8 @@ def test_a_malformed_request_is_recorded_as_rejected() -> None:
     assert order.status_reason == (
         "Trade whole shares: fractional quantities are not supported. A limit order needs a limit price."
     )
-    assert paper.orders[req.client_order_id] == order
+    # The update is the record (the journal keeps it); the engine holds working orders only.
+    assert req.client_order_id not in paper.orders
 
 
 def test_times_must_be_aware_and_quotes_must_match_the_order() -> None:
