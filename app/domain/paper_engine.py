@@ -195,7 +195,10 @@ class PaperEngine:
         require_aware(now)
         entry = self._book.get(client_order_id)
         if entry is None:
-            raise PaperError(f"There is no working paper order with id {client_order_id}.")
+            raise PaperError(
+                f"There is no working paper order with id {client_order_id}; "
+                "it may already have filled, expired or been canceled."
+            )
         changes = _Changes()
         self._finish(entry, OrderStatus.CANCELED, "canceled at your request", now, changes)
         return changes.update(self._cash)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, cast, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.domain.models import (
@@ -83,28 +85,55 @@ def row_to_order(row: OrderRow) -> Order:
 
 
 def save_orders(session: Session, orders: Iterable[Order], broker: str) -> None:
-    for order in orders:
-        existing = session.get(OrderRow, order.client_order_id)
-        row = order_to_row(order, broker, existing)
-        if existing is None:
-            session.add(row)
-    session.flush()
+    """Insert new orders and update known ones in one statement: no read per order, no flush per row.
+
+    The values are exactly what `order_to_row` sets, so the journal row of an order is the same
+    whether it was written here or through the ORM.
+    """
+    rows = [_set_values(order_to_row(order, broker)) for order in orders]
+    if not rows:
+        return
+    table = OrderRow.__table__
+    for columns, batch in _by_columns(rows):
+        statement = sqlite_insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.client_order_id],
+            set_={name: statement.excluded[name] for name in columns if name != "client_order_id"},
+        )
+        session.execute(statement, batch)
 
 
 def save_fills(session: Session, fills: Iterable[Fill]) -> None:
-    for fill in fills:
-        session.add(
-            FillRow(
-                fill_id=fill.fill_id or f"{fill.client_order_id}-{fill.filled_at.timestamp():.6f}",
-                client_order_id=fill.client_order_id,
-                symbol=fill.symbol,
-                side=fill.side.value,
-                quantity=fill.quantity,
-                price=fill.price,
-                commission=fill.commission,
-                filled_at=fill.filled_at,
-            )
-        )
+    """Append executions (after their orders are saved), all in one statement."""
+    rows = [
+        {
+            "fill_id": fill.fill_id or f"{fill.client_order_id}-{fill.filled_at.timestamp():.6f}",
+            "client_order_id": fill.client_order_id,
+            "symbol": fill.symbol,
+            "side": fill.side.value,
+            "quantity": fill.quantity,
+            "price": fill.price,
+            "commission": fill.commission,
+            "filled_at": fill.filled_at,
+        }
+        for fill in fills
+    ]
+    if rows:
+        session.execute(sqlite_insert(FillRow.__table__), rows)
+
+
+def _set_values(row: Any) -> dict[str, Any]:
+    """The column values an ORM row object was given, by column name."""
+    state = sa_inspect(row)
+    return {attr.key: attr.loaded_value for attr in state.attrs if attr.key in state.dict}
+
+
+def _by_columns(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    """Rows grouped by the columns they set, so each group is one executemany of one statement."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return list(groups.items())
 
 
 def load_orders(session: Session, mode: TradingMode, limit: int = 500) -> list[Order]:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.domain.models import AssetClass, Fill, Order, Position, TradingMode
-from app.storage.orders_repository import load_orders, save_fills, save_orders
+from app.domain.models import AssetClass, Fill, Order, OrderStatus, Position, TradingMode
+from app.storage.orders_repository import row_to_order, save_fills, save_orders
 from app.storage.schema import FillRow, OrderRow, PaperAccountRow, PaperPositionRow
 
 ACCOUNT_ID = 1
@@ -20,6 +21,8 @@ PAPER_BROKER = "paper"
 
 @dataclass(frozen=True, slots=True)
 class PaperState:
+    """The saved paper account: cash, every position (closed ones carry realized P&L) and the working orders."""
+
     starting_cash: Decimal
     cash: Decimal
     positions: tuple[Position, ...]
@@ -47,7 +50,7 @@ def load_paper_state(session: Session, default_cash: Decimal, now: datetime) -> 
         starting_cash=account.starting_cash,
         cash=account.cash,
         positions=positions,
-        orders=tuple(load_orders(session, TradingMode.PAPER)),
+        orders=load_open_paper_orders(session),
     )
 
 
@@ -59,26 +62,56 @@ def save_paper_update(
     fills: Iterable[Fill],
     positions: Iterable[Position],
 ) -> None:
-    """Persist what one engine step changed; all of it or none of it."""
-    account = session.get(PaperAccountRow, ACCOUNT_ID)
-    if account is None:
+    """Persist what one engine step changed; all of it or none of it.
+
+    A handful of statements whatever the step changed (cash, orders, fills, positions), with no
+    read before a write, so an engine step costs one durable commit and little else.
+    """
+    updated = session.execute(
+        update(PaperAccountRow.__table__).where(PaperAccountRow.id == ACCOUNT_ID).values(cash=cash)
+    )
+    if updated.rowcount != 1:  # type: ignore[attr-defined]
         raise RuntimeError("the paper account has not been created")
-    account.cash = cash
     save_orders(session, orders, PAPER_BROKER)
     save_fills(session, fills)
+    gone: list[str] = []
+    kept: list[dict[str, object]] = []
     for position in positions:
-        row = session.get(PaperPositionRow, position.symbol)
         if position.quantity == 0 and position.realized_pnl == 0:
-            if row is not None:
-                session.delete(row)
+            gone.append(position.symbol)
             continue
-        if row is None:
-            row = PaperPositionRow(symbol=position.symbol)
-            session.add(row)
-        row.asset_class = position.asset_class.value
-        row.quantity = position.quantity
-        row.average_cost = position.average_cost
-        row.realized_pnl = position.realized_pnl
+        kept.append(
+            {
+                "symbol": position.symbol,
+                "asset_class": position.asset_class.value,
+                "quantity": position.quantity,
+                "average_cost": position.average_cost,
+                "realized_pnl": position.realized_pnl,
+            }
+        )
+    table = PaperPositionRow.__table__
+    if gone:
+        session.execute(delete(table).where(table.c.symbol.in_(gone)))
+    if kept:
+        statement = sqlite_insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.symbol],
+            set_={name: statement.excluded[name] for name in ("asset_class", "quantity", "average_cost", "realized_pnl")},
+        )
+        session.execute(statement, kept)
+
+
+def load_open_paper_orders(session: Session) -> tuple[Order, ...]:
+    """The paper orders still working, oldest first: what the engine needs after a restart."""
+    rows = session.scalars(
+        select(OrderRow)
+        .where(OrderRow.mode == TradingMode.PAPER.value, OrderRow.status.in_(_OPEN_STATUSES))
+        .order_by(OrderRow.created_at, OrderRow.client_order_id)
+    )
+    return tuple(row_to_order(row) for row in rows)
+
+
+_OPEN_STATUSES = [status.value for status in OrderStatus if not status.is_terminal]
 
 
 def reset_paper_account(session: Session, starting_cash: Decimal, now: datetime) -> None:

@@ -82,11 +82,11 @@ def test_reset_asks_first_and_only_resets_when_confirmed(qtbot, qt_loop, app_pat
         pane.confirm = lambda title, text: questions.append(text) or False
         qtbot.mouseClick(pane.findChild(QPushButton, "settings.paper.reset"), Qt.MouseButton.LeftButton)
         assert "can't be undone" in questions[0]
-        assert len(services.paper.engine.orders) == 1
+        assert services.paper.engine.positions["AAPL"].quantity == Decimal(1)
 
         pane.confirm = lambda title, text: True
         qtbot.mouseClick(pane.findChild(QPushButton, "settings.paper.reset"), Qt.MouseButton.LeftButton)
-        await until(lambda: not services.paper.engine.orders)
+        await until(lambda: not services.paper.engine.positions)
         assert services.paper.engine.cash == Decimal("100000")
         assert services.window.findChild(QLabel, "account.cash").text() == "$100,000.00"
         await _stop(services)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from app.domain.models import (
     AssetClass,
@@ -23,7 +25,7 @@ from app.domain.models import (
 from app.domain.symbols import parse_symbol
 from app.paths import AppPaths
 from app.storage.database import open_database
-from app.storage.orders_repository import load_fills
+from app.storage.orders_repository import load_fills, load_orders
 from app.storage.paper_repository import load_paper_state, reset_paper_account, save_paper_update
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -64,16 +66,50 @@ def test_state_survives_reopening_the_database(paths: AppPaths) -> None:
     db = open_database(paths.database, paths.backups)
     state = db.transaction(lambda s: load_paper_state(s, Decimal("5"), NOW))
     fills = db.transaction(lambda s: load_fills(s, filled.client_order_id))
+    journal = db.transaction(lambda s: load_orders(s, TradingMode.PAPER))
     db.dispose()
 
     assert state.cash == Decimal("99431.79")
     assert state.starting_cash == Decimal("100000")
-    assert {o.client_order_id: o for o in state.orders} == {
+    # The engine gets the working orders only; the finished ones stay in the journal.
+    assert state.orders == (resting,)
+    assert {o.client_order_id: o for o in journal} == {
         filled.client_order_id: filled,
         resting.client_order_id: resting,
     }
     assert state.positions == (position,)
     assert fills == [fill]
+
+
+def test_an_engine_step_updates_orders_in_place_without_reading_first(paths: AppPaths) -> None:
+    resting = _order("AAPL", OrderStatus.NEW, status_reason="resting: ask 190.00 above limit 189.07")
+    filled = replace(
+        resting, status=OrderStatus.FILLED, filled_quantity=Decimal(3), average_fill_price=Decimal("189.07"),
+        status_reason="filled at 189.07",
+    )
+    others = [_order("MSFT", OrderStatus.NEW) for _ in range(3)]
+    fill = Fill(resting.client_order_id, "AAPL", Side.BUY, Decimal(3), Decimal("189.07"), Decimal("0"), NOW, "f-3")
+    position = Position("AAPL", AssetClass.EQUITY, Decimal(3), Decimal("189.07"))
+    db = open_database(paths.database, paths.backups)
+    db.transaction(lambda s: load_paper_state(s, Decimal("100000"), NOW))
+    db.transaction(lambda s: save_paper_update(s, cash=Decimal(100000), orders=[resting, *others], fills=[], positions=[]))
+
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    db.transaction(
+        lambda s: save_paper_update(s, cash=Decimal("99432.79"), orders=[filled], fills=[fill], positions=[position])
+    )
+    state = db.transaction(lambda s: load_paper_state(s, Decimal("5"), NOW))
+    journal = db.transaction(lambda s: load_orders(s, TradingMode.PAPER))
+    db.dispose()
+
+    writes = statements[: statements.index(next(q for q in statements if q.startswith("SELECT")))]
+    assert [q.split()[0] for q in writes] == ["UPDATE", "INSERT", "INSERT", "INSERT"]
+    assert {o.client_order_id: o for o in journal}[resting.client_order_id] == filled
+    assert len(journal) == 4
+    assert state.cash == Decimal("99432.79")
+    assert state.orders == tuple(sorted(others, key=lambda o: o.client_order_id))
+    assert state.positions == (position,)
 
 
 def test_closed_position_row_is_removed(paths: AppPaths) -> None:
