@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from app.domain.models import AssetClass, Order, OrderType, Quote, Side
-from app.domain.paper_fills import Wait, touch_price, trigger_price
+from app.domain.paper_fills import Wait
 
 #: The phase of an order worked while its session was closed; a session that is open is known by its start.
 CLOSED = "closed"
@@ -112,7 +111,7 @@ class SymbolBook:
             entry.order = order
             self._file(entry)
 
-    def acting(self, quote: Quote | None, starts: Starts) -> Iterator[Entry]:
+    def acting(self, quote: Quote | None, starts: Starts) -> list[Entry]:
         """Orders that working now, against `quote`, would change: every other order would stay as it is.
 
         `starts` holds the start of the open session for regular and for extended-hours orders (None
@@ -121,19 +120,54 @@ class SymbolBook:
         the market reached its limit or stop.
         """
         entries = self.entries
-        acting: set[str] = set(self._always)
-        stale = [start is None or quote is None or quote.timestamp < start for start in starts]
+        ids: list[str] = list(self._always)
+        regular, extended = starts
+        stamp = quote.timestamp if quote is not None else None
+        stale = (
+            regular is None or stamp is None or stamp < regular,
+            extended is None or stamp is None or stamp < extended,
+        )
         if self._closed:
-            acting.update(i for i in self._closed if starts[entries[i].extended] is not None)
-        if any(stale):
-            for wanted in (self._buy_limits, self._sell_limits, self._buy_stops, self._sell_stops):
-                acting.update(i for _, _, i in wanted if stale[entries[i].extended])
-        if quote is not None and not all(stale):
-            acting.update(_reached(self._buy_limits, touch_price(quote, Side.BUY), below=False))
-            acting.update(_reached(self._sell_limits, touch_price(quote, Side.SELL), below=True))
-            acting.update(_reached(self._buy_stops, trigger_price(quote, Side.BUY), below=True))
-            acting.update(_reached(self._sell_stops, trigger_price(quote, Side.SELL), below=False))
-        return (entries[i] for i in acting)
+            ids.extend(i for i in self._closed if starts[entries[i].extended] is not None)
+        if stale[0] or stale[1]:
+            for shelf in (self._buy_limits, self._sell_limits, self._buy_stops, self._sell_stops):
+                ids.extend(i for _, _, i in shelf if stale[entries[i].extended])
+        if quote is not None and not (stale[0] and stale[1]):
+            # The prices of paper_fills.touch_price (a buy meets the ask, a sell the bid, else the last
+            # trade) and trigger_price (the last trade, else the ask or bid), worked out once per quote.
+            ask, bid, last = quote.ask, quote.bid, quote.last
+            if ask is not None and ask <= 0:
+                ask = None
+            if bid is not None and bid <= 0:
+                bid = None
+            if last is not None and last <= 0:
+                last = None
+            # Each shelf is sorted, so its nearest level says at once whether the price reaches any of it.
+            shelf = self._buy_limits
+            if shelf:
+                price = ask if ask is not None else last
+                if price is None or shelf[-1][0] >= price:
+                    ids.extend(_reached(shelf, price, below=False))
+            shelf = self._sell_limits
+            if shelf:
+                price = bid if bid is not None else last
+                if price is None or shelf[0][0] <= price:
+                    ids.extend(_reached(shelf, price, below=True))
+            shelf = self._buy_stops
+            if shelf:
+                price = last if last is not None else ask
+                if price is None or shelf[0][0] <= price:
+                    ids.extend(_reached(shelf, price, below=True))
+            shelf = self._sell_stops
+            if shelf:
+                price = last if last is not None else bid
+                if price is None or shelf[-1][0] >= price:
+                    ids.extend(_reached(shelf, price, below=False))
+        if not ids:
+            return []
+        if len(ids) == 1:
+            return [entries[ids[0]]]
+        return sorted((entries[i] for i in set(ids)), key=entry_key)
 
     def _file(self, entry: Entry) -> None:
         found = self._shelf(entry)
@@ -176,19 +210,16 @@ def entry_key(entry: Entry) -> tuple[datetime, int]:
     return (entry.order.created_at, entry.seq)
 
 
-def _reached(shelf: list[tuple[Decimal, int, str]], priced: tuple[str, Decimal] | None, *, below: bool) -> Iterable[str]:
+def _reached(shelf: list[tuple[Decimal, int, str]], price: Decimal | None, *, below: bool) -> list[str]:
     """Ids on a sorted shelf the price reaches: levels at or below it (`below`), else at or above it.
 
     With no price at all every order on the shelf acts: its wait becomes "no price".
     """
-    if not shelf:
-        return ()
-    if priced is None:
-        return (i for _, _, i in shelf)
-    price = priced[1]
+    if price is None:
+        return [i for _, _, i in shelf]
     if below:
-        return (i for _, _, i in shelf[: bisect_right(shelf, (price, _AFTER_ANY))])
-    return (i for _, _, i in shelf[bisect_left(shelf, (price,)) :])
+        return [i for _, _, i in shelf[: bisect_right(shelf, (price, _AFTER_ANY))]]
+    return [i for _, _, i in shelf[bisect_left(shelf, (price,)) :]]
 
 
 class OrderBook:
@@ -253,6 +284,8 @@ class OrderBook:
     def due(self, now: datetime) -> list[Entry]:
         """Working orders whose expiry is at or before `now`, oldest first."""
         heap = self._expiries
+        if not heap or heap[0][0] > now:
+            return []
         found: list[Entry] = []
         while heap and heap[0][0] <= now:
             _, seq, client_order_id = heapq.heappop(heap)
@@ -261,13 +294,6 @@ class OrderBook:
                 found.append(entry)
         found.sort(key=entry_key)
         return found
-
-    def acting_on_quote(self, symbol: str, quote: Quote | None, starts: Starts) -> list[Entry]:
-        self.requoted.discard(symbol)
-        book = self.symbols.get(symbol)
-        if book is None:
-            return []
-        return sorted(book.acting(quote, starts), key=entry_key)
 
     def acting_on_clock(self, quotes: dict[str, Quote], starts: Starts) -> list[Entry]:
         """Orders a clock tick can move: never worked, worked in another session phase, or newly quoted."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,6 +15,7 @@ from app.domain.models import (
     Order,
     OrderRequest,
     OrderStatus,
+    OrderType,
     Position,
     Quote,
     Side,
@@ -31,7 +32,14 @@ from app.domain.paper_account import (
 )
 from app.domain.paper_book import Entry, OrderBook, Starts, SymbolBook, phase_of, quote_floats
 from app.domain.paper_fills import Execution, Resting, evaluate, touch_price
-from app.domain.paper_timing import expiry, expiry_time, option_close, quote_in_session, session_start
+from app.domain.paper_timing import (
+    expiry,
+    expiry_time,
+    option_close,
+    phase_bounds,
+    quote_in_session,
+    session_start,
+)
 from app.domain.ticks import fmt_money, fmt_price
 from app.domain.validation import request_errors
 
@@ -57,14 +65,32 @@ class EngineUpdate:
         return bool(self.orders or self.fills or self.positions)
 
 
-@dataclass(slots=True)
 class _Changes:
-    orders: dict[str, Order] = field(default_factory=dict)
-    fills: list[Fill] = field(default_factory=list)
-    positions: dict[str, Position] = field(default_factory=dict)
+    """What the current engine call changed; one per engine, emptied at the start of every call."""
+
+    __slots__ = ("orders", "fills", "positions", "_idle")
+
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+        self.fills: list[Fill] = []
+        self.positions: dict[str, Position] = {}
+        self._idle: EngineUpdate | None = None
+
+    def begin(self) -> _Changes:
+        if self.orders or self.fills or self.positions:
+            self.orders = {}
+            self.fills = []
+            self.positions = {}
+        return self
 
     def update(self, cash: Decimal) -> EngineUpdate:
-        return EngineUpdate(tuple(self.orders.values()), tuple(self.fills), tuple(self.positions.values()), cash)
+        if self.orders or self.fills or self.positions:
+            return EngineUpdate(tuple(self.orders.values()), tuple(self.fills), tuple(self.positions.values()), cash)
+        # Nothing changed: most quotes. The same immutable answer serves every one of them.
+        idle = self._idle
+        if idle is None or idle.cash is not cash:
+            idle = self._idle = EngineUpdate((), (), (), cash)
+        return idle
 
 
 class PaperEngine:
@@ -100,7 +126,8 @@ class PaperEngine:
         self._shorts = {symbol for symbol, p in self._positions.items() if p.quantity < 0}
         self._quotes: dict[str, Quote] = {}
         self._book = OrderBook()
-        self._starts_at: tuple[datetime, Starts] | None = None
+        self._changes = _Changes()
+        self._starts_at: tuple[datetime, datetime, Starts] | None = None
         for order in orders:
             if not order.status.is_terminal:
                 self._book.add(order, expiry_time(self._calendar, order))
@@ -166,19 +193,21 @@ class PaperEngine:
     def submit(self, request: OrderRequest, now: datetime, quote: Quote | None) -> EngineUpdate:
         """Accept (or reject) an order and fill it at once if the market and the quote allow."""
         require_aware(now)
-        priced_before: dict[str, Decimal] = {}
+        previous: Quote | None = None
+        requoted = False
         if quote is not None:
             if quote.symbol != request.symbol:
                 raise ValueError(f"A {quote.symbol} quote cannot price a {request.symbol} order.")
-            priced_before = self._floating_reserves(quote.symbol)
-            if self._take_quote(quote):
+            previous = self._quotes.get(quote.symbol)
+            requoted = self._take_quote(quote)
+            if requoted:
                 self._book.requoted.add(quote.symbol)
         if request.client_order_id in self._book:
             raise PaperError(f"An order with id {request.client_order_id} already exists.")
-        changes = _Changes()
+        changes = self._changes.begin()
         self._expire_due(now, changes)
-        if quote is not None:
-            self._recheck_reserves(quote.symbol, priced_before, now, changes)
+        if requoted:
+            self._recheck_reserves(request.symbol, previous, now, changes)
         order = Order(
             request=request, mode=TradingMode.PAPER, status=OrderStatus.NEW, created_at=now, updated_at=now
         )
@@ -199,7 +228,7 @@ class PaperEngine:
                 f"There is no working paper order with id {client_order_id}; "
                 "it may already have filled, expired or been canceled."
             )
-        changes = _Changes()
+        changes = self._changes.begin()
         self._finish(entry, OrderStatus.CANCELED, "canceled at your request", now, changes)
         return changes.update(self._cash)
 
@@ -207,21 +236,28 @@ class PaperEngine:
         """Work the open orders the quote can move: stops it triggers, limits it crosses, orders waiting for it."""
         require_aware(now)
         symbol = quote.symbol
-        priced_before = self._floating_reserves(symbol)
-        self._take_quote(quote)
-        changes = _Changes()
+        previous = self._quotes.get(symbol)
+        requoted = self._take_quote(quote)
+        changes = self._changes.begin()
         self._expire_due(now, changes)
+        book = self._book.symbols.get(symbol)
+        if book is None:
+            return changes.update(self._cash)
+        self._book.requoted.discard(symbol)
         starts = self._starts(now)
-        for entry in self._book.acting_on_quote(symbol, self._quotes.get(symbol), starts):
+        for entry in book.acting(self._quotes[symbol], starts):
             if self._book.get(entry.client_order_id) is entry:
                 self._work(entry, now, starts, changes)
-        self._recheck_reserves(symbol, priced_before, now, changes)
+        if requoted:
+            self._opening(book)
+            if book.floating:
+                self._recheck_reserves(symbol, previous, now, changes)
         return changes.update(self._cash)
 
     def on_clock(self, now: datetime) -> EngineUpdate:
         """Expire what is due and work what the clock can move (a session that opened or closed)."""
         require_aware(now)
-        changes = _Changes()
+        changes = self._changes.begin()
         self._expire_due(now, changes)
         starts = self._starts(now)
         for entry in self._book.acting_on_clock(self._quotes, starts):
@@ -381,31 +417,35 @@ class PaperEngine:
         changes.orders[order.client_order_id] = replace(order, status=status, status_reason=reason, updated_at=now)
         self._book.remove(entry)
 
-    def _recheck_reserves(self, symbol: str, before: Mapping[str, Decimal], now: datetime, changes: _Changes) -> None:
+    def _recheck_reserves(self, symbol: str, previous: Quote | None, now: datetime, changes: _Changes) -> None:
         """Reject orders a new price made too big for the account, newest first, until buying power is not negative.
 
         An order placed without a price (a market order before any quote) or one priced at a moving
         quote reserves what the last quote said. When a quote raises that, the order is checked again,
-        as a broker checks a held order at the open.
+        as a broker checks a held order at the open. What each order holds back only grows with the
+        ask (buys) or the bid (short sales), so a quote that raises neither needs no look.
         """
-        if not before:
+        book = self._book.symbols.get(symbol)
+        quote = self._quotes.get(symbol)
+        if book is None or quote is None or not _price_rose(previous, quote):
+            return
+        self._opening(book)
+        if not book.floating:
             return
         grown = [
-            entry
-            for client_order_id, reserved in before.items()
-            if (entry := self._book.get(client_order_id)) is not None
-            and self._floating_reserves(symbol, (client_order_id,)).get(client_order_id, ZERO) > reserved
+            book.entries[i]
+            for i in book.floating
+            if _reserve_basis(book.entries[i].order, quote) > _reserve_basis(book.entries[i].order, previous)
         ]
         if not grown:
             return
+        after = self._floating_reserves(symbol, quote)
         power = self._buying_power()
-        quote = self._quotes.get(symbol)
         for entry in sorted(grown, key=lambda e: (e.order.created_at, e.seq), reverse=True):
             if power >= 0:
                 return
-            needed = self._floating_reserves(symbol, (entry.client_order_id,)).get(entry.client_order_id, ZERO)
-            side = entry.order.request.side
-            touched = touch_price(quote, side) if quote is not None else None
+            needed = after[entry.client_order_id]
+            touched = touch_price(quote, entry.order.request.side)
             at = f"at {touched[0]} {fmt_price(touched[1])} " if touched else ""
             reason = (
                 f"rejected when priced: {at}it needs {fmt_money(needed)} of buying power "
@@ -437,17 +477,14 @@ class PaperEngine:
             )
         return book.opening
 
-    def _floating_reserves(self, symbol: str, only: Iterable[str] | None = None) -> dict[str, Decimal]:
-        """What the symbol's quote-priced orders hold back now, by client order id."""
+    def _floating_reserves(self, symbol: str, quote: Quote | None) -> dict[str, Decimal]:
+        """What the symbol's quote-priced orders would hold back at `quote`, by client order id."""
         book = self._book.symbols.get(symbol)
         if book is None:
             return {}
         opening = self._opening(book)
-        quote = self._quotes.get(symbol)
-        ids = book.floating if only is None else [i for i in only if i in book.floating]
         return {
-            i: opening_requirement(book.entries[i].order, opening[i], self._settings, quote)
-            for i in ids
+            i: opening_requirement(book.entries[i].order, opening[i], self._settings, quote) for i in book.floating
         }
 
     def _symbol_hold(self, symbol: str, excluding: str = "", position: Position | None = None) -> Decimal:
@@ -495,13 +532,60 @@ class PaperEngine:
         return self._cash - self._position_hold() - self._order_hold()
 
     def _starts(self, now: datetime) -> Starts:
-        """When the sessions open at `now` began, for regular and extended-hours orders; worked out once per instant."""
+        """When the sessions open at `now` began, for regular and extended-hours orders.
+
+        They change only at a session's open or close or at midnight, so the answer is kept for the
+        stretch of time around `now` in which it holds.
+        """
         cached = self._starts_at
-        if cached is not None and cached[0] == now:
-            return cached[1]
+        if cached is not None and cached[0] <= now < cached[1]:
+            return cached[2]
         starts = (
             session_start(self._calendar, now, extended=False),
             session_start(self._calendar, now, extended=True),
         )
-        self._starts_at = (now, starts)
+        since, until = phase_bounds(self._calendar, now)
+        self._starts_at = (since, until, starts)
         return starts
+
+
+def _price_rose(previous: Quote | None, quote: Quote) -> bool:
+    """Whether the ask side (what buys reserve at) or the bid side (short sales) is higher than before."""
+    if previous is None:
+        return True
+    new = _touch(quote.ask, quote.last)
+    if new is not None:
+        old = _touch(previous.ask, previous.last)
+        if old is None or new > old:
+            return True
+    new = _touch(quote.bid, quote.last)
+    if new is not None:
+        old = _touch(previous.bid, previous.last)
+        if old is None or new > old:
+            return True
+    return False
+
+
+def _reserve_basis(order: Order, quote: Quote | None) -> Decimal:
+    """The price a quote-priced order reserves at (see paper_account.opening_requirement); what it holds back
+    rises exactly when this does."""
+    request = order.request
+    if request.side is Side.BUY:
+        market = _touch(quote.ask, quote.last) if quote is not None else None
+        price = market if market is not None else ZERO
+        if request.order_type is OrderType.STOP and request.stop_price is not None:
+            return max(price, request.stop_price)
+        return price
+    market = _touch(quote.bid, quote.last) if quote is not None else None
+    price = market if market is not None else ZERO
+    if request.order_type.needs_limit and request.limit_price is not None:
+        return max(request.limit_price, price)
+    return price
+
+
+def _touch(first: Decimal | None, second: Decimal | None) -> Decimal | None:
+    if first is not None and first > 0:
+        return first
+    if second is not None and second > 0:
+        return second
+    return None

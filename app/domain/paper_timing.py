@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from app.domain.market_calendar import NEW_YORK, REGULAR_CLOSE, UsEquityCalendar, describe_time, local_date
 from app.domain.models import Order, Quote, TimeInForce
@@ -51,6 +51,24 @@ def session_start(calendar: UsEquityCalendar, now: datetime, *, extended: bool) 
     if session is None or not session.contains(now, extended=extended):
         return None
     return session.start(extended=extended)
+
+
+def phase_bounds(calendar: UsEquityCalendar, now: datetime) -> tuple[datetime, datetime]:
+    """The stretch of time around `now` in which `session_start` gives the same answers, for both hours flags.
+
+    It ends at the next open or close of the regular or extended session, or at New York midnight.
+    """
+    day = local_date(now)
+    points = [
+        datetime.combine(day, time(0), tzinfo=NEW_YORK),
+        datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK),
+    ]
+    session = calendar.session(day)
+    if session is not None:
+        points += [session.extended_open, session.open, session.close, session.extended_close]
+    since = max(p for p in points if p <= now)
+    until = min(p for p in points if p > now)
+    return since, until
 
 
 def closed_reason(calendar: UsEquityCalendar, now: datetime, *, extended: bool) -> str:

@@ -26,6 +26,7 @@ from app.domain.paper_account import (
     buying_power,
     commission,
     opening_quantities,
+    opening_requirement,
     order_reserves,
 )
 from app.domain.paper_book import quote_floats
@@ -138,18 +139,19 @@ class ReferenceEngine:
     def submit(self, request: OrderRequest, now: datetime, quote: Quote | None) -> EngineUpdate:
         """Accept (or reject) an order and fill it at once if the market and the quote allow."""
         require_aware(now)
-        before: dict[str, Decimal] = {}
+        previous: Quote | None = None
+        stored = False
         if quote is not None:
             if quote.symbol != request.symbol:
                 raise ValueError(f"A {quote.symbol} quote cannot price a {request.symbol} order.")
-            before = self._floating(quote.symbol)
-            self._take_quote(quote)
+            previous = self._quotes.get(quote.symbol)
+            stored = self._take_quote(quote)
         if request.client_order_id in self._orders:
             raise PaperError(f"An order with id {request.client_order_id} already exists.")
         changes = _Changes()
         self._expire_due(now, changes)
-        if quote is not None:
-            self._recheck(quote.symbol, before, now, changes)
+        if stored:
+            self._recheck(request.symbol, previous, now, changes)
         order = Order(
             request=request, mode=TradingMode.PAPER, status=OrderStatus.NEW, created_at=now, updated_at=now
         )
@@ -175,14 +177,15 @@ class ReferenceEngine:
     def on_quote(self, quote: Quote, now: datetime) -> EngineUpdate:
         """Work every open order in the quote's symbol: stops trigger, limits cross, waiting orders fill."""
         require_aware(now)
-        before = self._floating(quote.symbol)
-        self._take_quote(quote)
+        previous = self._quotes.get(quote.symbol)
+        stored = self._take_quote(quote)
         changes = _Changes()
         self._expire_due(now, changes)
         for order in self.open_orders:
             if order.symbol == quote.symbol:
                 self._work(order, now, changes)
-        self._recheck(quote.symbol, before, now, changes)
+        if stored:
+            self._recheck(quote.symbol, previous, now, changes)
         return changes.update(self._cash)
 
     def on_clock(self, now: datetime) -> EngineUpdate:
@@ -344,30 +347,23 @@ class ReferenceEngine:
         self._orders[order.client_order_id] = order
         changes.orders[order.client_order_id] = order
 
-    def _floating(self, symbol: str) -> dict[str, Decimal]:
-        """What the symbol's open orders priced at the quote hold back, by id."""
+    def _recheck(self, symbol: str, previous: Quote | None, now: datetime, changes: _Changes) -> None:
+        """Orders whose reserve the new quote raised, newest first, are rejected while buying power is negative."""
+        current = self._quotes[symbol]
         open_orders = self.open_orders
         opening = opening_quantities(open_orders, self._positions)
-        reserves = order_reserves(open_orders, self._positions, self._settings, self._quotes)
-        return {
-            o.client_order_id: reserves[o.client_order_id]
-            for o in open_orders
-            if o.symbol == symbol and opening[o.client_order_id] > 0 and quote_floats(o)
-        }
-
-    def _recheck(self, symbol: str, before: dict[str, Decimal], now: datetime, changes: _Changes) -> None:
-        reserves = order_reserves(self._open(), self._positions, self._settings, self._quotes)
         grown = [
-            self._orders[i] for i, held in before.items()
-            if not self._orders[i].status.is_terminal and reserves[i] > held
+            o for o in open_orders
+            if o.symbol == symbol and opening[o.client_order_id] > 0 and quote_floats(o)
+            and opening_requirement(o, opening[o.client_order_id], self._settings, current)
+            > opening_requirement(o, opening[o.client_order_id], self._settings, previous)
         ]
-        for order in reversed(sorted(grown, key=lambda o: o.created_at)):
+        for order in reversed(grown):
             power = self.buying_power
             if power >= 0:
                 return
             needed = order_reserves(self._open(), self._positions, self._settings, self._quotes)[order.client_order_id]
-            quote = self._quotes.get(symbol)
-            touched = touch_price(quote, order.request.side) if quote is not None else None
+            touched = touch_price(current, order.request.side)
             at = f"at {touched[0]} {fmt_price(touched[1])} " if touched else ""
             reason = (
                 f"rejected when priced: {at}it needs {fmt_money(needed)} of buying power "
@@ -380,11 +376,13 @@ class ReferenceEngine:
     def _open(self) -> list[Order]:
         return [o for o in self._orders.values() if not o.status.is_terminal]
 
-    def _take_quote(self, quote: Quote) -> None:
+    def _take_quote(self, quote: Quote) -> bool:
         require_aware(quote.timestamp)
         current = self._quotes.get(quote.symbol)
         if current is None or quote.timestamp >= current.timestamp:
             self._quotes[quote.symbol] = quote
+            return True
+        return False
 
     def _quote_marks(self) -> dict[str, Decimal]:
         return {symbol: q.mark for symbol, q in self._quotes.items() if q.mark is not None}

@@ -46,6 +46,11 @@ async def _order_count(services: AppServices) -> int:
     return await services.worker.run(lambda s: s.query(OrderRow).count())
 
 
+async def _statuses(services: AppServices) -> dict[str, str]:
+    """Each journal order's status, read through the database worker."""
+    return await services.worker.run(lambda s: {row.client_order_id: row.status for row in s.query(OrderRow)})
+
+
 async def _audit_kinds(services: AppServices) -> list[AuditKind]:
     assert services.audit is not None
     await services.audit.flush()
@@ -169,7 +174,8 @@ def test_daily_loss_goes_reduce_only_then_halts(qtbot, qt_loop, app_paths, feed,
         assert "reached your $1,000.00 daily loss limit" in refused[-1]["risk"]
         sell = {"symbol": "AAPL", "side": "sell", "quantity": "50", "order_type": "market"}
         coid = await paper.submit(sell)
-        assert coid is not None and paper.engine.orders[coid].status is OrderStatus.FILLED
+        assert coid is not None and coid not in paper.engine.orders  # filled, and released by the engine
+        assert paper.engine.positions["AAPL"].quantity == 50
 
         feed.set("AAPL", bid="160.00", ask="160.10", last="160.05")  # 1,982.50 down: past 1.5 x the limit
         await paper.refresh()
@@ -210,9 +216,8 @@ def test_kill_switch_cancels_each_open_order_once_halts_and_stays_halted_after_r
         questions: list[str] = []
         window.safety.confirm = lambda title, text: questions.append(title) or False
         window.findChild(QAction, "kill_switch").trigger()
-        await until(lambda: len(cancels) == 3 and all(
-            paper.engine.orders[i].status is OrderStatus.CANCELED for i in ids  # type: ignore[index]
-        ), message="open orders were not cancelled")
+        await until(lambda: len(cancels) == 3 and not paper.engine.orders, message="open orders were not cancelled")
+        assert await _statuses(services) == {i: OrderStatus.CANCELED.value for i in ids}
         await until(lambda: "Kill switch" in window.findChild(QLabel, "orders.message").text())
         assert sorted(cancels) == sorted(ids)  # type: ignore[arg-type]
         assert questions == []  # the panic button never asks
@@ -221,7 +226,7 @@ def test_kill_switch_cancels_each_open_order_once_halts_and_stays_halted_after_r
         await paper.submit(_limit("AAPL", "185.00"))
         risk_error = window.findChild(QLabel, "ticket.error.risk")
         assert risk_error.isVisible() and "Trading is halted (kill switch" in risk_error.text()
-        assert len(paper.engine.orders) == 3
+        assert await _order_count(services) == 3
         kinds = await _audit_kinds(services)
         assert AuditKind.KILL_SWITCH in kinds
         await _stop(services)
