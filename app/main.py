@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import __version__
 from app.controller.audit_controller import AuditLog
 from app.controller.chart_controller import ChartController
+from app.controller.equity_controller import EquityController
 from app.controller.connection_controller import ConnectionController
 from app.controller.market_data_controller import MarketDataController
 from app.controller.mode_controller import TradingModeController
@@ -96,6 +97,7 @@ class AppServices:
     risk: RiskController | None = None
     audit: AuditLog | None = None
     charts: ChartController | None = None
+    equity: EquityController | None = None
     bars: BarSource | None = None
 
     async def shutdown(self) -> None:
@@ -222,6 +224,17 @@ def wire_charts(window: MainWindow, charts: ChartController, market: MarketDataC
     paper.journal_reset.connect(charts.on_journal_reset)
 
 
+def wire_equity(window: MainWindow, equity: EquityController, paper: PaperTradingController) -> None:
+    """The equity curve: rebuilt from the journal on fills and resets, sampled as the account is revalued."""
+    pane = window.equity_pane
+    equity.curve_loaded.connect(pane.show_curve)
+    equity.point_added.connect(pane.add_point)
+    equity.error.connect(window.show_error)
+    paper.fills_recorded.connect(equity.on_fills)
+    paper.journal_reset.connect(equity.reload_slot)
+    paper.account_changed.connect(equity.on_account)
+
+
 def wire_connections(window: MainWindow, connections: ConnectionController, vault: VaultController) -> None:
     box = window.settings_pane.connections
     box.set_developer_mode(connections.developer_mode)
@@ -288,6 +301,7 @@ async def start_app(
     # An injected quote feed (tests, screenshots) runs offline: no keyless bars from the network then.
     keyless = bars or (CboeDelayedBars(base_url=quotes_url) if quotes_url else None if quotes else CboeDelayedBars())
     charts = ChartController(worker, keyless, clock, working_orders=lambda: paper.engine.open_orders)
+    equity = EquityController(worker, clock)
     mode = TradingModeController()
     vault = VaultController(VaultService(worker))
     audit = AuditLog(worker, clock)
@@ -311,19 +325,21 @@ async def start_app(
     wire_connections(window, connections, vault)
     wire_market_data(window, market)
     wire_charts(window, charts, market, paper)
+    wire_equity(window, equity, paper)
     wire_safety(window, paper, risk, audit)
     audit.follow_connections(connections)
     audit.follow_vault(vault)
     audit.follow_mode(mode)
     services = AppServices(
         paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market, risk=risk, audit=audit,
-        charts=charts, bars=keyless,
+        charts=charts, bars=keyless, equity=equity,
     )
     try:
         await orders_table.reload()
         await risk.start()
         await paper.start()
         await market.start()
+        await equity.reload()
         await audit.query()
     except BaseException:
         await services.shutdown()

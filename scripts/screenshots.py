@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import qasync  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDockWidget  # noqa: E402
 
 from app.domain.bars import INTERVAL_LENGTH, bucket_start  # noqa: E402
 from app.domain.models import Bar, BarInterval, Quote  # noqa: E402
 from app.main import start_app  # noqa: E402
 from app.paths import AppPaths  # noqa: E402
+from app.storage.bar_repository import save_bars  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
 # Tuesday 24 November 2026, 11:45 in New York: the session is open.
@@ -86,10 +87,40 @@ class WalkBars:
         return None
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def trade_history(services: object, clock: Clock) -> None:
+    """Four weeks of paper trading in AAPL at the generated daily closes, so the equity curve has a history."""
+    daily = await WalkBars().bars("AAPL", BarInterval.DAY, NOW - timedelta(days=40), NOW - timedelta(days=1))
+    sessions = daily[-20:]
+    await services.worker.run(lambda s: save_bars(s, WalkBars.name, sessions))  # type: ignore[attr-defined]
+    plan = {0: ("buy", "200"), 3: ("buy", "60"), 8: ("sell", "160"), 12: ("buy", "200"), 16: ("sell", "220")}
+    for day, bar in enumerate(sessions):
+        if day not in plan:
+            continue
+        clock.now = bar.start.astimezone(UTC).replace(hour=15, minute=30)
+        PRICES["AAPL"] = str(bar.open)
+        side, quantity = plan[day]
+        await services.paper.submit(  # type: ignore[attr-defined]
+            {"symbol": "AAPL", "side": side, "quantity": quantity, "order_type": "market", "time_in_force": "day"}
+        )
+    clock.now = NOW
+    PRICES["AAPL"] = "189.55"
+
+
 async def capture() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     paths = AppPaths(Path(tempfile.mkdtemp()) / "data").ensure()
-    services = await start_app(paths, quotes=ScriptedFeed(), bars=WalkBars(), clock=lambda: NOW, poll_interval=0.2)
+    clock = Clock()
+    clock.now = NOW - timedelta(days=30)
+    services = await start_app(paths, quotes=ScriptedFeed(), bars=WalkBars(), clock=clock, poll_interval=0.2)
+    await trade_history(services, clock)
     window = services.window
     window.resize(1440, 960)
     window.show()
@@ -122,9 +153,13 @@ async def capture() -> None:
     chart.grab().save(str(IMAGES / "chart.png"))
     window.watchlist_pane.grab().save(str(IMAGES / "watchlist.png"))
     ticket.grab().save(str(IMAGES / "ticket-quote.png"))
-    equity = getattr(window, "equity_pane", None)
-    if equity is not None:
-        equity.grab().save(str(IMAGES / "equity.png"))
+    assert services.equity is not None
+    await services.equity.reload()
+    equity_dock = window.findChild(QDockWidget, "dock.equity")
+    equity_dock.setFloating(True)
+    equity_dock.resize(1100, 560)
+    await asyncio.sleep(0.5)
+    window.equity_pane.grab().save(str(IMAGES / "equity.png"))
     window.close()
     await services.shutdown()
 

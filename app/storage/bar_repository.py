@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.domain.market_calendar import NEW_YORK
 from app.domain.models import Bar, BarInterval, Fill, Side
 from app.storage.schema import EquitySampleRow, FillRow, PaperAccountRow, BarRow
 
@@ -90,3 +91,14 @@ def load_equity_samples(session: Session, since: datetime) -> list[tuple[datetim
 def forget_equity_samples_before(session: Session, moment: datetime) -> None:
     """Samples from before a reset belong to the old account."""
     session.execute(delete(EquitySampleRow).where(EquitySampleRow.at < moment))
+
+
+def load_daily_closes(session: Session, symbols: Iterable[str], since: datetime) -> dict[tuple[str, date], Decimal]:
+    """Closing prices from cached day bars of any source, keyed by (symbol, New York date)."""
+    wanted = list(dict.fromkeys(symbols))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(BarRow).where(BarRow.symbol.in_(wanted), BarRow.interval == BarInterval.DAY.value, BarRow.start >= since - timedelta(days=1))
+    )
+    return {(row.symbol, row.start.astimezone(NEW_YORK).date()): row.close for row in rows}

@@ -12,6 +12,7 @@ from app.ui.orders_pane import OrdersPane
 from app.ui.risk_settings import RiskSettingsBox
 from app.ui.safety_controls import SafetyControls
 from app.ui.chart_pane import ChartPane
+from app.ui.equity_pane import EquityPane
 from app.ui.settings_pane import SettingsPane
 from app.ui.watchlist_pane import WatchlistPane
 
@@ -61,6 +62,10 @@ class MainWindow(QMainWindow):
         self.chart_pane = ChartPane()
         chart_dock = self.add_pane_dock("chart", "Chart", self.chart_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([chart_dock], [360], Qt.Orientation.Vertical)
+        self.equity_pane = EquityPane()
+        equity_dock = self.add_pane_dock("equity", "Equity curve", self.equity_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(chart_dock, equity_dock)
+        chart_dock.raise_()
         self.quotes_status = QLabel(objectName="status.quotes")
         self.statusBar().addPermanentWidget(self.quotes_status)
         self.show_mode(TradingMode.PAPER)
