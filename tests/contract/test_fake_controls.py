@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.brokers.base import Broker, BrokerUnavailable, Environment, OutcomeUnknown
+from app.brokers.base import Broker, BrokerError, BrokerUnavailable, Environment, OrderRef, OutcomeUnknown
 from app.brokers.ibkr.connector import IbkrBroker, IbkrTimeouts, ReconnectPolicy
 from app.brokers.registry import get_spec
 from app.domain.models import OrderRequest, OrderStatus, OrderType, Side
@@ -23,13 +23,13 @@ def _limit(symbol: str, qty: str, limit: str, side: Side = Side.BUY) -> OrderReq
                         limit_price=Decimal(limit))
 
 
-def _connector(name: str, fake: FakeBroker) -> Broker:
+def _connector(name: str, fake: FakeBroker, environment: Environment = Environment.PAPER) -> Broker:
     if name == "ibkr":
         # The app's own defaults, with quicker reconnects so "broker back" shows within the test.
-        return IbkrBroker(fake.credentials(), Environment.PAPER, base_url=fake.address,
+        return IbkrBroker(fake.credentials(), environment, base_url=fake.address,
                           reconnect=ReconnectPolicy(first_delay=0.05, max_delay=0.3),
                           timeouts=IbkrTimeouts(connect=3.0, request=3.0, order_ack=5.0, quotes=3.0, reconnect_wait=3.0))
-    return get_spec(name).factory(fake.credentials(), Environment.PAPER, base_url=fake.address)
+    return get_spec(name).factory(fake.credentials(), environment, base_url=fake.address)
 
 
 @pytest.fixture(params=BROKERS)
@@ -144,3 +144,31 @@ async def test_broker_gone_then_back(pair) -> None:
     fake.come_back()
     info = await eventually(broker.verify, lambda i: i is not None)
     assert info.is_paper
+
+
+async def test_dropped_cancel_answer_still_cancels_at_the_broker(pair) -> None:
+    fake, broker = pair
+    await broker.verify()
+    request = _limit("MSFT", "1", "300.00")
+    placed = await broker.place_order(request)
+    fake.drop_next_order_response("cancel")
+    with pytest.raises(BrokerError):
+        await broker.cancel_order(OrderRef.of(placed))
+    await _status(broker, request.client_order_id, OrderStatus.CANCELED)
+    assert [c.method for c in fake.order_requests() if c.changes_orders][1:] in (["DELETE"], ["cancelOrder"])
+
+
+@pytest.mark.parametrize("name", BROKERS)
+async def test_a_live_money_fake_is_reached_by_a_live_connection(name: str) -> None:
+    fake = make_fake(name, live=True)
+    fake.serve_in_background()
+    connector = _connector(name, fake, Environment.LIVE)
+    try:
+        info = await connector.verify()
+        assert info.is_paper is False
+        fields = fake.credentials()
+        expected = fields.get("account_number") or fields.get("account") or getattr(fake, "account_number", "")
+        assert info.account_number == expected
+    finally:
+        await connector.close()
+        await asyncio.to_thread(fake.shut_down)

@@ -51,8 +51,9 @@ Notes for end-to-end tests:
 * "SIGKILL after the broker received the order": ``hang = fake.hang_next_order_response()``, let the
   app place, ``hang.wait_received()``, kill the app, restart it on the same data folder; the held
   answer is released at ``shut_down()`` (or by ``hang.release()``) and goes nowhere.
-* A second, live-environment account: ``FakeAlpaca(account_number=tests.fakes.alpaca.LIVE_ACCOUNT)``,
-  ``TastytradeFake(sandbox=False)``, ``FakeTws(("U7654321",))``; Tradier's fake takes any environment.
+* A live-money account: ``make_fake(name, live=True)`` (Alpaca's live account number, Tastytrade's
+  production behaviour, a ``U…`` TWS account; Tradier's fake serves either environment), then connect
+  with ``Environment.LIVE``.
 * Each fake still has its own finer switches (``inject_fault``, rate limits, token expiry, ...); see
   its module docstring. ``python -m tests.fakes.<name> --port N`` serves one by hand.
 """
@@ -73,8 +74,19 @@ _FAKES = {
 BROKERS = tuple(_FAKES)
 
 
-def make_fake(name: str, **options: Any) -> FakeBroker:
-    """A new, not yet serving fake for the broker with this registry key."""
+#: What makes each fake hold a live-money account instead of a paper one.
+_LIVE_OPTIONS: dict[str, dict[str, Any]] = {
+    "alpaca": {"account_number": "6FAKE0TB01"},
+    "tradier": {},
+    "tastytrade": {"sandbox": False},
+    "ibkr": {"accounts": ("U7654321",)},
+}
+
+
+def make_fake(name: str, *, live: bool = False, **options: Any) -> FakeBroker:
+    """A new, not yet serving fake for the broker with this registry key (paper unless ``live``)."""
+    if live:
+        options = {**_LIVE_OPTIONS[name], **options}
     module_name, class_name = _FAKES[name].split(":")
     fake: FakeBroker = getattr(importlib.import_module(module_name), class_name)(**options)
     return fake
