@@ -64,6 +64,9 @@ from app.storage.worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
 
+#: Rules a runaway loop trips on every attempt; their denials are logged once a minute with a count.
+_BURST_RULES = frozenset({RiskRule.ORDER_RATE, RiskRule.HALTED})
+
 #: Cancels every open order of one mode; returns how many it cancelled.
 Canceller = Callable[[], Awaitable[int]]
 
@@ -99,6 +102,8 @@ class RiskController(QObject):
         self._recent: dict[TradingMode, deque[datetime]] = {mode: deque() for mode in TradingMode}
         #: Orders admitted by ``admit`` and not yet checked: they hold their place in the rate.
         self._pending: dict[TradingMode, int] = dict.fromkeys(TradingMode, 0)
+        self._last_logged: dict[tuple[TradingMode, RiskRule], datetime] = {}
+        self._quieted: dict[tuple[TradingMode, RiskRule], int] = {}
         self._cancellers: dict[TradingMode, Callable[[], Canceller | None]] = {}
         self._background: set[asyncio.Future[object]] = set()
         self._kill_lock = asyncio.Lock()
@@ -214,11 +219,22 @@ class RiskController(QObject):
         return start.equity
 
     def _deny(self, mode: TradingMode, request: OrderRequest | None, denial: RiskDenial) -> None:
+        self.denied.emit(denial)
+        now = self._clock()
+        key = (mode, denial.rule)
+        if denial.rule in _BURST_RULES:
+            # A runaway loop is refused by the thousand: one row a minute per rule says how many.
+            last = self._last_logged.get(key)
+            if last is not None and now - last < RATE_WINDOW:
+                self._quieted[key] = self._quieted.get(key, 0) + 1
+                return
+            self._last_logged[key] = now
         what = ""
         if request is not None:
             what = f"{request.side.value.capitalize()} {request.quantity:,} {request.symbol} {request.order_type.value}: "
-        self._audit.record(AuditKind.RISK_DENIAL, f"{what}{denial.message} [{denial.rule.value}]", mode=mode)
-        self.denied.emit(denial)
+        quieted = self._quieted.pop(key, 0)
+        more = f" ({quieted} more refused by this rule in the minute before.)" if quieted else ""
+        self._audit.record(AuditKind.RISK_DENIAL, f"{what}{denial.message} [{denial.rule.value}]{more}", mode=mode)
 
     # ---- limits -------------------------------------------------------------------------------
 

@@ -12,10 +12,17 @@ from PySide6.QtWidgets import QLabel, QPushButton
 
 from app.domain.audit import AuditKind
 from app.main import AppServices, start_app
+from app.security import redaction
 from app.storage.audit_repository import read_audit
 from tests.conftest import QtLoop, until
 from tests.fakes.alpaca import PAPER_ACCOUNT, SECRET_KEY, FakeAlpaca
 from tests.gui.test_connection_gui import _fill
+
+
+@pytest.fixture(autouse=True)
+def fresh_secret_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets registered by earlier tests in this process would mask 8-character pieces of these messages."""
+    monkeypatch.setattr(redaction, "_known", redaction._Known())
 
 
 @pytest.fixture

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.controller.audit_controller import AuditLog
 from app.controller.vault_controller import VaultController
 from app.domain.audit import AuditKind
 from app.paths import AppPaths
+from app.security import redaction
 from app.security.keystore import KeyringGateway, KeyringKeyStore
 from app.security.vault_service import VaultService, VaultState
 from app.storage.audit_repository import read_audit
@@ -23,6 +25,12 @@ from tests.security.conftest import cheap_kdf
 PASSPHRASE = "tr0ub4dor & 3 more words"
 NEW_PASSPHRASE = "purple elephant marmalade sunrise"
 TOKEN = "audit-canary-token-7f3a9c"
+
+
+@pytest.fixture(autouse=True)
+def fresh_secret_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets registered by earlier tests in this process would mask 8-character pieces of these messages."""
+    monkeypatch.setattr(redaction, "_known", redaction._Known())
 
 
 def test_rotation_and_passphrase_change_are_audited_without_secrets(
