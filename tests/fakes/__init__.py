@@ -5,8 +5,10 @@ The fakes: ``tests.fakes.alpaca.FakeAlpaca``, ``tests.fakes.tradier.TradierFake`
 (the TWS socket API on an asyncio loop). ``make_fake(name)`` builds one by registry key ("alpaca",
 "tradier", "tastytrade", "ibkr"), each holding one paper account.
 
-Every fake offers the same small API (``tests.fakes.control.FakeBroker``); it is safe to call from
-the test's thread while the fake serves, and order ids may be our client order id or the broker's id:
+Every fake offers the same small API (``tests.fakes.control.FakeBroker``; each fake's part lives in
+``<fake>_controls.py``, the REST fakes' network switches in ``http_server.RestFakeControls``); it is
+safe to call from the test's thread while the fake serves, and order ids may be our client order id or
+the broker's id:
 
 =====================================================  ================================================
 call                                                   what it does
