@@ -143,7 +143,7 @@ class PaperTradingController(QObject):
             return None
         with self._admit() as admission:
             if admission.denial is not None:
-                self.ticket_rejected.emit({admission.denial.field: admission.denial.message})
+                self.ticket_rejected.emit({"risk": admission.denial.message})
                 return None
             entry = await self._entry_quote(request)
             if entry.refusal:
@@ -151,7 +151,7 @@ class PaperTradingController(QObject):
                 return None
             async with self._lock:
                 if (denial := self._risk_check(admission, request, entry.quote)) is not None:
-                    self.ticket_rejected.emit({denial.field: denial.message})
+                    self.ticket_rejected.emit({"risk": denial.message})
                     return None
                 update = self.engine.submit(request, self._clock(), entry.quote)
                 if entry.unverified:

@@ -117,7 +117,7 @@ def test_a_denial_names_the_rule_next_to_the_ticket_and_books_nothing(qtbot, qt_
         for name, value in (("symbol", "SPY"), ("quantity", "100")):
             qtbot.keyClicks(window.findChild(QLineEdit, f"ticket.{name}"), value)
         qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
-        error = window.findChild(QLabel, "ticket.error.quantity")
+        error = window.findChild(QLabel, "ticket.error.risk")
         await until(lambda: error.isVisible(), message="no denial shown")
         assert error.text() == "Order value $61,200 exceeds your $50,000 per-order limit."
         assert window.findChild(QLineEdit, "ticket.symbol").text() == "SPY"
@@ -126,7 +126,7 @@ def test_a_denial_names_the_rule_next_to_the_ticket_and_books_nothing(qtbot, qt_
         assert services.paper.engine.cash == Decimal("100000")
 
         await services.paper.submit(_limit("SPY", "700.00"))
-        band = window.findChild(QLabel, "ticket.error.limit_price")
+        band = window.findChild(QLabel, "ticket.error.risk")
         assert band.isVisible() and "14.4% away from the last price 612.00" in band.text()
         assert services.paper.engine.orders == {}
         assert (await _audit_kinds(services)).count(AuditKind.RISK_DENIAL) == 2
