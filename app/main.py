@@ -25,6 +25,8 @@ from app.controller.chart_controller import ChartController
 from app.controller.equity_controller import EquityController
 from app.controller.connection_controller import ConnectionController
 from app.controller.market_data_controller import MarketDataController
+from app.controller.desktop_controller import DesktopController
+from app.controller.market_clock_controller import MarketClockController
 from app.controller.mode_controller import TradingModeController
 from app.controller.orders_table import OrdersTableController
 from app.controller.paper_controller import PaperTradingController
@@ -99,8 +101,15 @@ class AppServices:
     charts: ChartController | None = None
     equity: EquityController | None = None
     bars: BarSource | None = None
+    desktop: DesktopController | None = None
+    market_clock: MarketClockController | None = None
 
     async def shutdown(self) -> None:
+        if self.market_clock is not None:
+            self.market_clock.stop()
+        if self.desktop is not None:
+            await self.desktop.save_layout(self.window.layout_state())
+            self.window.apply_theme("system")
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
@@ -278,6 +287,15 @@ def wire_connections(window: MainWindow, connections: ConnectionController, vaul
     vault.state_changed.connect(on_vault_state)
 
 
+def wire_desktop(window: MainWindow, desktop: DesktopController, market_clock: MarketClockController) -> None:
+    """Layout, theme, time zone and notifications: saved through the database worker, applied by the window."""
+    desktop.layout_loaded.connect(window.restore_layout)
+    desktop.preferences_changed.connect(window.show_preferences)
+    desktop.error.connect(window.show_error)
+    window.theme_requested.connect(desktop.set_theme)
+    market_clock.clock_changed.connect(window.show_market_clock)
+
+
 async def start_app(
     paths: AppPaths,
     *,
@@ -320,6 +338,7 @@ async def start_app(
     )
     window = MainWindow()
     orders_table = OrdersTableController(worker, clock)
+    window.set_locations(paths.data_dir, paths.logs, __version__)
     wire(window, paper, mode)
     wire_orders_table(window, orders_table, [paper])
     wire_connections(window, connections, vault)
@@ -330,11 +349,16 @@ async def start_app(
     audit.follow_connections(connections)
     audit.follow_vault(vault)
     audit.follow_mode(mode)
+    desktop = DesktopController(worker)
+    market_clock = MarketClockController(clock)
+    wire_desktop(window, desktop, market_clock)
     services = AppServices(
         paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market, risk=risk, audit=audit,
         charts=charts, bars=keyless, equity=equity,
     )
+    services.desktop, services.market_clock = desktop, market_clock
     try:
+        await desktop.load()
         await orders_table.reload()
         await risk.start()
         await paper.start()
@@ -345,6 +369,7 @@ async def start_app(
         await services.shutdown()
         window.deleteLater()
         raise
+    market_clock.start()
     mode.publish()
     connections.publish_brokers()
     # The vault opens in the background: a slow keyring must never hold up the window.

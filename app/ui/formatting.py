@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
+from zoneinfo import ZoneInfo
+
+NEW_YORK = ZoneInfo("America/New_York")
+#: The zone every time is shown in: None for the computer's own, or New York (set from Settings).
+_display_zone: tzinfo | None = None
+
+
+def set_display_zone(zone: str) -> None:
+    """"local" shows times in the computer's zone, "exchange" in New York time (ET)."""
+    global _display_zone
+    _display_zone = NEW_YORK if zone == "exchange" else None
+
+
+def in_display_zone(value: datetime) -> datetime:
+    return value.astimezone(_display_zone) if _display_zone is not None else value.astimezone()
+
+
+def zone_label(value: datetime) -> str:
+    """The short name of the zone ``value`` is shown in: ET for New York, else the system's abbreviation."""
+    if _display_zone is NEW_YORK:
+        return "ET"
+    return value.tzname() or value.strftime("%z")
 
 
 def fmt_money(value: Decimal | None, currency: str = "$") -> str:
@@ -40,7 +62,16 @@ def fmt_qty(value: Decimal | None) -> str:
 def fmt_time(value: datetime | None) -> str:
     if value is None:
         return "—"
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    shown = in_display_zone(value)
+    return f"{shown:%Y-%m-%d %H:%M:%S} {zone_label(shown)}"
+
+
+def fmt_clock(value: datetime | None) -> str:
+    """A time of day with its zone, e.g. ``10:31:02 ET``."""
+    if value is None:
+        return "—"
+    shown = in_display_zone(value)
+    return f"{shown:%H:%M:%S} {zone_label(shown)}"
 
 
 def fmt_enum(value: object) -> str:

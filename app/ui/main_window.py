@@ -1,12 +1,34 @@
-"""The main window: the always-visible PAPER/LIVE badge and the Orders, Trading Mode and Settings panes."""
+"""The main window: PAPER/LIVE badge, Orders/Trading Mode/Settings tabs, docked panes, menus, status bar."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+import platform
+from collections.abc import Callable
+from pathlib import Path
 
+from PySide6.QtCore import QByteArray, Qt, QUrl, Signal, Slot, qVersion
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.controller.preferences import DesktopPreferences
 from app.domain.models import TradingMode
 from app.ui.audit_pane import AuditPane
+from app.ui.formatting import set_display_zone
+from app.ui.menus import MenuBar
 from app.ui.mode_pane import TradingModePane
 from app.ui.orders_pane import OrdersPane
 from app.ui.risk_settings import RiskSettingsBox
@@ -14,20 +36,42 @@ from app.ui.safety_controls import SafetyControls
 from app.ui.chart_pane import ChartPane
 from app.ui.equity_pane import EquityPane
 from app.ui.settings_pane import SettingsPane
+from app.ui.status_bar import StatusFields
+from app.ui.table_export import write_csv
+from app.ui.theme import ThemeController
 from app.ui.watchlist_pane import WatchlistPane
 
 BADGE_STYLES = {
     TradingMode.PAPER: "background: #2e6b3f; color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold;",
     TradingMode.LIVE: "background: #b3261e; color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold;",
 }
+TABS = (("orders", "&Orders"), ("mode", "Trading &Mode"), ("settings", "&Settings"))
+#: Where the guides live beside the package in a checkout (a packaged build bundles them alongside).
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 
 
 class MainWindow(QMainWindow):
+    theme_requested = Signal(str)
+    #: The trader is closing the window: the layout is saved before the app shuts down.
+    layout_changed = Signal()
+
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("main_window")
         self.setWindowTitle("TradeBridge")
         self.resize(1280, 800)
+        self.setMinimumSize(800, 560)
+        #: Replaced in tests: opening a folder or a guide, the About box and the save-as dialog.
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
+        self.inform: Callable[[str, str], None] = lambda title, text: QMessageBox.about(self, title, text)
+        self.ask_save_path: Callable[[str, str], str] = lambda title, name: QFileDialog.getSaveFileName(
+            self, title, name, "CSV files (*.csv)"
+        )[0]
+        self.data_dir: Path | None = None
+        self.log_dir: Path | None = None
+        self.docs_dir = DOCS
+        self.version = QApplication.applicationVersion() or "development"
+
         self.badge = QLabel(objectName="mode_badge")
         self.orders_pane = OrdersPane()
         self.mode_pane = TradingModePane()
@@ -66,20 +110,36 @@ class MainWindow(QMainWindow):
         equity_dock = self.add_pane_dock("equity", "Equity curve", self.equity_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(chart_dock, equity_dock)
         chart_dock.raise_()
-        self.quotes_status = QLabel(objectName="status.quotes")
-        self.statusBar().addPermanentWidget(self.quotes_status)
+        self.status = StatusFields()
+        self.setStatusBar(self.status)
+        self.quotes_status = self.status.quotes
+        self.menus = MenuBar(self, self)
+        self.setMenuBar(self.menus)
+        self._mode = TradingMode.PAPER
         self.show_mode(TradingMode.PAPER)
+        self.theme = ThemeController(QApplication.instance())  # type: ignore[arg-type]
+        self.preferences = DesktopPreferences()
+        self._default_layout = (self.saveState(), self.orders_pane.saveState())
+
+    # ---- state shown -------------------------------------------------------------------------
 
     def add_pane_dock(self, name: str, title: str, pane: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """A pane in a dock the trader can move, float or close; ``name`` is its stable objectName."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock.{name}")
         dock.setWidget(pane)
+        dock.toggleViewAction().setObjectName(f"menu.view.pane.{name}")
         self.addDockWidget(area, dock)
         return dock
 
+    def pane_docks(self) -> list[QDockWidget]:
+        """Every dockable pane: the window's own (watchlist, chart, …) and the Orders tab's."""
+        own = [d for d in self.findChildren(QDockWidget) if d.parent() is self]
+        return own + list(self.orders_pane.panes.values())
+
     @Slot(object)
     def show_mode(self, mode: TradingMode) -> None:
+        self._mode = mode
         self.badge.setText(mode.value.upper())
         self.badge.setStyleSheet(BADGE_STYLES[mode])
         self.badge.setToolTip(
@@ -87,11 +147,154 @@ class MainWindow(QMainWindow):
         )
         self.orders_pane.set_mode(mode)
         self.mode_pane.show_mode(mode)
+        self.sync_trading_menu()
+
+    @Slot(object)
+    def show_preferences(self, preferences: DesktopPreferences) -> None:
+        self.preferences = preferences
+        self.apply_theme(preferences.theme)
+        set_display_zone(preferences.time_zone)
+        # Times are formatted when painted: repainting the tables shows them in the new zone.
+        for table in self.findChildren(QTableView):
+            table.viewport().update()
+
+    def apply_theme(self, theme: str) -> None:
+        self.theme.apply(theme)
+        self.menus.set_theme(self.theme.current)
 
     @Slot(str)
     def show_quotes_status(self, text: str) -> None:
-        self.quotes_status.setText(text)
+        self.status.show_quotes(text)
+
+    @Slot(str)
+    def show_market_clock(self, text: str) -> None:
+        self.status.show_market_clock(text)
 
     @Slot(str)
     def show_error(self, text: str) -> None:
-        self.statusBar().showMessage(text, 15000)
+        self.status.show_message(text)
+
+    def set_locations(self, data_dir: Path, log_dir: Path, version: str) -> None:
+        self.data_dir, self.log_dir, self.version = data_dir, log_dir, version
+
+    def add_trading_action(self, action: object) -> None:
+        """Commands other parts add to the Trading menu (e.g. cancel all, the kill switch)."""
+        self.menus.trading.addAction(action)  # type: ignore[arg-type]
+
+    # ---- layout ------------------------------------------------------------------------------
+
+    def layout_state(self) -> dict[str, str]:
+        """Window geometry and the pane arrangement, as text for the settings store."""
+        return {
+            "geometry": _text(self.saveGeometry()),
+            "window": _text(self.saveState()),
+            "panes": _text(self.orders_pane.saveState()),
+            "tab": str(self.tabs.currentIndex()),
+        }
+
+    def restore_layout(self, state: dict[str, str]) -> None:
+        """Put the window and panes back where the trader left them; anything unreadable keeps the default."""
+        if state.get("geometry"):
+            self.restoreGeometry(_bytes(state["geometry"]))
+        if state.get("window"):
+            self.restoreState(_bytes(state["window"]))
+        if state.get("panes") and self.orders_pane.restoreState(_bytes(state["panes"])):
+            self.orders_pane.mark_arranged()
+        tab = state.get("tab", "")
+        if tab.isdigit() and int(tab) < self.tabs.count():
+            self.tabs.setCurrentIndex(int(tab))
+
+    def reset_layout(self) -> None:
+        window, panes = self._default_layout
+        self.restoreState(window)
+        self.orders_pane.restoreState(panes)
+        for dock in self.pane_docks():
+            dock.setFloating(False)
+            dock.show()
+
+    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        self.layout_changed.emit()
+        super().closeEvent(event)  # type: ignore[arg-type]
+
+    # ---- menu commands -----------------------------------------------------------------------
+
+    def tab_titles(self) -> list[tuple[str, str]]:
+        return list(TABS)
+
+    def show_tab(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+
+    def fill_panes_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        for dock in self.pane_docks():
+            menu.addAction(dock.toggleViewAction())
+
+    def choose_theme(self, theme: str) -> None:
+        self.menus.set_theme(theme)
+        self.theme_requested.emit(theme)
+
+    def choose_paper(self) -> None:
+        self.mode_pane.paper.click()
+        self.sync_trading_menu()
+
+    def choose_live(self) -> None:
+        self.mode_pane.live.click()
+        self.sync_trading_menu()
+
+    def sync_trading_menu(self) -> None:
+        self.menus.paper.setChecked(self._mode is TradingMode.PAPER)
+        self.menus.live.setChecked(self._mode is TradingMode.LIVE)
+        self.menus.live.setEnabled(self.mode_pane.live.isEnabled() or self._mode is TradingMode.LIVE)
+        self.menus.live.setToolTip(self.mode_pane.live_reason.text())
+
+    def export_orders(self) -> None:
+        self.export_table(self.orders_pane.orders_table.model(), "orders")
+
+    def export_table(self, model: object, name: str) -> None:
+        path = self.ask_save_path("Export to CSV", f"tradebridge-{name}.csv")
+        if not path:
+            return
+        try:
+            rows = write_csv(model, Path(path))  # type: ignore[arg-type]
+        except OSError as exc:
+            self.show_error(f"Could not write {path}: {exc.strerror or exc}.")
+            return
+        self.show_error(f"Exported {rows} row{'s' if rows != 1 else ''} to {path}.")
+
+    def _open(self, path: Path | None, what: str) -> None:
+        if path is None or not path.exists():
+            self.show_error(f"The {what} is not available on this installation.")
+            return
+        self.open_url(QUrl.fromLocalFile(str(path)))
+
+    def open_data_folder(self) -> None:
+        self._open(self.data_dir, "data folder")
+
+    def open_log_folder(self) -> None:
+        self._open(self.log_dir, "log folder")
+
+    def open_user_guide(self) -> None:
+        self._open(self.docs_dir / "user-guide.md", "user guide")
+
+    def open_broker_guides(self) -> None:
+        self._open(self.docs_dir / "brokers" / "README.md", "broker guide")
+
+    def about_text(self) -> str:
+        return (
+            f"<b>TradeBridge {self.version}</b><br>"
+            "Desktop trading: paper trading out of the box, live trading through your own broker account.<br><br>"
+            f"Data folder: {self.data_dir or '—'}<br>"
+            f"Logs: {self.log_dir or '—'}<br><br>"
+            f"Qt {qVersion()}, Python {platform.python_version()}, {platform.system()}"
+        )
+
+    def show_about(self) -> None:
+        self.inform("About TradeBridge", self.about_text())
+
+
+def _text(state: QByteArray) -> str:
+    return bytes(state.toBase64().data()).decode("ascii")
+
+
+def _bytes(text: str) -> QByteArray:
+    return QByteArray.fromBase64(text.encode("ascii"))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -98,8 +99,6 @@ class OrderTicket(QGroupBox):
         self.submit_button.clicked.connect(self._submit)
         self.symbol.textEdited.connect(self.symbol_edited)
         self.quote.price_picked.connect(self.use_limit_price)
-        self.symbol.returnPressed.connect(self._submit)
-        self.quantity.returnPressed.connect(self._submit)
         self.set_mode(TradingMode.PAPER)
         self._sync_price_fields()
 
@@ -155,6 +154,18 @@ class OrderTicket(QGroupBox):
         """The quote of the ticket's symbol (a ``QuoteView``), or None."""
         self.quote.show_quote(view)  # type: ignore[arg-type]
         self.estimate.show_quote(view)  # type: ignore[arg-type]
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        """Enter in any field places the order (line edits and closed lists pass it up); Esc clears the ticket."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._submit()
+        elif event.key() == Qt.Key.Key_Escape:
+            self.clear()
+            self.symbol.setFocus()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
 
     def _errors_for(self, values: dict[str, object]) -> dict[str, str]:
         try:

@@ -1,20 +1,22 @@
-"""The Orders pane: the ticket and account box beside the filtered, paged orders table and the positions."""
+"""The Orders pane: ticket, account, the filtered, paged orders table and positions as dockable panes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QGroupBox,
+    QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QPushButton,
-    QSplitter,
+    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -30,6 +32,8 @@ from app.ui.order_ticket import OrderTicket
 from app.ui.orders_model import OrdersTableModel
 from app.ui.table_model import Column, RecordTableModel
 
+#: The ticket column's first width; the tables take the rest.
+TICKET_WIDTH = 320
 #: Rows sampled to size columns to their contents.
 SAMPLE_ROWS = 50
 
@@ -101,7 +105,9 @@ class OrdersFilterBar(QWidget):
         self.changed.emit(self.values())
 
 
-class OrdersPane(QWidget):
+class OrdersPane(QMainWindow):
+    """Each part is a ``QDockWidget`` (``dock.<key>``) that can be moved, stacked, floated or hidden."""
+
     order_submitted = Signal(dict)
     cancel_requested = Signal(str)
     cancel_all_requested = Signal()
@@ -133,8 +139,13 @@ class OrdersPane(QWidget):
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
+        ticket_scroll = QScrollArea(objectName="ticket.scroll")
+        ticket_scroll.setWidgetResizable(True)
+        ticket_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        ticket_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        ticket_scroll.setWidget(left_widget)
 
-        orders_box = QGroupBox("Orders")
+        orders_box = QWidget()
         orders_layout = QVBoxLayout(orders_box)
         orders_layout.addWidget(self.filter_bar)
         orders_layout.addWidget(self.orders_table)
@@ -144,15 +155,15 @@ class OrdersPane(QWidget):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.cancel_all_button)
         orders_layout.addLayout(buttons)
-        positions_box = QGroupBox("Positions")
+        positions_box = QWidget()
         QVBoxLayout(positions_box).addWidget(self.positions_table)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(orders_box)
-        right.addWidget(positions_box)
 
-        layout = QHBoxLayout(self)
-        layout.addWidget(left_widget, 0)
-        layout.addWidget(right, 1)
+        self.setDockNestingEnabled(True)
+        self.panes: dict[str, QDockWidget] = {}
+        self._docks_sized = False
+        self.add_pane("ticket", "Ticket && account", ticket_scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.add_pane("orders", "Orders", orders_box, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.add_pane("positions", "Positions", positions_box, Qt.DockWidgetArea.RightDockWidgetArea)
 
         header = self.orders_table.horizontalHeader()
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
@@ -172,6 +183,32 @@ class OrdersPane(QWidget):
         self.orders_model.rowsInserted.connect(self._show_count)
         self.orders_model.rowsRemoved.connect(self._show_count)
         self.orders_model.modelReset.connect(self._show_count)
+
+    def add_pane(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """Add a dockable pane; its objectName (``dock.<key>``) keys the saved layout."""
+        dock = QDockWidget(title, self, objectName=f"dock.{key}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        dock.toggleViewAction().setObjectName(f"menu.view.pane.{key}")
+        dock.toggleViewAction().setText(title)
+        self.addDockWidget(area, dock)
+        self.panes[key] = dock
+        return dock
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._docks_sized:
+            # The first layout gives the ticket column what it needs and the tables the rest.
+            self._docks_sized = True
+            self.resizeDocks([self.panes["ticket"]], [TICKET_WIDTH], Qt.Orientation.Horizontal)
+
+    def mark_arranged(self) -> None:
+        """A restored layout is the trader's own: the first show must not resize it."""
+        self._docks_sized = True
 
     # ---- orders --------------------------------------------------------------------------------
 
