@@ -349,8 +349,9 @@ async def start_app(
     audit.follow_connections(connections)
     audit.follow_vault(vault)
     audit.follow_mode(mode)
-    desktop = DesktopController(worker)
-    market_clock = MarketClockController(clock)
+    # Owned by the window so their Qt timers are deleted with it, on the Qt thread.
+    desktop = DesktopController(worker, parent=window)
+    market_clock = MarketClockController(clock, parent=window)
     wire_desktop(window, desktop, market_clock)
     services = AppServices(
         paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market, risk=risk, audit=audit,
