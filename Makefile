@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 endif
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke lint clean
+.PHONY: run test smoke lint screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +16,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[test]"
 	@touch $(STAMP)
 
+# ARGS passes options to the app, e.g. make run ARGS="--developer --data-dir /tmp/tb".
+# The platform check prints the install command for missing Qt libraries instead of a Qt abort.
 run: $(STAMP)
-	$(BIN)/python -m app
+	@$(BIN)/python -m app.platform_check
+	$(BIN)/python -m app $(ARGS)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 smoke: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app --smoke-test --data-dir "$$(mktemp -d)"
+
+screenshot: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshot.py docs/images/main-window.png
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

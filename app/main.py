@@ -26,6 +26,7 @@ from app.controller.equity_controller import EquityController
 from app.controller.connection_controller import ConnectionController
 from app.controller.market_data_controller import MarketDataController
 from app.controller.desktop_controller import DesktopController
+from app.controller.fills_controller import FillsController
 from app.controller.market_clock_controller import MarketClockController
 from app.controller.mode_controller import TradingModeController
 from app.controller.orders_table import OrdersTableController
@@ -287,6 +288,16 @@ def wire_connections(window: MainWindow, connections: ConnectionController, vaul
     vault.state_changed.connect(on_vault_state)
 
 
+def wire_fills(window: MainWindow, fills: FillsController, paper: PaperTradingController) -> None:
+    """The Fills table: the journal's newest executions, then each one as it is booked."""
+    pane = window.orders_pane.fills
+    fills.fills_loaded.connect(pane.show_fills)
+    fills.fills_added.connect(pane.add_fills)
+    fills.error.connect(window.show_error)
+    paper.fills_recorded.connect(fills.record_paper)
+    paper.journal_reset.connect(fills.reload)
+
+
 def wire_desktop(window: MainWindow, desktop: DesktopController, market_clock: MarketClockController) -> None:
     """Layout, theme, time zone and notifications: saved through the database worker, applied by the window."""
     desktop.layout_loaded.connect(window.restore_layout)
@@ -353,6 +364,8 @@ async def start_app(
     desktop = DesktopController(worker, parent=window)
     market_clock = MarketClockController(clock, parent=window)
     wire_desktop(window, desktop, market_clock)
+    fills = FillsController(worker, parent=window)
+    wire_fills(window, fills, paper)
     services = AppServices(
         paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market, risk=risk, audit=audit,
         charts=charts, bars=keyless, equity=equity,
@@ -360,6 +373,7 @@ async def start_app(
     services.desktop, services.market_clock = desktop, market_clock
     try:
         await desktop.load()
+        await fills.load()
         await orders_table.reload()
         await risk.start()
         await paper.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.domain.models import Order, Position
+from app.domain.models import Fill, Order, Position, TradingMode
 from app.domain.order_query import OrderSort
 
 
@@ -99,3 +99,15 @@ class OrdersPageView:
     has_more: bool
     first: bool
     sort: OrderSort
+
+
+@dataclass(frozen=True, slots=True)
+class FillView:
+    """One execution as the Fills table shows it, with the mode of its order."""
+
+    fill: Fill
+    mode: TradingMode
+
+    @property
+    def key(self) -> str:
+        return self.fill.fill_id or f"{self.fill.client_order_id}-{self.fill.filled_at.timestamp():.6f}"

@@ -101,15 +101,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
         self.watchlist_pane = WatchlistPane()
-        watch_dock = self.add_pane_dock("watchlist", "Watchlist", self.watchlist_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.resizeDocks([watch_dock], [440], Qt.Orientation.Horizontal)
+        self.add_pane_dock("watchlist", "Watchlist", self.watchlist_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.chart_pane = ChartPane()
-        chart_dock = self.add_pane_dock("chart", "Chart", self.chart_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([chart_dock], [360], Qt.Orientation.Vertical)
+        self.add_pane_dock("chart", "Chart", self.chart_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.equity_pane = EquityPane()
-        equity_dock = self.add_pane_dock("equity", "Equity curve", self.equity_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(chart_dock, equity_dock)
-        chart_dock.raise_()
+        self.add_pane_dock("equity", "Equity curve", self.equity_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.status = StatusFields()
         self.setStatusBar(self.status)
         self.quotes_status = self.status.quotes
@@ -120,20 +116,18 @@ class MainWindow(QMainWindow):
         self.theme = ThemeController(QApplication.instance())  # type: ignore[arg-type]
         self.preferences = DesktopPreferences()
         self._default_layout = (self.saveState(), self.orders_pane.saveState())
+        self.orders_pane.export_requested.connect(self.export_table)
 
     # ---- state shown -------------------------------------------------------------------------
 
     def add_pane_dock(self, name: str, title: str, pane: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        """A pane in a dock the trader can move, float or close; ``name`` is its stable objectName."""
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock.{name}")
-        dock.setWidget(pane)
-        dock.toggleViewAction().setObjectName(f"menu.view.pane.{name}")
-        self.addDockWidget(area, dock)
-        return dock
+        """A pane in a dock of the Orders tab (``dock.<name>``), stacked with the positions at first so
+        every pane fits an 800x600 window; the trader moves it anywhere from there."""
+        del area  # the first place is the stack; the saved layout remembers where the trader put it
+        return self.orders_pane.add_pane(name, title, pane, stack_with="positions")
 
     def pane_docks(self) -> list[QDockWidget]:
-        """Every dockable pane: the window's own (watchlist, chart, …) and the Orders tab's."""
+        """Every dockable pane: the window's own and the Orders tab's (ticket, orders, positions, …)."""
         own = [d for d in self.findChildren(QDockWidget) if d.parent() is self]
         return own + list(self.orders_pane.panes.values())
 

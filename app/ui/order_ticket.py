@@ -155,6 +155,25 @@ class OrderTicket(QGroupBox):
         self.quote.show_quote(view)  # type: ignore[arg-type]
         self.estimate.show_quote(view)  # type: ignore[arg-type]
 
+    def load_values(self, values: dict[str, object]) -> None:
+        """Fill the ticket (e.g. from an order or a position); nothing is sent until the trader places it."""
+        for combo, key in ((self.side, "side"), (self.order_type, "order_type"), (self.time_in_force, "time_in_force")):
+            if key in values:
+                index = combo.findData(values[key])
+                if index >= 0:
+                    combo.setCurrentIndex(index)
+        for line, key in (
+            (self.symbol, "symbol"),
+            (self.quantity, "quantity"),
+            (self.limit_price, "limit_price"),
+            (self.stop_price, "stop_price"),
+        ):
+            line.setText(str(values.get(key, "") or ""))
+        self.extended_hours.setChecked(bool(values.get("extended_hours", False)))
+        self.symbol_edited.emit(self.symbol.text())
+        self._validate_inline()
+        self.quantity.setFocus()
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
         """Enter in any field places the order (line edits and closed lists pass it up); Esc clears the ticket."""
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
@@ -16,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
-    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -27,10 +27,15 @@ from app.domain.models import AccountSummary, Order, TradingMode
 from app.domain.order_query import StatusGroup
 from app.ui.account_box import AccountSummaryBox
 from app.ui.confirm import ask_confirmation
-from app.ui.formatting import fmt_money, fmt_price, fmt_qty, fmt_signed_money
+from app.ui.formatting import fmt_money, fmt_price, fmt_qty, fmt_signed_money, fmt_time
+from app.ui.fills_pane import FillsPane
+from app.ui.fitting_scroll import FittingScrollArea
 from app.ui.order_ticket import OrderTicket
+from app.ui.orders_menus import order_menu, position_menu
 from app.ui.orders_model import OrdersTableModel
+from app.ui.table_menus import attach_row_menu
 from app.ui.table_model import Column, RecordTableModel
+from app.ui.table_sort import RecordSortProxy
 
 #: The ticket column's first width; the tables take the rest.
 TICKET_WIDTH = 320
@@ -85,6 +90,9 @@ class OrdersFilterBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.symbol, 1)
         for combo in (self.mode, self.status, self.range):
+            # Lists may shorten their shown text in a narrow pane rather than push the pane wider.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(7)
             layout.addWidget(combo)
             combo.currentIndexChanged.connect(self._emit)
         # Typing is debounced so a query runs once the trader pauses, not on every key.
@@ -112,6 +120,10 @@ class OrdersPane(QMainWindow):
     cancel_requested = Signal(str)
     cancel_all_requested = Signal()
     filter_changed = Signal(dict)
+    #: A table to write to CSV as shown (the model) and the name the file is offered under.
+    export_requested = Signal(object, str)
+    #: The client order id whose details and full history the trader asked for.
+    details_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -122,9 +134,14 @@ class OrdersPane(QMainWindow):
         self.orders_model = OrdersTableModel()
         self.positions_model: RecordTableModel[PositionView] = RecordTableModel(POSITION_COLUMNS, lambda p: p.symbol)
         self.orders_table = _table("orders.table", self.orders_model)
-        self.positions_table = _table("positions.table", self.positions_model)
+        self.positions_proxy = RecordSortProxy(self.positions_model, self)
+        self.positions_table = _table("positions.table", self.positions_proxy)  # type: ignore[arg-type]
+        self.fills = FillsPane()
+        self.export_button = QPushButton("Export…", objectName="orders.export")
+        self.export_button.setToolTip("Write the orders shown, in their order, to a CSV file")
+        self.positions_export = QPushButton("Export…", objectName="positions.export")
         self.filter_bar = OrdersFilterBar()
-        self.cancel_button = QPushButton("Cancel selected order", objectName="orders.cancel")
+        self.cancel_button = QPushButton("Cancel order", objectName="orders.cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_all_button = QPushButton("Cancel all…", objectName="orders.cancel_all")
         self.count = QLabel(objectName="orders.count")
@@ -139,24 +156,27 @@ class OrdersPane(QMainWindow):
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        ticket_scroll = QScrollArea(objectName="ticket.scroll")
-        ticket_scroll.setWidgetResizable(True)
-        ticket_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        ticket_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        ticket_scroll.setWidget(left_widget)
+        ticket_scroll = FittingScrollArea(left_widget, "ticket.scroll")
 
         orders_box = QWidget()
         orders_layout = QVBoxLayout(orders_box)
         orders_layout.addWidget(self.filter_bar)
         orders_layout.addWidget(self.orders_table)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.count)
-        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.count, 1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.cancel_all_button)
+        buttons.addWidget(self.export_button)
         orders_layout.addLayout(buttons)
+        # The last result gets a line of its own, wrapping rather than squeezing the buttons.
+        orders_layout.addWidget(self.message)
         positions_box = QWidget()
-        QVBoxLayout(positions_box).addWidget(self.positions_table)
+        positions_layout = QVBoxLayout(positions_box)
+        positions_layout.addWidget(self.positions_table)
+        positions_buttons = QHBoxLayout()
+        positions_buttons.addStretch(1)
+        positions_buttons.addWidget(self.positions_export)
+        positions_layout.addLayout(positions_buttons)
 
         self.setDockNestingEnabled(True)
         self.panes: dict[str, QDockWidget] = {}
@@ -164,8 +184,12 @@ class OrdersPane(QMainWindow):
         self.add_pane("ticket", "Ticket && account", ticket_scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_pane("orders", "Orders", orders_box, Qt.DockWidgetArea.RightDockWidgetArea)
         self.add_pane("positions", "Positions", positions_box, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.add_pane("fills", "Fills", self.fills, stack_with="positions")
 
         header = self.orders_table.horizontalHeader()
+        # One line per order; the time column fits a whole time with its zone.
+        self.orders_table.setWordWrap(False)
+        self._fit_time_column()
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
@@ -173,6 +197,8 @@ class OrdersPane(QMainWindow):
         # Positions are bounded by holdings, so their columns can follow their contents.
         self.positions_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.positions_table.horizontalHeader().setStretchLastSection(True)
+        self.positions_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.positions_table.setSortingEnabled(True)
 
         self.ticket.submitted.connect(self.order_submitted)
         self.filter_bar.changed.connect(self.filter_changed)
@@ -183,9 +209,33 @@ class OrdersPane(QMainWindow):
         self.orders_model.rowsInserted.connect(self._show_count)
         self.orders_model.rowsRemoved.connect(self._show_count)
         self.orders_model.modelReset.connect(self._show_count)
+        self.export_button.clicked.connect(self.export_orders)
+        self.positions_export.clicked.connect(self.export_positions)
+        self.fills.export_requested.connect(lambda: self.export_requested.emit(self.fills.proxy, "fills"))
+        self.fills.details_requested.connect(self.details_requested)
+        self.orders_table.doubleClicked.connect(
+            lambda index: self.details_requested.emit(self.orders_model.key_at(index.row()))
+        )
+        attach_row_menu(self.orders_table, lambda row: order_menu(self, row))
+        attach_row_menu(self.positions_table, lambda row: position_menu(self, row))
 
-    def add_pane(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        """Add a dockable pane; its objectName (``dock.<key>``) keys the saved layout."""
+    def export_orders(self) -> None:
+        self.export_requested.emit(self.orders_model, "orders")
+
+    def export_positions(self) -> None:
+        self.export_requested.emit(self.positions_proxy, "positions")
+
+    def add_pane(
+        self,
+        key: str,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+        *,
+        stack_with: str | None = None,
+    ) -> QDockWidget:
+        """Add a dockable pane (stacked as a tab with ``stack_with`` if given); its objectName
+        (``dock.<key>``) keys the saved layout."""
         dock = QDockWidget(title, self, objectName=f"dock.{key}")
         dock.setWidget(widget)
         dock.setFeatures(
@@ -196,15 +246,23 @@ class OrdersPane(QMainWindow):
         dock.toggleViewAction().setObjectName(f"menu.view.pane.{key}")
         dock.toggleViewAction().setText(title)
         self.addDockWidget(area, dock)
+        if stack_with in self.panes:
+            self.tabifyDockWidget(self.panes[stack_with], dock)
+            self.panes[stack_with].raise_()
         self.panes[key] = dock
         return dock
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         if not self._docks_sized:
-            # The first layout gives the ticket column what it needs and the tables the rest.
             self._docks_sized = True
-            self.resizeDocks([self.panes["ticket"]], [TICKET_WIDTH], Qt.Orientation.Horizontal)
+            # Once laid out, the first arrangement gives the ticket column what it needs, the tables the rest.
+            QTimer.singleShot(0, self._size_docks)
+
+    def _size_docks(self) -> None:
+        width = max(TICKET_WIDTH, self.panes["ticket"].widget().minimumSizeHint().width())
+        rest = max(self.width() - width, 1)
+        self.resizeDocks([self.panes["ticket"], self.panes["orders"]], [width, rest], Qt.Orientation.Horizontal)
 
     def mark_arranged(self) -> None:
         """A restored layout is the trader's own: the first show must not resize it."""
@@ -225,7 +283,14 @@ class OrdersPane(QMainWindow):
             # Sized once from the first rows (or the titles alone when there are none yet).
             self._sized = bool(page.orders)
             self.orders_table.resizeColumnsToContents()
+            self._fit_time_column()
         self._sync_cancel()
+
+    def _fit_time_column(self) -> None:
+        sample = fmt_time(datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC))
+        width = self.orders_table.fontMetrics().horizontalAdvance(sample) + 24
+        header = self.orders_table.horizontalHeader()
+        header.resizeSection(0, max(width, header.sectionSize(0)))
 
     @Slot(list)
     def apply_orders(self, orders: list[Order]) -> None:

@@ -166,6 +166,10 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
     def column_key(self, section: int) -> str:
         return self._columns[section].key
 
+    def value(self, row: int, section: int) -> Any:
+        """The record's value in a column, unformatted (for sorting by value)."""
+        return self._columns[section].value(self._rows[row])
+
     def text(self, row: int, key: str) -> str:
         column = next(c for c in self._columns if c.key == key)
         return column.fmt(column.value(self._rows[row]))

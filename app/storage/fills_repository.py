@@ -1,0 +1,35 @@
+"""Executions for the Fills table: the newest first, with the mode of the order each belongs to."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.models import Fill, Side, TradingMode
+from app.storage.schema import FillRow, OrderRow
+
+RECENT_FILLS = 1000
+
+
+def recent_fills(session: Session, limit: int = RECENT_FILLS) -> list[tuple[Fill, TradingMode]]:
+    """The newest ``limit`` executions of every order, paper and live, newest first."""
+    rows = session.execute(
+        select(FillRow, OrderRow.mode)
+        .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
+        .order_by(FillRow.filled_at.desc(), FillRow.id.desc())
+        .limit(limit)
+    ).all()
+    return [(_fill(row), TradingMode(mode)) for row, mode in rows]
+
+
+def _fill(row: FillRow) -> Fill:
+    return Fill(
+        client_order_id=row.client_order_id,
+        symbol=row.symbol,
+        side=Side(row.side),
+        quantity=row.quantity,
+        price=row.price,
+        commission=row.commission,
+        filled_at=row.filled_at,
+        fill_id=row.fill_id,
+    )
