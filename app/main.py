@@ -29,6 +29,7 @@ from app.controller.desktop_controller import DesktopController
 from app.controller.fills_controller import FillsController
 from app.controller.market_clock_controller import MarketClockController
 from app.controller.mode_controller import TradingModeController
+from app.controller.order_details_controller import OrderDetailsController
 from app.controller.orders_table import OrdersTableController
 from app.controller.paper_controller import PaperTradingController
 from app.controller.risk_controller import RiskController
@@ -166,7 +167,8 @@ def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeCon
     settings.paper_settings_submitted.connect(paper.save_settings)
     settings.paper_reset_requested.connect(paper.reset_account)
     paper.settings_changed.connect(settings.show_paper_settings)
-    paper.settings_saved.connect(lambda: settings.show_message("Paper settings saved."))
+    paper.settings_saved.connect(settings.paper_settings_saved)
+    paper.settings_rejected.connect(settings.show_paper_errors)
     paper.error.connect(settings.show_message)
 
     window.mode_pane.mode_requested.connect(mode.request_mode)
@@ -298,6 +300,26 @@ def wire_fills(window: MainWindow, fills: FillsController, paper: PaperTradingCo
     paper.journal_reset.connect(fills.reload)
 
 
+def wire_desktop_extras(
+    window: MainWindow,
+    desktop: DesktopController,
+    details: OrderDetailsController,
+    paper: PaperTradingController,
+    connections: ConnectionController,
+) -> None:
+    """Order details on request, the Display settings, and desktop notifications for what must not be missed."""
+    window.orders_pane.details_requested.connect(details.show_order)
+    details.details_loaded.connect(window.show_order_details)
+    details.error.connect(window.show_error)
+    display = window.display_settings
+    display.theme_chosen.connect(desktop.set_theme)
+    display.time_zone_chosen.connect(desktop.set_time_zone)
+    display.notifications_chosen.connect(desktop.set_notifications)
+    paper.fills_recorded.connect(window.notifier.fills_recorded)
+    paper.order_rejected.connect(window.notifier.order_rejected)
+    connections.disconnected.connect(window.notifier.disconnected)
+
+
 def wire_desktop(window: MainWindow, desktop: DesktopController, market_clock: MarketClockController) -> None:
     """Layout, theme, time zone and notifications: saved through the database worker, applied by the window."""
     desktop.layout_loaded.connect(window.restore_layout)
@@ -365,6 +387,7 @@ async def start_app(
     market_clock = MarketClockController(clock, parent=window)
     wire_desktop(window, desktop, market_clock)
     fills = FillsController(worker, parent=window)
+    wire_desktop_extras(window, desktop, OrderDetailsController(worker, parent=window), paper, connections)
     wire_fills(window, fills, paper)
     services = AppServices(
         paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market, risk=risk, audit=audit,

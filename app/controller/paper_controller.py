@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import qasync
 from PySide6.QtCore import QObject, Signal
@@ -21,6 +21,7 @@ from app.controller.views import PositionView
 from app.domain.models import AccountSummary, OrderRequest, OrderStatus, Quote, TradingMode
 from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperError, PaperSettings
 from app.domain.risk import RiskDenial
+from app.domain.settings_validation import SettingsError, parse_paper_settings
 from app.domain.validation import TicketError, build_order_request
 from app.marketdata.base import QuoteSource, QuoteUnavailable
 from app.storage.paper_repository import PaperState, load_paper_state, reset_paper_account, save_paper_update
@@ -54,6 +55,8 @@ class PaperTradingController(QObject):
     settings_changed = Signal(object)
     settings_saved = Signal()
     ticket_rejected = Signal(dict)
+    #: Paper settings refused: field -> what is wrong, in plain words (every field at once).
+    settings_rejected = Signal(dict)
     order_placed = Signal(str)
     order_rejected = Signal(str)
     #: Emitted after every ticket submission, whatever its outcome, so the ticket can take the next one.
@@ -207,16 +210,9 @@ class PaperTradingController(QObject):
 
     async def apply_settings(self, values: Mapping[str, object]) -> bool:
         try:
-            settings = PaperSettings(
-                starting_cash=_decimal(values, "starting_cash"),
-                slippage_bps=_decimal(values, "slippage_bps"),
-                commission_per_order=_decimal(values, "commission_per_order"),
-                commission_per_share=_decimal(values, "commission_per_share"),
-                commission_per_contract=_decimal(values, "commission_per_contract"),
-                allow_shorting=bool(values.get("allow_shorting", False)),
-            )
-        except (ValueError, TypeError) as exc:
-            self.error.emit(f"Settings not saved: {exc}")
+            settings = parse_paper_settings(values)
+        except SettingsError as exc:
+            self.settings_rejected.emit(exc.errors)
             return False
         async with self._lock:
             try:
@@ -396,13 +392,6 @@ class PaperTradingController(QObject):
         summary: AccountSummary = engine.summary(self._marks)
         self.account_changed.emit(summary)
 
-
-def _decimal(values: Mapping[str, object], key: str) -> Decimal:
-    raw = values.get(key, "0")
-    try:
-        return Decimal(str(raw).replace(",", "").replace("$", "").strip() or "0")
-    except InvalidOperation:
-        raise ValueError(f"'{raw}' is not a number ({key.replace('_', ' ')}).") from None
 
 
 def _with_reason(update: EngineUpdate, client_order_id: str, reason: str) -> EngineUpdate:

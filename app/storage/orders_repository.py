@@ -25,6 +25,7 @@ from app.domain.models import (
 )
 from app.domain.order_query import OrderFilter, OrderSort, StatusGroup, is_decimal_column
 from app.domain.symbols import parse_symbol
+from app.storage.order_events import record_events
 from app.storage.schema import FillRow, OrderRow
 
 
@@ -90,6 +91,7 @@ def save_orders(session: Session, orders: Iterable[Order], broker: str) -> None:
     The values are exactly what `order_to_row` sets, so the journal row of an order is the same
     whether it was written here or through the ORM.
     """
+    orders = list(orders)
     rows = [_set_values(order_to_row(order, broker)) for order in orders]
     if not rows:
         return
@@ -101,6 +103,7 @@ def save_orders(session: Session, orders: Iterable[Order], broker: str) -> None:
             set_={name: statement.excluded[name] for name in columns if name != "client_order_id"},
         )
         session.execute(statement, batch)
+    record_events(session, orders)
 
 
 def save_fills(session: Session, fills: Iterable[Fill]) -> None:

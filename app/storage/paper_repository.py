@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.models import AssetClass, Fill, Order, OrderStatus, Position, TradingMode
 from app.storage.orders_repository import row_to_order, save_fills, save_orders
+from app.storage.order_events import delete_events_of
 from app.storage.schema import FillRow, OrderRow, PaperAccountRow, PaperPositionRow
 
 ACCOUNT_ID = 1
@@ -118,6 +119,7 @@ def reset_paper_account(session: Session, starting_cash: Decimal, now: datetime)
     """Start the paper account over: starting cash, no positions, no paper orders or fills."""
     paper_orders = select(OrderRow.client_order_id).where(OrderRow.mode == TradingMode.PAPER.value)
     session.execute(delete(FillRow).where(FillRow.client_order_id.in_(paper_orders)))
+    delete_events_of(session, paper_orders)
     session.execute(delete(OrderRow).where(OrderRow.mode == TradingMode.PAPER.value))
     session.execute(delete(PaperPositionRow))
     account = session.get(PaperAccountRow, ACCOUNT_ID)

@@ -151,3 +151,20 @@ class EquitySampleRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     cash: Mapped[Decimal] = mapped_column(DecimalText)
     equity: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class OrderEventRow(Base):
+    """One change of an order as it happened: status, fills so far, prices, broker id, reason."""
+
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_order_id: Mapped[str] = mapped_column(ForeignKey("orders.client_order_id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    limit_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    stop_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    filled_quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    average_fill_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    broker_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")

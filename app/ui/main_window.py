@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QUrl, Signal, Slot, qVersion
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -27,7 +27,10 @@ from PySide6.QtWidgets import (
 from app.controller.preferences import DesktopPreferences
 from app.domain.models import TradingMode
 from app.ui.audit_pane import AuditPane
+from app.ui.display_settings import DisplaySettingsBox
 from app.ui.formatting import set_display_zone
+from app.ui.notifier import DesktopNotifier
+from app.ui.order_details import OrderDetailsDialog
 from app.ui.menus import MenuBar
 from app.ui.mode_pane import TradingModePane
 from app.ui.orders_pane import OrdersPane
@@ -117,6 +120,15 @@ class MainWindow(QMainWindow):
         self.preferences = DesktopPreferences()
         self._default_layout = (self.saveState(), self.orders_pane.saveState())
         self.orders_pane.export_requested.connect(self.export_table)
+        self.notifier = DesktopNotifier(self)
+        self.display_settings = DisplaySettingsBox()
+        self.settings_pane.add_section(self.display_settings)
+        self.order_details: OrderDetailsDialog | None = None
+        cancel_all = QAction("&Cancel all orders…", self.menus.trading)
+        cancel_all.setObjectName("menu.trading.cancel_all")
+        cancel_all.setShortcut(QKeySequence("Ctrl+Shift+X"))
+        cancel_all.triggered.connect(lambda _checked=False: self.orders_pane.cancel_all_button.click())
+        self.add_trading_action(cancel_all)
 
     # ---- state shown -------------------------------------------------------------------------
 
@@ -148,6 +160,8 @@ class MainWindow(QMainWindow):
         self.preferences = preferences
         self.apply_theme(preferences.theme)
         set_display_zone(preferences.time_zone)
+        self.display_settings.show_preferences(preferences)
+        self.notifier.set_enabled(preferences.notifications)
         # Times are formatted when painted: repainting the tables shows them in the new zone.
         for table in self.findChildren(QTableView):
             table.viewport().update()
@@ -155,6 +169,15 @@ class MainWindow(QMainWindow):
     def apply_theme(self, theme: str) -> None:
         self.theme.apply(theme)
         self.menus.set_theme(self.theme.current)
+
+    @Slot(object)
+    def show_order_details(self, history: object) -> None:
+        """One details window, reused: it shows the order asked for last and stays open beside the tables."""
+        if self.order_details is None:
+            self.order_details = OrderDetailsDialog(self)
+        self.order_details.show_history(history)  # type: ignore[arg-type]
+        self.order_details.show()
+        self.order_details.activateWindow()
 
     @Slot(str)
     def show_quotes_status(self, text: str) -> None:

@@ -46,11 +46,25 @@ class SettingsPane(QWidget):
         self.commission_per_share = QLineEdit(objectName="settings.paper.commission_per_share")
         self.commission_per_contract = QLineEdit(objectName="settings.paper.commission_per_contract")
         self.allow_shorting = QCheckBox("Allow short selling", objectName="settings.paper.allow_shorting")
-        form.addRow("Starting cash (USD, applies on reset)", self.starting_cash)
-        form.addRow("Slippage (basis points)", self.slippage_bps)
-        form.addRow("Commission per order (USD)", self.commission_per_order)
-        form.addRow("Commission per share (USD)", self.commission_per_share)
-        form.addRow("Commission per option contract (USD)", self.commission_per_contract)
+        #: One error line under each field (``settings.paper.error.<field>``), wrapping, red.
+        self.paper_errors: dict[str, QLabel] = {}
+        for title, field, key in (
+            ("Starting cash (USD, applies on reset)", self.starting_cash, "starting_cash"),
+            ("Slippage (basis points)", self.slippage_bps, "slippage_bps"),
+            ("Commission per order (USD)", self.commission_per_order, "commission_per_order"),
+            ("Commission per share (USD)", self.commission_per_share, "commission_per_share"),
+            ("Commission per option contract (USD)", self.commission_per_contract, "commission_per_contract"),
+        ):
+            error = QLabel(objectName=f"settings.paper.error.{key}")
+            error.setStyleSheet("color: #b3261e;")
+            error.setWordWrap(True)
+            error.hide()
+            self.paper_errors[key] = error
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(field)
+            column.addWidget(error)
+            form.addRow(title, column)
         form.addRow("", self.allow_shorting)
         self.save_button = QPushButton("Save paper settings", objectName="settings.paper.save")
         self.reset_button = QPushButton("Reset paper account…", objectName="settings.paper.reset")
@@ -88,6 +102,20 @@ class SettingsPane(QWidget):
     @Slot(str)
     def show_message(self, text: str) -> None:
         self.message.setText(text)
+
+    @Slot(dict)
+    def show_paper_errors(self, errors: dict[str, str]) -> None:
+        """Every refused field at once, each under its own field; nothing was saved."""
+        for key, label in self.paper_errors.items():
+            label.setText(errors.get(key, ""))
+            label.setVisible(key in errors)
+        if errors:
+            self.message.setText("Paper settings not saved: correct the fields marked in red.")
+
+    @Slot()
+    def paper_settings_saved(self) -> None:
+        self.show_paper_errors({})
+        self.message.setText("Paper settings saved.")
 
     def _save(self) -> None:
         self.paper_settings_submitted.emit(

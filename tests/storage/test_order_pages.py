@@ -55,9 +55,10 @@ def _replace_journal(database: Database, orders: list[Order]) -> None:
     def write(session: object) -> None:
         from sqlalchemy import delete
 
-        from app.storage.schema import FillRow, OrderRow
+        from app.storage.schema import FillRow, OrderEventRow, OrderRow
 
         session.execute(delete(FillRow))  # type: ignore[attr-defined]
+        session.execute(delete(OrderEventRow))  # type: ignore[attr-defined]
         session.execute(delete(OrderRow))  # type: ignore[attr-defined]
         for mode in TradingMode:
             save_orders(session, [o for o in orders if o.mode is mode], "paper" if mode is TradingMode.PAPER else "alpaca")  # type: ignore[arg-type]

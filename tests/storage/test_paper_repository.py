@@ -104,7 +104,9 @@ def test_an_engine_step_updates_orders_in_place_without_reading_first(paths: App
     db.dispose()
 
     writes = statements[: statements.index(next(q for q in statements if q.startswith("SELECT")))]
-    assert [q.split()[0] for q in writes] == ["UPDATE", "INSERT", "INSERT", "INSERT"]
+    # cash, the orders upserted, their history events, the fills, the positions: one statement each.
+    assert [q.split()[0] for q in writes] == ["UPDATE", "INSERT", "INSERT", "INSERT", "INSERT"]
+    assert writes[2].startswith("INSERT INTO order_events")
     assert {o.client_order_id: o for o in journal}[resting.client_order_id] == filled
     assert len(journal) == 4
     assert state.cash == Decimal("99432.79")
