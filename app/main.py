@@ -379,6 +379,7 @@ async def start_app(
     wire_charts(window, charts, market, paper)
     wire_equity(window, equity, paper)
     wire_safety(window, paper, risk, audit)
+    risk.halted_changed.connect(window.notifier.halt_changed)
     audit.follow_connections(connections)
     audit.follow_vault(vault)
     audit.follow_mode(mode)

@@ -129,6 +129,9 @@ class MainWindow(QMainWindow):
         cancel_all.setShortcut(QKeySequence("Ctrl+Shift+X"))
         cancel_all.triggered.connect(lambda _checked=False: self.orders_pane.cancel_all_button.click())
         self.add_trading_action(cancel_all)
+        self.menus.trading.addSeparator()
+        self.add_trading_action(self.safety.kill_action)
+        self.add_trading_action(self.safety.lift_action)
 
     # ---- state shown -------------------------------------------------------------------------
 

@@ -71,6 +71,11 @@ class DesktopNotifier(QObject):
     def halted(self, message: str) -> None:
         self.notify("Trading halted", message, warning=True)
 
+    @Slot(bool, str)
+    def halt_changed(self, halted: bool, reason: str) -> None:
+        if halted:
+            self.halted(f"New orders are refused: {reason}." if reason else "New orders are refused.")
+
     def _show_in_tray(self, title: str, text: str, warning: bool) -> None:
         if self._tray is None:
             return

@@ -39,6 +39,17 @@ def order_details(order: Order) -> str:
     )
 
 
+def order_result(order: Order) -> str:
+    """The result line for an order the trader placed, as its state changes."""
+    status = order.status.value.replace("_", " ")
+    if order.filled_quantity and order.average_fill_price is not None:
+        filled = f"{fmt_qty(order.filled_quantity)} of {fmt_qty(order.request.quantity)} @ {fmt_price(order.average_fill_price)}"
+        return f"Order {order.client_order_id} {status}: {filled}."
+    explained = order.status_reason and order.status.value in ("rejected", "expired")
+    reason = f": {order.status_reason}" if explained else ""
+    return f"Order {order.client_order_id} {status}{reason}."
+
+
 def ticket_values_for_order(order: Order) -> dict[str, object]:
     request = order.request
     return {

@@ -31,7 +31,7 @@ from app.ui.formatting import fmt_money, fmt_price, fmt_qty, fmt_signed_money, f
 from app.ui.fills_pane import FillsPane
 from app.ui.fitting_scroll import FittingScrollArea
 from app.ui.order_ticket import OrderTicket
-from app.ui.orders_menus import order_menu, position_menu
+from app.ui.orders_menus import order_menu, order_result, position_menu
 from app.ui.orders_model import OrdersTableModel
 from app.ui.table_menus import attach_row_menu
 from app.ui.table_model import Column, RecordTableModel
@@ -148,6 +148,7 @@ class OrdersPane(QMainWindow):
         self.message = QLabel(objectName="orders.message")
         self.message.setWordWrap(True)
         self._mode = TradingMode.PAPER
+        self._announced = ""
         self._sized = False
 
         left = QVBoxLayout()
@@ -296,6 +297,10 @@ class OrdersPane(QMainWindow):
     def apply_orders(self, orders: list[Order]) -> None:
         """Orders that changed: each is updated in its row or inserted where the sort puts it."""
         self.orders_model.upsert(orders)
+        for order in orders:
+            if order.client_order_id == self._announced:
+                self.show_message(order_result(order))
+                self._announced = order.client_order_id if not order.status.is_terminal else ""
 
     @Slot(list)
     def remove_orders(self, client_order_ids: list[str]) -> None:
@@ -317,6 +322,12 @@ class OrdersPane(QMainWindow):
     def order_accepted(self, client_order_id: str) -> None:
         self.ticket.clear()
         self.show_message(f"Order {client_order_id} placed.")
+        #: The order the result line speaks of: it is kept up to date until the order is finished.
+        self._announced = client_order_id
+        known = self.orders_model.record(client_order_id)
+        if known is not None and known.status.value not in ("new", "pending_submit"):
+            # It changed before the acceptance was heard of (a market order filled at once).
+            self.apply_orders([known])
 
     @Slot()
     def submission_finished(self) -> None:
