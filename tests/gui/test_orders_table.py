@@ -88,10 +88,14 @@ def test_a_change_of_the_sorted_value_moves_the_row(qapp) -> None:
     assert [model.row_at(r).status for r in range(10)] == sorted((o.status for o in model.rows()), key=lambda s: s.value)
 
 
-def _journal_worker(qt_loop: QtLoop, app_paths, orders: list[Order]) -> DatabaseWorker:
+def _write_journal(app_paths, orders: list[Order]) -> None:
     database = open_database(app_paths.database, app_paths.backups)
     database.transaction(lambda s: save_orders(s, orders, "paper"))
     database.dispose()
+
+
+def _journal_worker(qt_loop: QtLoop, app_paths, orders: list[Order]) -> DatabaseWorker:
+    _write_journal(app_paths, orders)
     worker = DatabaseWorker()
     qt_loop.run(worker.open(lambda: open_database(app_paths.database, app_paths.backups)))
     return worker
@@ -148,7 +152,7 @@ def test_events_outside_the_filter_or_beyond_the_loaded_rows_are_left_to_the_que
 def test_header_click_and_filter_bar_query_the_journal(qtbot, qt_loop: QtLoop, app_paths, feed, clock) -> None:
     specs = [("AAPL", "9"), ("MSFT", "10"), ("AAPL", "100"), ("AMD", "2.5")]
     orders = [make_order(n, symbol=s, quantity=q) for n, (s, q) in enumerate(specs)]
-    _journal_worker(qt_loop, app_paths, orders)  # writes the journal; the app opens its own worker
+    _write_journal(app_paths, orders)
 
     async def scenario() -> None:
         services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=60)
