@@ -31,6 +31,7 @@ from app.controller.market_clock_controller import MarketClockController
 from app.controller.mode_controller import TradingModeController
 from app.controller.order_details_controller import OrderDetailsController
 from app.controller.orders_table import OrdersTableController
+from app.controller.qt_gc import QtThreadGarbageCollector
 from app.controller.paper_controller import PaperTradingController
 from app.controller.risk_controller import RiskController
 from app.controller.vault_controller import VaultController
@@ -105,8 +106,16 @@ class AppServices:
     bars: BarSource | None = None
     desktop: DesktopController | None = None
     market_clock: MarketClockController | None = None
+    collector: QtThreadGarbageCollector | None = None
 
     async def shutdown(self) -> None:
+        try:
+            await self._shutdown()
+        finally:
+            if self.collector is not None:
+                self.collector.stop()
+
+    async def _shutdown(self) -> None:
         if self.market_clock is not None:
             self.market_clock.stop()
         if self.desktop is not None:
@@ -395,6 +404,8 @@ async def start_app(
         charts=charts, bars=keyless, equity=equity,
     )
     services.desktop, services.market_clock = desktop, market_clock
+    services.collector = QtThreadGarbageCollector()
+    services.collector.start()
     try:
         await desktop.load()
         await fills.load()
