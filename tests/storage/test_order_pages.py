@@ -42,7 +42,8 @@ def make_order(
         client_order_id=f"tb-{number:08d}",
     )
     created = START + timedelta(minutes=number if minutes is None else minutes)
-    return Order(request=request, mode=mode, status=status, created_at=created, updated_at=created)
+    broker = "paper" if mode is TradingMode.PAPER else "alpaca"
+    return Order(request=request, mode=mode, status=status, created_at=created, updated_at=created, broker=broker)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,8 @@ def _replace_journal(database: Database, orders: list[Order]) -> None:
         session.execute(delete(FillRow))  # type: ignore[attr-defined]
         session.execute(delete(OrderEventRow))  # type: ignore[attr-defined]
         session.execute(delete(OrderRow))  # type: ignore[attr-defined]
-        for mode in TradingMode:
-            save_orders(session, [o for o in orders if o.mode is mode], "paper" if mode is TradingMode.PAPER else "alpaca")  # type: ignore[arg-type]
+        for broker in ("paper", "alpaca"):
+            save_orders(session, [o for o in orders if o.broker == broker], broker)  # type: ignore[arg-type]
 
     database.transaction(write)
 
