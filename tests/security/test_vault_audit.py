@@ -31,6 +31,9 @@ TOKEN = "audit-canary-token-7f3a9c"
 def fresh_secret_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Secrets registered by earlier tests in this process would mask 8-character pieces of these messages."""
     monkeypatch.setattr(redaction, "_known", redaction._Known())
+    # The registry rebuilds _known from these on every new secret: they must start empty too.
+    monkeypatch.setattr(redaction, "_values", set())
+    monkeypatch.setattr(redaction, "_accounts", {})
 
 
 def test_rotation_and_passphrase_change_are_audited_without_secrets(
