@@ -30,11 +30,15 @@ from app.controller.fills_controller import FillsController
 from app.controller.market_clock_controller import MarketClockController
 from app.controller.mode_controller import TradingModeController
 from app.controller.order_details_controller import OrderDetailsController
+from app.controller.live_controller import LiveOrderController
+from app.controller.live_follow import LiveFollower
+from app.controller.order_router import OrderRouter
 from app.controller.orders_table import OrdersTableController
 from app.controller.qt_gc import QtThreadGarbageCollector
 from app.controller.paper_controller import PaperTradingController
 from app.controller.risk_controller import RiskController
 from app.controller.vault_controller import VaultController
+from app.domain.models import TradingMode
 from app.logs import configure_logging
 from app.marketdata.bars import BarSource
 from app.marketdata.base import QuoteSource
@@ -50,6 +54,7 @@ from app.single_instance import AlreadyRunning, InstanceGuard, claim_data_folder
 from app.storage.database import DatabaseError, open_database, restore_backup
 from app.storage.sqlite_version import sqlite_version_warning
 from app.storage.worker import DatabaseWorker
+from app.ui.live_dialogs import LiveDialogs
 from app.ui.main_window import MainWindow
 from app.ui.security_panel import SecurityPanel
 from app.ui.vault_dialogs import VaultDialogs
@@ -96,6 +101,8 @@ class AppServices:
     connections: ConnectionController
     window: MainWindow
     orders_table: OrdersTableController
+    live: LiveOrderController
+    router: OrderRouter
 
     background: list[asyncio.Future[Any]] = field(default_factory=list)
     market: MarketDataController | None = None
@@ -131,11 +138,13 @@ class AppServices:
         if self.bars is not None:
             await self.bars.close()
         await self.paper.stop()
+        await self.live.follower.stop(mark=False)
         if self.risk is not None:
             await self.risk.flush()
         if self.audit is not None:
             await self.audit.flush()
         await self.connections.close()
+        await self.mode.flush()
         await self.quotes.close()
         await self.worker.close()
 
@@ -156,14 +165,18 @@ def wire_orders_table(window: MainWindow, table: OrdersTableController, sources:
             source.journal_reset.connect(table.reload_orders)
 
 
-def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeController) -> None:
+def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeController, router: OrderRouter) -> None:
     """Bind views to controllers by signals; neither side knows the other's type beyond this."""
     orders = window.orders_pane
-    orders.order_submitted.connect(paper.submit_ticket)
-    orders.cancel_requested.connect(paper.cancel_order)
-    orders.cancel_all_requested.connect(paper.cancel_all_orders)
-    paper.positions_changed.connect(orders.show_positions)
-    paper.account_changed.connect(orders.show_account)
+    orders.order_submitted.connect(router.submit_ticket)
+    orders.cancel_requested.connect(router.cancel_order)
+    router.positions_changed.connect(orders.show_positions)
+    router.account_changed.connect(orders.show_account)
+    router.positions_status.connect(orders.show_message)
+    router.order_rejected.connect(orders.show_message)
+    router.submission_finished.connect(orders.submission_finished)
+    mode.mode_changed.connect(router.show_mode)
+    orders.cancel_all_requested.connect(router.cancel_all)
     paper.ticket_rejected.connect(orders.show_ticket_errors)
     paper.order_placed.connect(orders.order_accepted)
     paper.order_rejected.connect(orders.show_message)
@@ -181,9 +194,15 @@ def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeCon
     paper.error.connect(settings.show_message)
 
     window.mode_pane.mode_requested.connect(mode.request_mode)
+    window.mode_pane.live_requested.connect(mode.request_live)
     mode.mode_changed.connect(window.show_mode)
+    mode.view_changed.connect(window.show_mode_view)
     mode.live_availability_changed.connect(window.mode_pane.show_live_availability)
+    mode.live_target_changed.connect(window.mode_pane.show_live_target)
+    mode.notice.connect(window.mode_pane.show_notice)
+    mode.notice.connect(window.show_error)
     mode.error.connect(window.show_error)
+    mode.error.connect(window.mode_pane.show_notice)
 
 
 def wire_market_data(window: MainWindow, market: MarketDataController) -> None:
@@ -256,7 +275,50 @@ def wire_equity(window: MainWindow, equity: EquityController, paper: PaperTradin
     paper.account_changed.connect(equity.on_account)
 
 
-def wire_connections(window: MainWindow, connections: ConnectionController, vault: VaultController) -> None:
+def wire_live(
+    window: MainWindow,
+    paper: PaperTradingController,
+    live: LiveOrderController,
+    mode: TradingModeController,
+    connections: ConnectionController,
+) -> LiveDialogs:
+    """Live orders: confirmation dialogs, the ticket's answers, the orders table, and the connection's life."""
+    orders = window.orders_pane
+    dialogs = LiveDialogs(window)
+    live.confirmation_requested.connect(dialogs.confirm_order)
+    dialogs.order_confirmed.connect(live.confirm_order)
+    dialogs.order_declined.connect(live.decline_order)
+    window.mode_pane.ask_live = dialogs.confirm_live
+    dialogs.live_confirmed.connect(window.mode_pane.confirm_live_answer)
+    live.ticket_rejected.connect(orders.show_ticket_errors)
+    live.order_placed.connect(orders.order_accepted)
+    live.order_rejected.connect(orders.show_message)
+    live.submission_finished.connect(orders.submission_finished)
+    live.message.connect(orders.show_message)
+    live.error.connect(orders.show_message)
+    live.error.connect(window.show_error)
+    live.fills_recorded.connect(window.notifier.fills_recorded)
+    live.order_rejected.connect(window.notifier.order_rejected)
+
+    live.entry_changed.connect(mode.set_live_availability)
+    live.follower.reconciled.connect(lambda ok, reason: None if ok else mode.abandon_hold(reason))
+    connections.connected.connect(mode.set_target)
+    connections.session_started.connect(lambda session: connections.in_background(live.connect_session(session)))
+    connections.disconnected.connect(lambda message: connections.in_background(live.disconnect_session(message)))
+    connections.connection_lost.connect(mode.abandon_hold)
+    connections.status_changed.connect(window.show_connection_status)
+    box = window.settings_pane.connections
+    box.verify_interval_submitted.connect(connections.set_verify_interval)
+    connections.verify_interval_changed.connect(box.show_verify_interval)
+    return dialogs
+
+
+def wire_connections(
+    window: MainWindow,
+    connections: ConnectionController,
+    vault: VaultController,
+    mode: TradingModeController | None = None,
+) -> None:
     box = window.settings_pane.connections
     box.set_developer_mode(connections.developer_mode)
     box.show_api_address_rule(API_ADDRESS_RULE)
@@ -292,9 +354,20 @@ def wire_connections(window: MainWindow, connections: ConnectionController, vaul
     connections.vault_needed.connect(on_vault_needed)
 
     # Once the vault can read credentials, bring back the last verified connection.
+    failures: list[str] = []
+    connections.test_failed.connect(failures.append)
+
+    async def reconnect() -> None:
+        failures.clear()
+        view = await connections.reconnect_saved()
+        if view is None and connections.active_session is None and mode is not None:
+            mode.abandon_hold(failures[-1] if failures else "no saved broker connection could be verified")
+
     def on_vault_state(state: str) -> None:
         if state == "ready":
-            connections.in_background(connections.reconnect_saved())
+            connections.in_background(reconnect())
+        elif state == "setup_required" and mode is not None:
+            mode.abandon_hold("no saved broker credentials are readable on this computer")
 
     vault.state_changed.connect(on_vault_state)
 
@@ -347,6 +420,7 @@ async def start_app(
     quotes_url: str | None = None,
     developer_mode: bool = False,
     bars: BarSource | None = None,
+    live_poll_interval: float = 1.0,
 ) -> AppServices:
     """Open the database (off the Qt thread), build the controllers and the window, load state."""
     worker = DatabaseWorker()
@@ -362,7 +436,7 @@ async def start_app(
     keyless = bars or (CboeDelayedBars(base_url=quotes_url) if quotes_url else None if quotes else CboeDelayedBars())
     charts = ChartController(worker, keyless, clock, working_orders=lambda: paper.engine.open_orders)
     equity = EquityController(worker, clock)
-    mode = TradingModeController()
+    mode = TradingModeController(worker)
     vault = VaultController(VaultService(worker))
     audit = AuditLog(worker, clock)
     risk = RiskController(worker, audit, clock, current_mode=lambda: mode.mode)
@@ -377,18 +451,29 @@ async def start_app(
         on_quote_source=use_quotes,
         on_live_availability=mode.set_live_availability,
         developer_mode=developer_mode,
+        worker=worker,
+    )
+    follower = LiveFollower(
+        worker, clock, verify=connections.verify_now, check_health=connections.check_health, poll_interval=live_poll_interval
+    )
+    live = LiveOrderController(follower, clock, ensure_verified=connections.ensure_verified)
+    router = OrderRouter(
+        paper, live, lambda: mode.mode, lambda: mode.held, lambda cid: follower.order(cid) is not None or cid not in paper.engine.orders
     )
     window = MainWindow()
     orders_table = OrdersTableController(worker, clock)
     window.set_locations(paths.data_dir, paths.logs, __version__)
-    wire(window, paper, mode)
-    wire_orders_table(window, orders_table, [paper])
-    wire_connections(window, connections, vault)
+    wire(window, paper, mode, router)
+    wire_orders_table(window, orders_table, [paper, live])
+    wire_connections(window, connections, vault, mode)
     wire_market_data(window, market)
     wire_charts(window, charts, market, paper)
     wire_equity(window, equity, paper)
     wire_safety(window, paper, risk, audit)
     risk.halted_changed.connect(window.notifier.halt_changed)
+    wire_live(window, paper, live, mode, connections)
+    # The kill switch cancels the live orders this app placed in the active account.
+    risk.register_canceller(TradingMode.LIVE, live.cancel_all_open)
     audit.follow_connections(connections)
     audit.follow_vault(vault)
     audit.follow_mode(mode)
@@ -400,8 +485,8 @@ async def start_app(
     wire_desktop_extras(window, desktop, OrderDetailsController(worker, parent=window), paper, connections)
     wire_fills(window, fills, paper)
     services = AppServices(
-        paths, worker, source, paper, mode, vault, connections, window, orders_table, market=market, risk=risk, audit=audit,
-        charts=charts, bars=keyless, equity=equity,
+        paths, worker, source, paper, mode, vault, connections, window, orders_table, live, router,
+        market=market, risk=risk, audit=audit, charts=charts, bars=keyless, equity=equity,
     )
     services.desktop, services.market_clock = desktop, market_clock
     services.collector = QtThreadGarbageCollector()
@@ -415,6 +500,10 @@ async def start_app(
         await market.start()
         await equity.reload()
         await audit.query()
+        await mode.load()
+        await connections.load_settings()
+        # Live orders left open by the last run are not followed until this run reconciles them.
+        await follower.mark_not_followed()
     except BaseException:
         await services.shutdown()
         window.deleteLater()
@@ -422,6 +511,7 @@ async def start_app(
     market_clock.start()
     mode.publish()
     connections.publish_brokers()
+    connections.start_health_checks()
     # The vault opens in the background: a slow keyring must never hold up the window.
     services.background.append(vault.start())
     return services

@@ -58,7 +58,10 @@ from app.domain.models import (
     OrderChange,
     OrderRequest,
     OrderStatus,
+    OrderType,
     Quote,
+    Side,
+    TimeInForce,
 )
 
 
@@ -112,6 +115,12 @@ class BrokerOrder:
     quantity: Decimal | None = None
     reason: str = ""
     raw_status: str = ""
+    #: What was ordered, where the broker reports it (used to adopt orders placed outside the app).
+    side: Side | None = None
+    order_type: OrderType | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
 
 
 @dataclass(frozen=True, slots=True)

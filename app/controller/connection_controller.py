@@ -3,19 +3,27 @@
 A connection is saved only after ``verify()`` succeeded with exactly the credentials that are
 saved. The active connection's market data replaces the delayed quotes of paper trading; losing
 it (disconnect, failed verification) falls back to them and keeps the app in paper.
+
+Health: the active connection is verified again every ``verify_interval`` minutes and before a live
+order when the last verification is older than a minute. A failed verification is a fact, not a
+guess: the connection goes to error with the broker's reason and the time, is dropped (live entry
+closes, the app returns to paper) and is retried on the same interval.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 
 import qasync
 from PySide6.QtCore import QObject, Signal
 
 from app.brokers.base import AccountInfo, Broker, BrokerError, BrokerSpec, Environment
 from app.brokers.registry import connector_factory, get_spec, specs
+from app.controller.live_views import LiveSession
 from app.controller.views import AccountView, BrokerFormView, ConnectionView, FieldView
 from app.marketdata.base import QuoteSource
 from app.marketdata.broker_quotes import BrokerQuoteSource
@@ -26,6 +34,8 @@ from app.security.redaction import register_account_number, register_secret
 from app.security.vault import VaultError
 from app.security.vault_service import ConnectionStatus, CredentialState, VaultService, VaultState
 from app.storage.connections_repository import ConnectionDraft, ConnectionRecord
+from app.storage.settings_repository import load_verify_interval, save_verify_interval
+from app.storage.worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,13 @@ class ConnectionController(QObject):
     connected = Signal(object)
     disconnected = Signal(str)
     connection_state = Signal(str)
+    #: The verified account live orders may go to; emitted after ``connected``.
+    session_started = Signal(object)
+    #: One line for the status bar: connected and when last verified, or the error and when it happened.
+    status_changed = Signal(str)
+    #: The active connection failed (broker's reason and time); live entry is closed.
+    connection_lost = Signal(str)
+    verify_interval_changed = Signal(int)
     #: The vault must be set up ("setup_required") or unlocked ("locked") before credentials can be saved.
     vault_needed = Signal(str, str)
     error = Signal(str)
@@ -64,6 +81,8 @@ class ConnectionController(QObject):
         on_quote_source: Callable[[QuoteSource | None], None],
         on_live_availability: Callable[[bool, str], None],
         developer_mode: bool = False,
+        worker: DatabaseWorker | None = None,
+        verify_interval_minutes: int = 5,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -75,10 +94,24 @@ class ConnectionController(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._background: set[asyncio.Task[object]] = set()
         self._lock = asyncio.Lock()
+        self._worker = worker
+        self.verify_interval_minutes = max(1, verify_interval_minutes)
+        self._verified_at = 0.0
+        self._verify_lock = asyncio.Lock()
+        self._health_task: asyncio.Task[None] | None = None
+        self._health_wake = asyncio.Event()
+        self._lost_connection_id: str | None = None
 
     @property
     def active_broker(self) -> Broker | None:
         return self._active[1] if self._active else None
+
+    @property
+    def active_session(self) -> LiveSession | None:
+        if self._active is None:
+            return None
+        record, broker, info = self._active
+        return LiveSession(broker, record.broker, _display_name(record.broker), record.environment, info)
 
     def publish_brokers(self) -> None:
         self.brokers_listed.emit([broker_form(spec) for spec in specs().values()])
@@ -95,10 +128,7 @@ class ConnectionController(QObject):
 
     def _view(self, status: ConnectionStatus) -> ConnectionView:
         record = status.record
-        try:
-            name = get_spec(record.broker).display_name
-        except KeyError:
-            name = record.broker
+        name = _display_name(record.broker)
         return ConnectionView(
             id=record.id,
             broker=record.broker,
@@ -262,12 +292,14 @@ class ConnectionController(QObject):
             equity=info.equity,
             is_paper=info.is_paper,
         )
-        self._on_live_availability(
-            False,
-            f"{view.headline}. Sending live orders from TradeBridge is not available in this version; "
-            "trading stays in paper mode.",
-        )
+        self._verified_at = time.monotonic()
+        self._lost_connection_id = None
+        self._on_live_availability(False, f"{view.headline}. Checking your orders and positions before live trading…")
         self.connected.emit(view)
+        self._publish_status()
+        session = self.active_session
+        if session is not None:
+            self.session_started.emit(session)
         return view
 
     # ---- reconnect at start, disconnect --------------------------------------------------------
@@ -301,8 +333,13 @@ class ConnectionController(QObject):
         async with self._lock:
             if self._active is not None and self._active[0].id == connection_id:
                 await self._deactivate("Disconnected. Paper trading uses delayed quotes again.")
+            if self._lost_connection_id == connection_id:
+                self._lost_connection_id = None
             try:
                 await self._vault.delete_connection(connection_id)
+                if self._worker is not None:
+                    # Deleted credentials must not linger in the write-ahead log or free pages.
+                    await self._worker.call(self._worker.database.checkpoint)
             except (VaultError, KeyStoreError) as exc:
                 self.error.emit(str(exc))
         await self.refresh()
@@ -328,7 +365,7 @@ class ConnectionController(QObject):
             state = getattr(getattr(event, "state", None), "value", "")
             self.connection_state.emit(str(getattr(event, "message", "")) or state)
             if state == "failed" and self._active is not None and self._active[1] is broker:
-                self.in_background(self.disconnect())
+                self.in_background(self._lose(broker, str(getattr(event, "message", "")) or "the session ended"))
 
         self._unsubscribe = subscribe(on_event)
 
@@ -337,19 +374,130 @@ class ConnectionController(QObject):
             self._unsubscribe()
             self._unsubscribe = None
 
-    async def _deactivate(self, message: str) -> None:
+    async def _deactivate(self, message: str, reason: str = "") -> None:
         assert self._active is not None
         self._drop_listener()
         _record, broker, _info = self._active
         self._active = None
         self._on_quote_source(None)
-        self._on_live_availability(False, "")
+        self._on_live_availability(False, reason)
         try:
             await broker.close()
         finally:
             self.disconnected.emit(message)
+            self._publish_status(message if reason else "")
+
+    # ---- health ------------------------------------------------------------------------------
+
+    def start_health_checks(self) -> None:
+        """Verify the active connection every ``verify_interval_minutes``; retry a lost one as often."""
+        if self._health_task is None:
+            self._health_task = asyncio.ensure_future(self._health_forever())
+
+    async def load_settings(self) -> None:
+        if self._worker is None:
+            return
+        minutes = await self._worker.run(load_verify_interval)
+        self.verify_interval_minutes = minutes
+        self.verify_interval_changed.emit(minutes)
+
+    @qasync.asyncSlot(int)
+    async def set_verify_interval(self, minutes: int) -> None:
+        await self.apply_verify_interval(minutes)
+
+    async def apply_verify_interval(self, minutes: int) -> bool:
+        if minutes < 1:
+            self.error.emit("Verify the connection at least every minute (1 or more).")
+            self.verify_interval_changed.emit(self.verify_interval_minutes)
+            return False
+        if self._worker is not None:
+            await self._worker.run(lambda s: save_verify_interval(s, minutes))
+        self.verify_interval_minutes = minutes
+        self._health_wake.set()
+        self.verify_interval_changed.emit(minutes)
+        return True
+
+    async def _health_forever(self) -> None:
+        while True:
+            self._health_wake.clear()
+            try:
+                await asyncio.wait_for(self._health_wake.wait(), self.verify_interval_minutes * 60.0)
+                continue
+            except asyncio.TimeoutError:
+                pass
+            try:
+                if self._active is not None:
+                    await self.check_health()
+                elif self._lost_connection_id is not None:
+                    await self.reconnect_saved()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Connection health check failed")
+
+    async def check_health(self) -> bool:
+        """Verify the active connection now; False (and the connection dropped) if the broker fails."""
+        try:
+            await self.verify_now()
+        except BrokerError:
+            return False
+        return self._active is not None
+
+    async def ensure_verified(self, max_age_seconds: float) -> AccountInfo:
+        """The account, verified within ``max_age_seconds``; raises ``BrokerError`` if that fails."""
+        if self._active is None:
+            raise BrokerError("No broker connection.")
+        if time.monotonic() - self._verified_at <= max_age_seconds:
+            return self._active[2]
+        return await self.verify_now()
+
+    async def verify_now(self) -> AccountInfo:
+        """Verify the active connection; a failure drops it with the broker's reason and the time."""
+        async with self._verify_lock:
+            active = self._active
+            if active is None:
+                raise BrokerError("No broker connection.")
+            record, broker, _info = active
+            try:
+                info = await asyncio.wait_for(broker.verify(), VERIFY_TIMEOUT_SECONDS)
+            except (BrokerError, asyncio.TimeoutError) as exc:
+                reason = str(exc) or f"no answer within {VERIFY_TIMEOUT_SECONDS:.0f} seconds"
+                await self._lose(broker, reason)
+                raise BrokerError(reason) from exc
+            if self._active is not None and self._active[1] is broker:
+                self._active = (record, broker, info)
+                self._verified_at = time.monotonic()
+                self._publish_status()
+            return info
+
+    async def _lose(self, broker: Broker, reason: str) -> None:
+        if self._active is None or self._active[1] is not broker:
+            return
+        record = self._active[0]
+        name = _display_name(record.broker)
+        at = datetime.now(UTC).astimezone()
+        message = f"Connection error: {name} failed verification at {at:%H:%M:%S} — {reason}"
+        log.warning("%s", message)
+        self._lost_connection_id = record.id
+        await self._deactivate(message, f"{message}. Live trading is blocked until the connection works again.")
+        self.connection_lost.emit(message)
+
+    def _publish_status(self, error: str = "") -> None:
+        if self._active is not None:
+            record, _broker, info = self._active
+            kind = "paper" if info.is_paper else "LIVE"
+            at = datetime.now(UTC).astimezone()
+            self.status_changed.emit(
+                f"Connected: {_display_name(record.broker)} {kind} …{info.account_last4}, verified {at:%H:%M:%S}"
+            )
+        else:
+            self.status_changed.emit(error or "No broker connected")
 
     async def close(self) -> None:
+        if self._health_task is not None:
+            self._health_task.cancel()
+            await asyncio.gather(self._health_task, return_exceptions=True)
+            self._health_task = None
         pending = list(self._background)
         for task in pending:
             task.cancel()
@@ -359,3 +507,10 @@ class ConnectionController(QObject):
             await self._active[1].close()
             self._active = None
 
+
+
+def _display_name(broker_key: str) -> str:
+    try:
+        return get_spec(broker_key).display_name
+    except KeyError:
+        return broker_key

@@ -175,6 +175,11 @@ class Database:
         with self.sessions.begin() as session:
             return work(session)
 
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the database and empty it (after deleting something sensitive)."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def dispose(self) -> None:
         self.engine.dispose()
         _private_sidecars(self.path)

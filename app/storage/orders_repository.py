@@ -33,7 +33,9 @@ def order_to_row(order: Order, broker: str, row: OrderRow | None = None) -> Orde
     request = order.request
     row = row or OrderRow(client_order_id=order.client_order_id)
     row.mode = order.mode.value
-    row.broker = broker
+    row.broker = order.broker or broker
+    row.account_last4 = order.account_last4
+    row.external = order.external
     row.symbol = request.symbol
     row.asset_class = request.instrument.asset_class.value
     row.side = request.side.value
@@ -82,6 +84,9 @@ def row_to_order(row: OrderRow) -> Order:
         broker_order_id=row.broker_order_id,
         status_reason=row.status_reason,
         stop_triggered=row.stop_triggered,
+        broker=row.broker if row.mode == TradingMode.LIVE.value else "",
+        account_last4=row.account_last4 or "",
+        external=bool(row.external),
     )
 
 

@@ -100,10 +100,14 @@ class OrderRow(Base):
     status_reason: Mapped[str] = mapped_column(Text, default="")
     filled_quantity: Mapped[Decimal] = mapped_column(DecimalText)
     average_fill_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
-    broker_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    broker_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     stop_triggered: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: Live orders: the last 4 characters of the broker account; never the whole number.
+    account_last4: Mapped[str] = mapped_column(String(4), default="", server_default="")
+    #: Live orders placed outside the app and adopted at reconciliation.
+    external: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class FillRow(Base):

@@ -56,3 +56,33 @@ def save_paper_settings(session: Session, settings: PaperSettings) -> None:
             "allow_shorting": settings.allow_shorting,
         },
     )
+
+
+VERIFY_INTERVAL_KEY = "connection.verify_interval_minutes"
+TRADING_MODE_KEY = "trading.mode"
+DEFAULT_VERIFY_INTERVAL_MINUTES = 5
+
+
+def load_verify_interval(session: Session) -> int:
+    """Minutes between verifications of the active broker connection (1 or more)."""
+    raw = get_setting(session, VERIFY_INTERVAL_KEY, DEFAULT_VERIFY_INTERVAL_MINUTES)
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return DEFAULT_VERIFY_INTERVAL_MINUTES
+
+
+def save_verify_interval(session: Session, minutes: int) -> None:
+    if minutes < 1:
+        raise ValueError("the verification interval is at least one minute")
+    put_setting(session, VERIFY_INTERVAL_KEY, int(minutes))
+
+
+def load_trading_mode(session: Session) -> dict[str, str]:
+    """The mode the trader last chose, with the connection and account a live choice was made for."""
+    raw = get_setting(session, TRADING_MODE_KEY) or {}
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def save_trading_mode(session: Session, value: dict[str, str]) -> None:
+    put_setting(session, TRADING_MODE_KEY, value)

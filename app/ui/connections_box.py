@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -40,6 +41,8 @@ class ConnectionsBox(QGroupBox):
 
     test_requested = Signal(dict)
     remove_requested = Signal(str)
+    #: Minutes between verifications of the active connection (1 or more).
+    verify_interval_submitted = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Broker account", parent)
@@ -93,7 +96,17 @@ class ConnectionsBox(QGroupBox):
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        self.verify_interval = QSpinBox(objectName="settings.verify_interval")
+        self.verify_interval.setRange(1, 24 * 60)
+        self.verify_interval.setValue(5)
+        self.verify_interval.setSuffix(" min")
+        health = QFormLayout()
+        health.addRow("Verify the connection every", self.verify_interval)
+        layout.addLayout(health)
         self.set_developer_mode(False)
+        self.verify_interval.editingFinished.connect(
+            lambda: self.verify_interval_submitted.emit(self.verify_interval.value())
+        )
 
         self.broker_select.currentIndexChanged.connect(self._rebuild_fields)
         self.test_button.clicked.connect(self._test)
@@ -222,6 +235,12 @@ class ConnectionsBox(QGroupBox):
     def show_disconnected(self, message: str) -> None:
         self.status.setText("No broker connected")
         self.result.setText(message)
+
+    @Slot(int)
+    def show_verify_interval(self, minutes: int) -> None:
+        self.verify_interval.blockSignals(True)
+        self.verify_interval.setValue(minutes)
+        self.verify_interval.blockSignals(False)
 
     @Slot(str)
     def show_result(self, message: str) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.controller.preferences import DesktopPreferences
+from app.controller.trading_views import ModeView
 from app.domain.models import TradingMode
 from app.ui.audit_pane import AuditPane
 from app.ui.display_settings import DisplaySettingsBox
@@ -44,9 +45,23 @@ from app.ui.table_export import write_csv
 from app.ui.theme import ThemeController
 from app.ui.watchlist_pane import WatchlistPane
 
+_BADGE = "color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold; background: "
 BADGE_STYLES = {
-    TradingMode.PAPER: "background: #2e6b3f; color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold;",
-    TradingMode.LIVE: "background: #b3261e; color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold;",
+    TradingMode.PAPER: _BADGE + "#2e6b3f;",
+    TradingMode.LIVE: _BADGE + "#b3261e;",
+}
+#: PAPER green, LIVE red, LIVE · SANDBOX amber, held (restarting in live, connecting…) grey.
+BADGE_KIND_STYLES = {
+    "paper": _BADGE + "#2e6b3f;",
+    "live": _BADGE + "#b3261e;",
+    "sandbox": "color: black; padding: 4px 12px; border-radius: 4px; font-weight: bold; background: #f0a500;",
+    "held": _BADGE + "#6b6b6b;",
+}
+_BADGE_TIPS = {
+    "paper": "Paper: simulated orders, no money at risk.",
+    "live": "Live: orders go to your broker with real money.",
+    "sandbox": "Live routing to your broker's paper/sandbox account: the broker holds the orders, no real money.",
+    "held": "Restarting in live mode: order entry is held until the connection is verified and reconciled.",
 }
 TABS = (("orders", "&Orders"), ("mode", "Trading &Mode"), ("settings", "&Settings"))
 #: Where the guides live beside the package in a checkout (a packaged build bundles them alongside).
@@ -132,6 +147,8 @@ class MainWindow(QMainWindow):
         self.menus.trading.addSeparator()
         self.add_trading_action(self.safety.kill_action)
         self.add_trading_action(self.safety.lift_action)
+        self.connection_status = self.status.connection
+        self.show_mode_view(ModeView(TradingMode.PAPER))
 
     # ---- state shown -------------------------------------------------------------------------
 
@@ -181,6 +198,22 @@ class MainWindow(QMainWindow):
         self.order_details.show_history(history)  # type: ignore[arg-type]
         self.order_details.show()
         self.order_details.activateWindow()
+
+    @Slot(object)
+    def show_mode_view(self, view: ModeView) -> None:
+        """Badge, title, ticket line and mode pane say the same thing: paper, live (which account), sandbox or held."""
+        self.badge.setText(view.badge)
+        self.badge.setStyleSheet(BADGE_KIND_STYLES[view.kind])
+        self.badge.setToolTip(_BADGE_TIPS[view.kind])
+        self.setWindowTitle(view.title)
+        self.orders_pane.set_mode(view.mode)
+        self.orders_pane.ticket.show_mode_view(view)
+        self.mode_pane.show_mode_view(view)
+
+    @Slot(str)
+    def show_connection_status(self, text: str) -> None:
+        self.status.show_connection(text)
+        self.mode_pane.show_connection(text)
 
     @Slot(str)
     def show_quotes_status(self, text: str) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.controller.trading_views import ModeView
 from app.domain.models import OrderType, Side, TimeInForce, TradingMode
 from app.domain.validation import TicketError, build_order_request
 from app.ui.quote_strip import QuoteStrip
@@ -54,6 +55,8 @@ class OrderTicket(QGroupBox):
         self.errors: dict[str, QLabel] = {}
         self.quote = QuoteStrip()
         self.estimate = EstimateLine(self)
+        self._held = False
+        self._busy = False
 
         form = QFormLayout()
         for label, widget, key in (
@@ -136,6 +139,24 @@ class OrderTicket(QGroupBox):
             self.mode_label.setText("Paper order: simulated, no money at risk.")
             self.mode_label.setStyleSheet("color: #2e6b3f;")
 
+    def show_mode_view(self, view: ModeView) -> None:
+        """The mode line names the account a live order goes to; a held start disables sending."""
+        self._held = view.held
+        if view.held:
+            self.mode_label.setText("Order entry held — connecting… (restarting in LIVE mode)")
+            self.mode_label.setStyleSheet("color: #6b6b6b; font-weight: bold;")
+        elif view.mode is TradingMode.LIVE:
+            where = f"{view.broker_name} …{view.account_last4}"
+            if view.sandbox:
+                self.mode_label.setText(f"LIVE · SANDBOX order: sent to {where} (broker paper account).")
+                self.mode_label.setStyleSheet("color: #8a5a00; font-weight: bold;")
+            else:
+                self.mode_label.setText(f"LIVE order: real money, sent to {where}.")
+                self.mode_label.setStyleSheet("color: #b3261e; font-weight: bold;")
+        else:
+            self.set_mode(TradingMode.PAPER)
+        self._sync_submit()
+
     @Slot(dict)
     def show_errors(self, errors: dict[str, str]) -> None:
         for key, label in self.errors.items():
@@ -212,8 +233,12 @@ class OrderTicket(QGroupBox):
 
     def set_busy(self, busy: bool) -> None:
         """While an order is on its way the ticket can't send another (no double clicks)."""
-        self.submit_button.setEnabled(not busy)
-        self.submit_button.setText("Placing…" if busy else "Place order")
+        self._busy = busy
+        self._sync_submit()
+
+    def _sync_submit(self) -> None:
+        self.submit_button.setEnabled(not self._busy and not self._held)
+        self.submit_button.setText("Placing…" if self._busy else ("Connecting…" if self._held else "Place order"))
 
     def _submit(self) -> None:
         if not self.submit_button.isEnabled():

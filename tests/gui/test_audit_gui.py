@@ -106,12 +106,19 @@ def test_a_secret_in_a_recorded_message_is_scrubbed(qtbot, qt_loop: QtLoop, app_
 
 
 def test_mode_switches_are_audited(qtbot, qt_loop: QtLoop, app_paths, feed, clock):
+    from decimal import Decimal
+
+    from app.controller.views import AccountView
     from app.domain.models import TradingMode
 
     async def scenario() -> None:
         services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=3600)
         qtbot.addWidget(services.window)
         assert services.audit is not None
+        # Live needs a connected account to switch to (a broker sandbox account: no digits to type).
+        services.mode.set_target(
+            AccountView("c1", "Alpaca", "paper", "0001", "margin", Decimal(1), Decimal(1), Decimal(1), is_paper=True)
+        )
         services.mode.set_live_availability(True)
         services.mode.request_mode(TradingMode.LIVE, True)
         services.mode.request_mode(TradingMode.PAPER, True)

@@ -75,8 +75,8 @@ def test_verified_connection_is_saved_and_shows_last_four(qtbot, qt_loop, app_pa
         assert isinstance(services.paper._quotes, FallbackQuotes)
         assert isinstance(services.paper._quotes.preferred, BrokerQuoteSource)
         assert services.paper._quotes.fallback is feed
-        # Live stays off in this version, and says why.
-        assert not services.mode.live_available
+        # Live opens only once the broker's orders and positions have been reconciled.
+        await until(lambda: services.mode.live_available, message="live not offered after reconciliation")
         await _stop(services)
 
     qt_loop.run(scenario())

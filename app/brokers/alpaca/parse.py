@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.brokers.base import AccountInfo, AccountType, BrokerOrder, BrokerPosition
-from app.domain.models import AssetClass, OrderStatus, Quote
+from app.domain.models import AssetClass, OrderStatus, OrderType, Quote, Side, TimeInForce
 
 #: Every status of alpaca-py's ``OrderStatus`` enum (alpaca/trading/enums.py) mapped onto ours.
 #: Statuses meaning "still working" map to NEW and become PARTIALLY_FILLED when shares have filled.
@@ -154,7 +154,17 @@ def parse_alpaca_order(raw: Mapping[str, Any]) -> BrokerOrder:
         quantity=to_decimal(raw.get("qty")),
         reason=reason,
         raw_status=raw_status,
+        side=_SIDES.get(str(raw.get("side") or "").lower()),
+        order_type=_TYPES.get(str(raw.get("type") or raw.get("order_type") or "").lower()),
+        limit_price=to_decimal(raw.get("limit_price")),
+        stop_price=to_decimal(raw.get("stop_price")),
+        time_in_force=_TIFS.get(str(raw.get("time_in_force") or "").lower()),
     )
+
+
+_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+_TYPES = {t.value: t for t in OrderType}
+_TIFS = {t.value: t for t in TimeInForce}
 
 
 def parse_alpaca_orders(raw: Any) -> list[BrokerOrder]:

@@ -231,7 +231,26 @@ def parse_tastytrade_order(raw: Mapping[str, Any]) -> BrokerOrder:
         quantity=quantity,
         reason=str(raw.get("reject-reason") or ""),
         raw_status=raw_status,
+        side=_side_of(legs),
+        order_type={v: k for k, v in _ORDER_TYPES.items()}.get(str(raw.get("order-type") or "")),
+        limit_price=abs(price) if (price := to_decimal(raw.get("price"))) is not None else None,
+        stop_price=to_decimal(raw.get("stop-trigger")),
+        time_in_force=TimeInForce.GTC if str(raw.get("time-in-force") or "").startswith("GTC") else (
+            TimeInForce.DAY if raw.get("time-in-force") else None
+        ),
     )
+
+
+def _side_of(legs: Sequence[Mapping[str, Any]]) -> Side | None:
+    """The side of a single-leg order ("Buy to Open" -> buy); spreads have no one side."""
+    if len(legs) != 1:
+        return None
+    action = str(legs[0].get("action", ""))
+    if action.startswith("Buy"):
+        return Side.BUY
+    if action.startswith("Sell"):
+        return Side.SELL
+    return None
 
 
 def order_of(body: Any) -> Mapping[str, Any] | None:

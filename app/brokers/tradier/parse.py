@@ -10,7 +10,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.brokers.base import AccountInfo, AccountType, BrokerOrder, BrokerPosition, OrderPreview, OrderRejected
-from app.domain.models import Instrument, OrderChange, OrderRequest, OrderStatus, PositionEffect, Quote, Side
+from app.domain.models import (
+    Instrument,
+    OrderChange,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionEffect,
+    Quote,
+    Side,
+    TimeInForce,
+)
 from app.domain.symbols import SymbolError, compact_occ, parse_symbol
 
 log = logging.getLogger(__name__)
@@ -151,6 +161,13 @@ def parse_tradier_order(raw: Mapping[str, Any], fallback_time: datetime | None =
         quantity=to_decimal(raw.get("quantity")),
         reason=str(raw.get("reason_description") or ""),
         raw_status=raw_status,
+        side=Side.BUY if str(raw.get("side") or "").startswith("buy") else (
+            Side.SELL if str(raw.get("side") or "").startswith("sell") else None
+        ),
+        order_type={t.value: t for t in OrderType}.get(str(raw.get("type") or "").lower()),
+        limit_price=to_decimal(raw.get("price")),
+        stop_price=to_decimal(raw.get("stop_price")),
+        time_in_force={t.value: t for t in TimeInForce}.get(str(raw.get("duration") or "").lower()),
     )
 
 

@@ -1,0 +1,304 @@
+"""Live orders: ticket -> same validation as paper -> broker preview -> trader's confirmation -> journal -> broker.
+
+The journal row (status ``pending_submit``) is committed before the request leaves the app. An
+answer that never came makes the order ``unknown``: it is looked up by our client order id on a
+backoff, never resent, and the same ticket can't be sent again until the broker has told us what
+happened. Following, reconciliation and the account view live in ``LiveFollower``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+
+import qasync
+from PySide6.QtCore import QObject, Signal
+
+from app.brokers.base import (
+    AccountInfo,
+    AuthError,
+    BrokerError,
+    OrderNotFound,
+    OrderPreview,
+    OrderRef,
+    OrderRejected,
+    RateLimited,
+)
+from app.controller.live_follow import AuditHook, LiveFollower
+from app.controller.live_views import LiveSession, OrderConfirmView, confirm_view, report_of
+from app.domain.live_orders import BrokerReport, mark_unknown, pending_live_order, same_intent
+from app.domain.models import Order, OrderRequest, OrderStatus
+from app.domain.validation import TicketError, build_order_request
+
+log = logging.getLogger(__name__)
+
+PREVIEW_TIMEOUT_SECONDS = 15.0
+PLACE_TIMEOUT_SECONDS = 30.0
+#: Verify the connection before a live order when the last verification is older than this.
+VERIFY_MAX_AGE_SECONDS = 60.0
+
+#: A pre-send check returns the reason an order must not be sent, or None to let it through.
+PreSendCheck = Callable[[OrderRequest, LiveSession], "str | None"]
+
+
+class LiveOrderController(QObject):
+    orders_upserted = Signal(list)
+    fills_recorded = Signal(list)
+    positions_changed = Signal(list)
+    account_changed = Signal(object)
+    positions_status = Signal(str)
+    #: A live order waits for the trader: the view shows an ``OrderConfirmView`` and answers confirm/decline.
+    confirmation_requested = Signal(object)
+    ticket_rejected = Signal(dict)
+    order_placed = Signal(str)
+    order_rejected = Signal(str)
+    submission_finished = Signal()
+    #: (enabled, reason): live order entry is open only on a verified, reconciled connection.
+    entry_changed = Signal(bool, str)
+    message = Signal(str)
+    error = Signal(str)
+
+    def __init__(
+        self,
+        follower: LiveFollower,
+        clock: Callable[[], datetime],
+        *,
+        ensure_verified: Callable[[float], Awaitable[AccountInfo]],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.follower = follower
+        self._clock = clock
+        self._ensure_verified = ensure_verified
+        #: Safety checks run after validation and before the confirmation; any refusal sends nothing.
+        self.pre_send_checks: list[PreSendCheck] = []
+        self._awaiting: dict[str, OrderRequest] = {}
+        self._sending: set[str] = set()
+        for name in ("orders_upserted", "fills_recorded", "positions_changed", "account_changed", "positions_status"):
+            getattr(follower, name).connect(getattr(self, name))
+        follower.reconciled.connect(self._on_reconciled)
+
+    @property
+    def audit_hooks(self) -> list[AuditHook]:
+        """Called with (event, order) for: sent, answered, rejected, unknown, resolved, cancel_requested."""
+        return self.follower.audit_hooks
+
+    @property
+    def entry_enabled(self) -> bool:
+        return self.follower.is_reconciled
+
+    # ---- connection -------------------------------------------------------------------------
+
+    async def connect_session(self, session: LiveSession) -> bool:
+        self.entry_changed.emit(False, f"Checking your orders and positions at {session.broker_name}…")
+        return await self.follower.start(session)
+
+    async def disconnect_session(self, reason: str = "") -> None:
+        self._drop_awaiting()
+        await self.follower.stop()
+        self.entry_changed.emit(False, reason or "No broker connection: live orders can't be sent.")
+
+    def _on_reconciled(self, ok: bool, reason: str) -> None:
+        self.entry_changed.emit(ok, reason)
+
+    def _drop_awaiting(self) -> None:
+        if self._awaiting:
+            self._awaiting.clear()
+            self.submission_finished.emit()
+
+    # ---- placing ----------------------------------------------------------------------------
+
+    @qasync.asyncSlot(dict)
+    async def submit_ticket(self, ticket: dict[str, object]) -> None:
+        waiting = False
+        try:
+            waiting = await self.submit(ticket) is not None
+        finally:
+            if not waiting:
+                self.submission_finished.emit()
+
+    async def submit(self, ticket: Mapping[str, object]) -> str | None:
+        """Validate, check and preview a live order, then ask the trader; returns the id awaiting confirmation."""
+        try:
+            request = build_order_request(
+                symbol=str(ticket.get("symbol", "")),
+                side=str(ticket.get("side", "")),
+                quantity=str(ticket.get("quantity", "")),
+                order_type=str(ticket.get("order_type", "")),
+                limit_price=str(ticket.get("limit_price", "") or ""),
+                stop_price=str(ticket.get("stop_price", "") or ""),
+                time_in_force=str(ticket.get("time_in_force", "day")),
+                extended_hours=bool(ticket.get("extended_hours", False)),
+            )
+        except TicketError as exc:
+            self.ticket_rejected.emit(dict(exc.errors))
+            return None
+        session = self.follower.session
+        if session is None or not self.entry_enabled:
+            self.order_rejected.emit("Live order entry is held until your broker connection is verified and reconciled.")
+            return None
+        for waiting in self.follower.followed():
+            if self.follower.is_unresolved(waiting.client_order_id) and same_intent(waiting.request, request):
+                self.order_rejected.emit(
+                    f"The same order ({waiting.client_order_id}) is still being checked with {session.broker_name}; "
+                    "it can't be sent again until the broker says what happened to it."
+                )
+                return None
+        for check in self.pre_send_checks:
+            refusal = check(request, session)
+            if refusal:
+                self.order_rejected.emit(f"Order not sent: {refusal}")
+                return None
+        try:
+            info = await self._ensure_verified(VERIFY_MAX_AGE_SECONDS)
+        except BrokerError as exc:
+            self.order_rejected.emit(f"Order not sent: the connection to {session.broker_name} failed ({exc}).")
+            return None
+        preview: OrderPreview | None = None
+        try:
+            preview = await asyncio.wait_for(session.broker.preview_order(request), PREVIEW_TIMEOUT_SECONDS)
+        except OrderRejected as exc:
+            self.order_rejected.emit(f"{session.broker_name} refused the order: {exc.reason}. Nothing was sent.")
+            return None
+        except (BrokerError, asyncio.TimeoutError) as exc:
+            log.info("No broker preview for %s (%s); estimating from the quote", request.symbol, exc or "timeout")
+        quote = None
+        if preview is None or preview.estimated_cost is None:
+            try:
+                quote = (await asyncio.wait_for(session.broker.quotes([request.symbol]), PREVIEW_TIMEOUT_SECONDS)).get(
+                    request.symbol
+                )
+            except (BrokerError, asyncio.TimeoutError):
+                quote = None
+        view = confirm_view(session, request, preview, quote, info.buying_power)
+        self._awaiting[request.client_order_id] = request
+        self.confirmation_requested.emit(view)
+        return request.client_order_id
+
+    @qasync.asyncSlot(str)
+    async def confirm_order(self, client_order_id: str) -> None:
+        try:
+            await self.place(client_order_id)
+        finally:
+            self.submission_finished.emit()
+
+    @qasync.asyncSlot(str)
+    async def decline_order(self, client_order_id: str) -> None:
+        if self._awaiting.pop(client_order_id, None) is not None:
+            self.message.emit("Order not sent.")
+        self.submission_finished.emit()
+
+    async def place(self, client_order_id: str) -> Order | None:
+        """Send a confirmed order: journal row first, then one request; never resent."""
+        request = self._awaiting.pop(client_order_id, None)
+        session = self.follower.session
+        if request is None:
+            return None
+        if session is None or not self.entry_enabled:
+            self.order_rejected.emit("The broker connection was lost before sending; nothing was sent.")
+            return None
+        pending = pending_live_order(
+            request, broker=session.broker_key, account_last4=session.account_last4, now=self._clock()
+        )
+        try:
+            await self.follower.record_pending(pending)
+        except Exception:
+            log.exception("Journal write before a live order failed")
+            self.order_rejected.emit("The order could not be recorded locally, so it was not sent.")
+            return None
+        self.follower.audit("sent", pending)
+        try:
+            answer = await asyncio.wait_for(session.broker.place_order(request), PLACE_TIMEOUT_SECONDS)
+        except (OrderRejected, AuthError, RateLimited) as exc:
+            # The broker answered: the order was refused and does not exist there.
+            reason = exc.reason if isinstance(exc, OrderRejected) else str(exc)
+            rejected = BrokerReport(OrderStatus.REJECTED, pending.filled_quantity, None, self._clock(), reason=reason)
+            order = await self.follower.apply(client_order_id, rejected)
+            if order is not None:
+                self.follower.audit("rejected", order)
+            self.order_rejected.emit(f"{session.broker_name} rejected the order: {reason}")
+            return order
+        except (BrokerError, asyncio.TimeoutError) as exc:
+            unknown = mark_unknown(pending, self._clock())
+            await self.follower.replace(unknown)
+            self.follower.resolve_later(client_order_id)
+            self.follower.audit("unknown", unknown)
+            log.warning("Outcome of live order %s unknown: %s", client_order_id, exc or "timeout")
+            self.message.emit(
+                f"No answer from {session.broker_name} for order {client_order_id}: checking with the broker… "
+                "It will not be sent again."
+            )
+            return unknown
+        order = await self.follower.apply(client_order_id, report_of(answer))
+        if order is not None:
+            self.follower.audit("answered", order)
+        if order is not None and order.status is OrderStatus.REJECTED:
+            self.order_rejected.emit(f"{session.broker_name} rejected the order: {order.status_reason}")
+        else:
+            self.order_placed.emit(client_order_id)
+        return order
+
+    # ---- cancelling -------------------------------------------------------------------------
+
+    @qasync.asyncSlot(str)
+    async def cancel_order(self, client_order_id: str) -> None:
+        await self.cancel(client_order_id)
+
+    async def cancel(self, client_order_id: str) -> Order | None:
+        """Ask the broker to cancel; if the order filled first, it ends as filled, with one message."""
+        session = self.follower.session
+        order = self.follower.order(client_order_id)
+        if session is None or order is None:
+            self.error.emit("That live order is not followed right now (no verified broker connection).")
+            return None
+        if self.follower.is_unresolved(client_order_id):
+            self.error.emit("That order's outcome is still being checked with the broker; it can't be cancelled yet.")
+            return None
+        if not order.status.is_cancelable:
+            self.error.emit(f"The order is {order.status.value.replace('_', ' ')} and can't be cancelled.")
+            return None
+        self.follower.audit("cancel_requested", order)
+        try:
+            answer = await session.broker.cancel_order(OrderRef.of(order))
+        except (OrderRejected, OrderNotFound) as exc:
+            # Most often the order finished first (a fill racing the cancel): show what the broker has.
+            found = await self._lookup(session, client_order_id)
+            updated = await self.follower.apply(client_order_id, report_of(found)) if found else order
+            final = updated or order
+            if final.status is OrderStatus.FILLED:
+                self.message.emit(f"Order {client_order_id} filled before it could be cancelled.")
+            else:
+                self.error.emit(f"{session.broker_name} did not cancel the order: {exc}")
+            return final
+        except BrokerError as exc:
+            self.error.emit(f"Cancel not confirmed by {session.broker_name}: {exc}. The order is still followed.")
+            return order
+        updated = await self.follower.apply(client_order_id, report_of(answer))
+        self.message.emit(f"Cancel requested for {client_order_id}.")
+        return updated
+
+    async def _lookup(self, session: LiveSession, client_order_id: str):  # type: ignore[no-untyped-def]
+        try:
+            return await session.broker.get_order(client_order_id)
+        except BrokerError:
+            return None
+
+    @qasync.asyncSlot()
+    async def cancel_all(self) -> None:
+        """Cancel every open live order the app placed in this account (the view asks first)."""
+        await self.cancel_all_open()
+
+    async def cancel_all_open(self) -> int:
+        """Returns how many cancels were sent; outside orders are never touched."""
+        targets = [
+            o
+            for o in self.follower.followed()
+            if not o.external and o.status.is_cancelable and not self.follower.is_unresolved(o.client_order_id)
+        ]
+        for order in targets:
+            await self.cancel(order.client_order_id)
+        if not targets:
+            self.message.emit("No open live orders to cancel.")
+        return len(targets)
