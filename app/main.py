@@ -51,6 +51,7 @@ from app.security.crash_report import CrashReporter
 from app.security.redaction import redact
 from app.security.vault_service import VaultService
 from app.single_instance import AlreadyRunning, InstanceGuard, claim_data_folder
+from app.smoke import SmokeFormError, keyring_check, load_connect_form, smoke_connect
 from app.storage.database import DatabaseError, open_database, restore_backup
 from app.storage.sqlite_version import sqlite_version_warning
 from app.storage.worker import DatabaseWorker
@@ -83,6 +84,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         default=os.environ.get(DEVELOPER_ENV) == "1",
         help=f"developer settings: point a connection at a fake broker's address (or ${DEVELOPER_ENV}=1)",
+    )
+    parser.add_argument(
+        "--smoke-connect",
+        metavar="FILE",
+        type=Path,
+        help="developer check: start headless, connect the broker described in FILE (a JSON connection form), "
+        "print the account, exit",
+    )
+    parser.add_argument(
+        "--keyring-check", action="store_true", help="print the system keyring the vault would use and whether it can, exit"
     )
     parser.add_argument("--version", action="version", version=f"TradeBridge {__version__}")
     return parser.parse_args(argv)
@@ -529,8 +540,8 @@ async def open_app(
         except DatabaseError as exc:
             log.error("The database can't be opened: %s", exc)
             backup = exc.restorable
-            if backup is None or backup in offered or args.smoke_test or not ask(str(exc), backup):
-                _show_fatal(str(exc), interactive=not args.smoke_test)
+            if backup is None or backup in offered or _headless(args) or not ask(str(exc), backup):
+                _show_fatal(str(exc), interactive=not _headless(args))
                 return EXIT_DATABASE
             offered.add(backup)
             await asyncio.to_thread(restore_backup, paths.database, backup, paths.backups)
@@ -547,6 +558,13 @@ async def _run(app: QApplication, args: argparse.Namespace, paths: AppPaths, gua
     if (old_sqlite := sqlite_version_warning()) is not None:
         log.warning("%s", old_sqlite)
         window.show_error(old_sqlite)
+    if args.smoke_connect is not None:
+        form, passphrase = load_connect_form(args.smoke_connect)
+        started = services.background[0] if services.background else None
+        code = await smoke_connect(services.connections, services.vault, started, form, passphrase)
+        window.close()
+        await services.shutdown()
+        return code
     if args.smoke_test:
         # Let the loop process the pending Qt and asyncio events once (the window paints, slots run).
         await asyncio.sleep(0.1)
@@ -570,12 +588,12 @@ def bring_to_front(window: MainWindow) -> None:
 
 def claim_or_hand_over(args: argparse.Namespace, paths: AppPaths) -> InstanceGuard | int:
     """The data folder's lock, or the exit code of a start that found another app on the folder."""
-    claim = claim_data_folder(paths.data_dir, contact_running=not args.smoke_test)
+    claim = claim_data_folder(paths.data_dir, contact_running=not _headless(args))
     if isinstance(claim, AlreadyRunning):
         if claim.reached:
             print(f"TradeBridge: {claim.message}", file=sys.stderr)
             return EXIT_OK
-        _show_fatal(claim.message, interactive=not args.smoke_test)
+        _show_fatal(claim.message, interactive=not _headless(args))
         return EXIT_ALREADY_RUNNING
     return claim
 
@@ -591,6 +609,11 @@ def ask_to_restore(problem: str, backup: Path) -> bool:
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+def _headless(args: argparse.Namespace) -> bool:
+    """A check run: no dialogs, offscreen unless told otherwise."""
+    return bool(args.smoke_test or args.smoke_connect is not None)
 
 
 def _show_fatal(message: str, *, interactive: bool) -> None:
@@ -635,7 +658,16 @@ def install_error_handlers(loop: asyncio.AbstractEventLoop, paths: AppPaths, *, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.smoke_test:
+    if args.keyring_check:
+        return keyring_check()
+    if args.smoke_connect is not None:
+        try:
+            load_connect_form(args.smoke_connect)
+        except SmokeFormError as exc:
+            print(f"TradeBridge: {exc}.", file=sys.stderr)
+            return EXIT_ERROR
+    headless = _headless(args)
+    if headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     paths = resolve_paths(args.data_dir)
     try:
@@ -660,6 +692,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     qInstallMessageHandler(_qt_message_handler)
     app.setApplicationName("TradeBridge")
     app.setApplicationVersion(__version__)
+    # Matches the installed desktop entry (tradebridge.desktop), so Wayland shells show the right icon.
+    app.setDesktopFileName("tradebridge")
     icon = RESOURCES / "tradebridge.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
@@ -667,13 +701,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    install_error_handlers(loop, paths, interactive=not args.smoke_test)
+    install_error_handlers(loop, paths, interactive=not headless)
     try:
         with loop:
             return loop.run_until_complete(_run(app, args, paths, guard))
     except Exception as exc:
         log.critical("TradeBridge stopped on an unexpected error", exc_info=True)
-        _show_fatal(redact(f"{type(exc).__name__}: {exc}"), interactive=not args.smoke_test)
+        _show_fatal(redact(f"{type(exc).__name__}: {exc}"), interactive=not headless)
         return EXIT_ERROR
     finally:
         guard.release()
