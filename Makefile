@@ -7,8 +7,9 @@ else
 BIN := $(VENV)/bin
 endif
 STAMP := $(VENV)/.installed
+PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: run test smoke lint screenshot clean
+.PHONY: run test smoke lint screenshot package package-smoke icons clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,22 @@ smoke: $(STAMP)
 
 screenshot: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshot.py docs/images/main-window.png
+
+# The app for this platform in dist/TradeBridge/ (one folder, windowed): see packaging/README.md.
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -e ".[test,package]"
+	@touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	$(BIN)/python packaging/build.py
+
+# The built executable: --version, a headless start, the keyring, connections to the fake brokers.
+package-smoke: $(PACKAGE_STAMP)
+	$(BIN)/python packaging/smoke_bundle.py dist/TradeBridge $(SMOKE_FLAGS)
+
+# Only when resources/tradebridge.svg changes; the results are committed.
+icons: $(STAMP)
+	$(BIN)/python packaging/make_icons.py
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
