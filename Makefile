@@ -9,7 +9,7 @@ endif
 STAMP := $(VENV)/.installed
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: run test smoke lint screenshot package package-smoke icons clean
+.PHONY: run test smoke lint screenshot bench package package-smoke icons clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ package-smoke: $(PACKAGE_STAMP)
 # Only when resources/tradebridge.svg changes; the results are committed.
 icons: $(STAMP)
 	$(BIN)/python packaging/make_icons.py
+
+# Benchmarks against same-run baselines; prints one table and writes benchmarks/RESULTS.md (not part of `make test`).
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks.run
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, cast, select
@@ -100,14 +101,10 @@ def save_orders(session: Session, orders: Iterable[Order], broker: str) -> None:
     rows = [_set_values(order_to_row(order, broker)) for order in orders]
     if not rows:
         return
-    table = OrderRow.__table__
+    # Core statements on the session's connection: same transaction, without the ORM's per-call bookkeeping.
+    connection = session.connection()
     for columns, batch in _by_columns(rows):
-        statement = sqlite_insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.client_order_id],
-            set_={name: statement.excluded[name] for name in columns if name != "client_order_id"},
-        )
-        session.execute(statement, batch)
+        connection.execute(_order_upsert(columns), batch)
     record_events(session, orders)
 
 
@@ -127,7 +124,22 @@ def save_fills(session: Session, fills: Iterable[Fill]) -> None:
         for fill in fills
     ]
     if rows:
-        session.execute(sqlite_insert(FillRow.__table__), rows)
+        session.connection().execute(_FILL_INSERT, rows)
+
+
+_FILL_INSERT = sqlite_insert(FillRow.__table__)
+
+
+@lru_cache(maxsize=8)
+def _order_upsert(columns: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT(client_order_id) DO UPDATE for these columns, built once (building it costs more
+    than running it)."""
+    table = OrderRow.__table__
+    statement = sqlite_insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.client_order_id],
+        set_={name: statement.excluded[name] for name in columns if name != "client_order_id"},
+    )
 
 
 def _set_values(row: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -68,9 +69,8 @@ def save_paper_update(
     A handful of statements whatever the step changed (cash, orders, fills, positions), with no
     read before a write, so an engine step costs one durable commit and little else.
     """
-    updated = session.execute(
-        update(PaperAccountRow.__table__).where(PaperAccountRow.id == ACCOUNT_ID).values(cash=cash)
-    )
+    connection = session.connection()
+    updated = connection.execute(_ACCOUNT_CASH, {"cash": cash})
     if updated.rowcount != 1:  # type: ignore[attr-defined]
         raise RuntimeError("the paper account has not been created")
     save_orders(session, orders, PAPER_BROKER)
@@ -92,14 +92,9 @@ def save_paper_update(
         )
     table = PaperPositionRow.__table__
     if gone:
-        session.execute(delete(table).where(table.c.symbol.in_(gone)))
+        connection.execute(delete(table).where(table.c.symbol.in_(gone)))
     if kept:
-        statement = sqlite_insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.symbol],
-            set_={name: statement.excluded[name] for name in ("asset_class", "quantity", "average_cost", "realized_pnl")},
-        )
-        session.execute(statement, kept)
+        connection.execute(_POSITION_UPSERT, kept)
 
 
 def load_open_paper_orders(session: Session) -> tuple[Order, ...]:
@@ -113,6 +108,19 @@ def load_open_paper_orders(session: Session) -> tuple[Order, ...]:
 
 
 _OPEN_STATUSES = [status.value for status in OrderStatus if not status.is_terminal]
+
+
+def _position_upsert() -> Any:
+    table = PaperPositionRow.__table__
+    statement = sqlite_insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.symbol],
+        set_={name: statement.excluded[name] for name in ("asset_class", "quantity", "average_cost", "realized_pnl")},
+    )
+
+
+_POSITION_UPSERT = _position_upsert()
+_ACCOUNT_CASH = update(PaperAccountRow.__table__).where(PaperAccountRow.__table__.c.id == ACCOUNT_ID)
 
 
 def reset_paper_account(session: Session, starting_cash: Decimal, now: datetime) -> None:
