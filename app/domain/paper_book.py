@@ -120,7 +120,7 @@ class SymbolBook:
         the market reached its limit or stop.
         """
         entries = self.entries
-        ids: list[str] = list(self._always)
+        ids: list[str] = list(self._always) if self._always else []
         regular, extended = starts
         stamp = quote.timestamp if quote is not None else None
         stale = (
@@ -280,6 +280,11 @@ class OrderBook:
             self._leave_phase(entry)
             entry.phase = phase
             self._phases.setdefault((entry.extended, phase), set()).add(entry.client_order_id)
+
+    def expiring(self, now: datetime) -> bool:
+        """Whether some order's expiry may be at or before `now` (a look at the heap's top)."""
+        heap = self._expiries
+        return bool(heap) and heap[0][0] <= now
 
     def due(self, now: datetime) -> list[Entry]:
         """Working orders whose expiry is at or before `now`, oldest first."""

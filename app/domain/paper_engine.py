@@ -236,20 +236,27 @@ class PaperEngine:
         """Work the open orders the quote can move: stops it triggers, limits it crosses, orders waiting for it."""
         require_aware(now)
         symbol = quote.symbol
-        previous = self._quotes.get(symbol)
+        quotes = self._quotes
+        previous = quotes.get(symbol)
         requoted = self._take_quote(quote)
         changes = self._changes.begin()
-        self._expire_due(now, changes)
-        book = self._book.symbols.get(symbol)
+        working = self._book
+        if working.expiring(now):
+            self._expire_due(now, changes)
+        book = working.symbols.get(symbol)
         if book is None:
             return changes.update(self._cash)
-        self._book.requoted.discard(symbol)
-        starts = self._starts(now)
-        for entry in book.acting(self._quotes[symbol], starts):
-            if self._book.get(entry.client_order_id) is entry:
+        if working.requoted:
+            working.requoted.discard(symbol)
+        cached = self._starts_at
+        starts = cached[2] if cached is not None and cached[0] <= now < cached[1] else self._starts(now)
+        acting = book.acting(quotes[symbol], starts)
+        for entry in acting:
+            if working.entries.get(entry.client_order_id) is entry:
                 self._work(entry, now, starts, changes)
         if requoted:
-            self._opening(book)
+            if book.opening is None:
+                self._opening(book)
             if book.floating:
                 self._recheck_reserves(symbol, previous, now, changes)
         return changes.update(self._cash)
@@ -457,15 +464,19 @@ class PaperEngine:
     # --- money -------------------------------------------------------------------------------
 
     def _take_quote(self, quote: Quote) -> bool:
-        require_aware(quote.timestamp)
-        current = self._quotes.get(quote.symbol)
-        if current is None or quote.timestamp >= current.timestamp:
-            self._quotes[quote.symbol] = quote
-            book = self._book.symbols.get(quote.symbol)
-            if book is not None and self._opening(book) and book.floating:
+        stamp = require_aware(quote.timestamp)
+        symbol = quote.symbol
+        current = self._quotes.get(symbol)
+        if current is not None and stamp < current.timestamp:
+            return False
+        self._quotes[symbol] = quote
+        book = self._book.symbols.get(symbol)
+        if book is not None:
+            if book.opening is None:
+                self._opening(book)
+            if book.floating:
                 book.held_back = None
-            return True
-        return False
+        return True
 
     def _opening(self, book: SymbolBook) -> dict[str, Decimal]:
         """How much of each of the symbol's orders opens a position (cached until its orders or position change)."""
