@@ -40,7 +40,7 @@ from app.controller.risk_controller import RiskController
 from app.controller.vault_controller import VaultController
 from app.domain.models import TradingMode
 from app.logs import configure_logging
-from app.marketdata.bars import BarSource
+from app.marketdata.bars import BarSource, BrokerBars
 from app.marketdata.base import QuoteSource
 from app.marketdata.cboe_bars import CboeDelayedBars
 from app.marketdata.cboe import CboeDelayedQuotes
@@ -456,6 +456,9 @@ async def start_app(
         chosen = FallbackQuotes(broker_quotes, source) if broker_quotes else source
         paper.set_quote_source(chosen)
         market.set_quote_source(chosen)
+        broker, spec = connections.active_broker, connections.active_spec
+        serves_bars = broker_quotes is not None and broker is not None and spec is not None and spec.capabilities.bars
+        charts.set_bar_source(BrokerBars(broker, label=spec.display_name) if serves_bars and spec else keyless)
 
     connections = ConnectionController(
         vault.service,

@@ -31,6 +31,10 @@ change)``              (``OrderChange``; None keeps the current value). Returns 
 ``list_orders()``      Open orders plus today's finished ones.
 ``positions()``        Current positions, average cost in price per share/contract.
 ``quotes(symbols)``    Latest quotes; unknown symbols are simply absent from the mapping.
+``bars(symbol, ...)``  OHLCV bars of one symbol at a ``BarInterval`` with ``start <= bar.start <
+                       end``, oldest first, starts aligned as ``domain.bars.bucket_start`` aligns
+                       them; an unknown symbol or no data gives ``[]``. Raises ``BrokerUnavailable``
+                       when the API serves no bars for it (``Capabilities.bars`` False: none at all).
 ``close()``            Releases connections; afterwards every call raises ``BrokerUnavailable``
                        ("… connection is closed") and nothing reaches the broker.
 =====================  ==========================================================================
@@ -54,6 +58,8 @@ from typing import Protocol, runtime_checkable
 
 from app.domain.models import (
     AssetClass,
+    Bar,
+    BarInterval,
     Order,
     OrderChange,
     OrderRequest,
@@ -224,6 +230,8 @@ class Capabilities:
     #: ``replace_order`` changes a working order's prices; with ``replace_quantity`` its quantity too.
     replace: bool = True
     replace_quantity: bool = True
+    #: ``bars()`` serves historical bars over the connector's API (Tastytrade's are streamer-only).
+    bars: bool = True
 
 
 def check_change(change: OrderChange, *, broker: str, quantity_allowed: bool = True) -> None:
@@ -265,6 +273,8 @@ class Broker(Protocol):
     async def positions(self) -> list[BrokerPosition]: ...
 
     async def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]: ...
+
+    async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]: ...
 
     async def close(self) -> None: ...
 

@@ -113,6 +113,11 @@ class ConnectionController(QObject):
         record, broker, info = self._active
         return LiveSession(broker, record.broker, _display_name(record.broker), record.environment, info)
 
+    @property
+    def active_spec(self) -> BrokerSpec | None:
+        """The registry entry of the connected broker (its capabilities), or None."""
+        return get_spec(self._active[0].broker) if self._active else None
+
     def publish_brokers(self) -> None:
         self.brokers_listed.emit([broker_form(spec) for spec in specs().values()])
 

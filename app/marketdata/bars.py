@@ -46,9 +46,9 @@ class BarSource(Protocol):
 class BrokerBars:
     """A connected broker's historical bars (``Broker.bars``); every ``BrokerError`` becomes ``BarsUnavailable``."""
 
-    def __init__(self, broker: Broker, *, delayed: bool = False) -> None:
+    def __init__(self, broker: Broker, *, label: str = "", delayed: bool = False) -> None:
         self._broker = broker
-        self.name = f"{broker.name} bars"
+        self.name = f"{label or broker.name} bars"
         self.delayed = delayed
 
     async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]:

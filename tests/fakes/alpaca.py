@@ -116,6 +116,8 @@ class FakeAlpaca(AlpacaControls):
         self.account_id = str(uuid.uuid4())
         self.book = AlpacaBook(cash=cash, multiplier=multiplier)
         self.async_cancel = False
+        #: Bars served at /v2/stocks/{symbol}/bars, by (symbol, timeframe), as wire rows oldest first.
+        self.bar_rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._faults: list[Fault] = []
         self._accepted = 0
         self._router = Router()
@@ -220,6 +222,7 @@ class FakeAlpaca(AlpacaControls):
         add("GET", "/v2/stocks/trades/latest", self._stock_trades)
         add("GET", "/v1beta1/options/quotes/latest", self._option_quotes)
         add("GET", "/v1beta1/options/snapshots", self._option_snapshots)
+        add("GET", "/v2/stocks/{symbol}/bars", self._bars)
 
     # -- trading --------------------------------------------------------------------------------
 
@@ -486,6 +489,27 @@ class FakeAlpaca(AlpacaControls):
     def _option_quotes(self, request: Request) -> Response:
         return self._latest(request, "quotes", self._quote_wire, option=True)
 
+    def _bars(self, request: Request, symbol: str) -> Response:
+        """Alpaca's single-symbol bars: filtered by start/end, paged by ``limit`` and ``page_token``."""
+        timeframe = request.arg("timeframe", "") or ""
+        if timeframe not in ("1Min", "5Min", "1Hour", "1Day"):
+            return _error(422, 42210000, "invalid timeframe")
+        try:
+            start_text, end_text = request.arg("start"), request.arg("end")
+            start = _wire_time(start_text) if start_text else None
+            end = _wire_time(end_text) if end_text else None
+            limit = min(int(request.arg("limit", "1000") or "1000"), 10_000)
+            offset = int(request.arg("page_token", "0") or "0")
+        except ValueError:
+            return _error(422, 42210000, "invalid query parameter")
+        rows = [
+            row for row in self.bar_rows.get((symbol, timeframe), [])
+            if (start is None or _wire_time(row["t"]) >= start) and (end is None or _wire_time(row["t"]) <= end)
+        ]
+        page = rows[offset : offset + limit]
+        token = str(offset + limit) if offset + limit < len(rows) else None
+        return Response(200, {"bars": page or None, "symbol": symbol, "next_page_token": token})
+
     def _option_snapshots(self, request: Request) -> Response:
         def snapshot(quote: BookQuote) -> dict[str, Any]:
             return {
@@ -499,6 +523,10 @@ class FakeAlpaca(AlpacaControls):
         if isinstance(response.body, dict) and "snapshots" in response.body:
             response.body["next_page_token"] = None
         return response
+
+
+def _wire_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _is_uuid(value: str) -> bool:

@@ -86,6 +86,9 @@ class TradierFake(RestFakeControls):
         self.window_seconds = window_seconds
         self.accepted_orders = 0
         self.responses: list[tuple[str, str, int]] = []
+        #: ``/markets/history`` day rows by symbol and ``/markets/timesales`` rows by (symbol, interval), oldest first.
+        self.history_rows: dict[str, list[dict[str, Any]]] = {}
+        self.timesales_rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
         # Fault switches.
         self.next_order_fault: str | None = None
         self.fail_auth = False
@@ -108,6 +111,8 @@ class TradierFake(RestFakeControls):
         self.router.add("PUT", f"{prefix}/accounts/{{account}}/orders/{{order_id}}", self._modify)
         self.router.add("GET", f"{prefix}/markets/quotes", self._quotes)
         self.router.add("POST", f"{prefix}/markets/quotes", self._quotes)
+        self.router.add("GET", f"{prefix}/markets/history", self._history)
+        self.router.add("GET", f"{prefix}/markets/timesales", self._timesales)
         self.server = FakeHTTPServer(self.dispatch, port=port, order_action=self.order_action)
 
     # ------------------------------------------------------------------ plumbing
@@ -471,6 +476,26 @@ class TradierFake(RestFakeControls):
         if unknown:
             body["unmatched_symbols"] = {"symbol": one_or_many(unknown)}
         return Response(200, {"quotes": body or "null"})
+
+
+    def _history(self, request: Request) -> Response:
+        symbol = (request.arg("symbol") or "").upper()
+        if request.arg("interval", "daily") not in ("daily", "weekly", "monthly"):
+            return Response(400, {"errors": {"error": "Invalid interval"}})
+        first, last = request.arg("start") or "0000-00-00", request.arg("end") or "9999-99-99"
+        rows = [row for row in self.history_rows.get(symbol, []) if first <= row["date"] <= last]
+        return Response(200, {"history": {"day": one_or_many(rows)} if rows else None})
+
+    def _timesales(self, request: Request) -> Response:
+        symbol = (request.arg("symbol") or "").upper()
+        interval = request.arg("interval") or ""
+        if interval not in ("tick", "1min", "5min", "15min"):
+            return Response(400, {"errors": {"error": "Invalid interval"}})
+        # Times are New York wall-clock text, "YYYY-MM-DD HH:MM"; the rows' "time" has a "T".
+        first = (request.arg("start") or "").replace(" ", "T")
+        last = (request.arg("end") or "~").replace(" ", "T")
+        rows = [row for row in self.timesales_rows.get((symbol, interval), []) if first <= row["time"][:16] <= last]
+        return Response(200, {"series": {"data": one_or_many(rows)} if rows else None})
 
 
 class TradierHarness:

@@ -83,8 +83,11 @@ class FakeTws(TwsBook, TwsControls):
             76: self._req_account_updates_multi, 7: self._req_executions, 62: self._req_account_summary,
             59: self._req_market_data_type, 1: self._req_mkt_data, 3: self._place_order, 4: self._cancel_order,
             9: self._req_contract_details, 8: self._req_ids, 17: self._req_managed_accounts,
-            49: self._req_current_time, 58: self._req_global_cancel,
+            49: self._req_current_time, 58: self._req_global_cancel, 20: self._req_historical_data,
         }
+        #: Bars served to reqHistoricalData by (our symbol, IB bar size): rows of
+        #: (date text as IB sends it, open, high, low, close, volume, WAP, bar count).
+        self.bar_rows: dict[tuple[str, str], list[tuple[object, ...]]] = {}
 
     # -- server ------------------------------------------------------------------------------
 
@@ -265,6 +268,21 @@ class FakeTws(TwsBook, TwsControls):
                 session.send(wire.frame([1, 6, req_id, tick, price, quote.size, 0]))
         if snapshot:
             session.send(wire.frame([57, 1, req_id]))
+
+    def _req_historical_data(self, session: _Session, fields: list[str]) -> None:
+        # 20, reqId, the 12 contract fields, includeExpired, endDateTime, barSize, duration, useRTH,
+        # whatToShow, formatDate, keepUpToDate, chartOptions (ib_insync ``Client.reqHistoricalData``).
+        req_id = int(fields[1])
+        contract = self.resolve(RequestedContract.take(fields, 2))
+        if contract is None:
+            session.send(wire.error(req_id, 200, "No security definition has been found for the request"))
+            return
+        rows = self.bar_rows.get((contract.key, fields[16]))
+        if not rows:
+            session.send(wire.error(req_id, 162, "Historical Market Data Service error message:HMDS query returned no data"))
+            return
+        flat = [value for row in rows for value in row]
+        session.send(wire.frame([17, req_id, rows[0][0], rows[-1][0], len(rows), *flat]))
 
     def _req_contract_details(self, session: _Session, fields: list[str]) -> None:
         req_id = int(fields[2])

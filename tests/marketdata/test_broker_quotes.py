@@ -21,7 +21,7 @@ from app.brokers.base import (
     OrderRef,
     RateLimited,
 )
-from app.domain.models import OrderChange, OrderRequest, Quote
+from app.domain.models import Bar, BarInterval, OrderChange, OrderRequest, Quote
 from app.marketdata.base import QuoteSource, QuoteUnavailable
 from app.marketdata.broker_quotes import BrokerQuoteSource
 
@@ -71,6 +71,9 @@ class QuotingBroker:
 
     async def get_order(self, client_order_id: str) -> BrokerOrder | None:
         raise self._unexpected("get_order")
+
+    async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]:
+        raise self._unexpected("bars")
 
     async def list_orders(self) -> list[BrokerOrder]:
         raise self._unexpected("list_orders")

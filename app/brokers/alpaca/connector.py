@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from app.brokers.alpaca.bars import AlpacaBars
 from app.brokers.alpaca.errors import (
     AlpacaFailure,
     auth_error,
@@ -74,7 +75,7 @@ from app.brokers.base import (
     check_change,
 )
 from app.brokers.rate_limit import RateLimiter
-from app.domain.models import AssetClass, OrderChange, OrderRequest, PositionEffect, Quote
+from app.domain.models import AssetClass, Bar, BarInterval, OrderChange, OrderRequest, PositionEffect, Quote
 from app.domain.symbols import SymbolError, parse_symbol
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,7 @@ class AlpacaBroker:
             OptionHistoricalDataClient(key_id, secret, raw_data=True, url_override=self.endpoints.data), timeout
         )
         self._limiter = RateLimiter(RATE_PER_MINUTE, 60.0, burst=RATE_BURST)
+        self._bars = AlpacaBars(self.endpoints.data, key_id, secret)
         self._read_attempts = max(1, read_attempts)
         self._retry_backoff = retry_backoff
         self._max_retry_wait = max_retry_wait
@@ -521,7 +523,15 @@ class AlpacaBroker:
         except (AlpacaParseError, AttributeError, TypeError) as exc:
             raise BrokerUnavailable(f"Alpaca sent an answer that could not be read ({exc}).") from exc
 
+    async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]:
+        """Historical bars from Alpaca's market data (see ``app/brokers/alpaca/bars.py``)."""
+        if self._closed:
+            raise BrokerUnavailable("The Alpaca connection is closed.")
+        await self._limiter.acquire()
+        return await self._bars.bars(symbol, interval, start, end)
+
     async def close(self) -> None:
         self._closed = True
+        await self._bars.close()
         for client in (self._trading, self._stocks, self._options):
             client._session.close()

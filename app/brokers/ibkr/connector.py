@@ -50,6 +50,8 @@ from app.brokers.ibkr.parse import (
     rejection_reason,
     symbol_of,
 )
+from app.brokers.ibkr.bars import BAR_SIZES, parse_ibkr_bars, what_to_show
+from app.brokers.ibkr.bars import duration as bar_duration
 from app.brokers.ibkr.orders import IbkrOrderBook, OrderListener
 from app.brokers.ibkr.session import (
     ConnectionEvent,
@@ -61,7 +63,7 @@ from app.brokers.ibkr.session import (
     bind_running_loop,
     request,
 )
-from app.domain.models import Instrument, OrderChange, OrderRequest, OrderStatus, Quote
+from app.domain.models import Bar, BarInterval, Instrument, OrderChange, OrderRequest, OrderStatus, Quote
 from app.domain.symbols import SymbolError, parse_symbol
 
 bind_running_loop()
@@ -351,6 +353,29 @@ class IbkrBroker:
             if quote is not None:
                 result[symbol] = quote
         return result
+
+    async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]:
+        """Historical bars through ``reqHistoricalData`` (see ``app/brokers/ibkr/bars.py``)."""
+        await self._session.ready()
+        try:
+            instrument = parse_symbol(symbol)
+        except SymbolError as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        contract = self._contract(instrument)
+        rows = await self._call(
+            lambda: self._ib.reqHistoricalDataAsync(
+                contract,
+                endDateTime=end,
+                durationStr=bar_duration(start, end),
+                barSizeSetting=BAR_SIZES[interval],
+                whatToShow=what_to_show(instrument.is_option),
+                useRTH=False,
+                formatDate=2,
+            ),
+            "historical bars",
+            self._timeouts.quotes,
+        )
+        return [bar for bar in parse_ibkr_bars(rows or [], instrument.symbol, interval) if bar.start < end]
 
     async def close(self) -> None:
         for task in list(self._background):

@@ -61,7 +61,7 @@ from app.brokers.tastytrade.parse import (
     resolve_position_effect,
     unwrap,
 )
-from app.domain.models import OrderChange, OrderRequest, PositionEffect, Quote
+from app.domain.models import Bar, BarInterval, OrderChange, OrderRequest, PositionEffect, Quote
 from app.domain.symbols import compact_occ
 
 log = logging.getLogger(__name__)
@@ -440,6 +440,12 @@ class TastytradeBroker:
                 if symbol in asked:
                     result[asked[symbol]] = dataclasses.replace(quote, symbol=asked[symbol])
         return result
+
+    async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]:
+        """Tastytrade's REST API has no candles: they come only as DXLink streamer ``Candle`` events."""
+        raise BrokerUnavailable(
+            "Tastytrade serves price history only through its DXLink streamer, which TradeBridge does not use yet."
+        )
 
     async def close(self) -> None:
         await self._transport.close()

@@ -33,7 +33,7 @@ SPEC = BrokerSpec(
     environments=(Environment.PAPER, Environment.LIVE),
     capabilities=Capabilities(
         options=True, stop_limit=True, preview=True, extended_hours=True, fractional=False, replace=True,
-        replace_quantity=False,
+        replace_quantity=False, bars=False,
     ),
     docs="docs/brokers/tastytrade.md",
 )

@@ -37,6 +37,7 @@ from app.brokers.base import (
 )
 from app.brokers.rate_limit import RateLimiter
 from app.brokers.rest import DEFAULT_TIMEOUT, RestTransport
+from app.brokers.tradier.bars import fetch_tradier_bars
 from app.brokers.tradier.http import (
     TRADIER_LIMITS,
     TradierLimits,
@@ -62,7 +63,7 @@ from app.brokers.tradier.parse import (
     tradier_side,
     unmatched_symbols,
 )
-from app.domain.models import OrderChange, OrderRequest, OrderStatus, PositionEffect, Quote
+from app.domain.models import Bar, BarInterval, OrderChange, OrderRequest, OrderStatus, PositionEffect, Quote
 from app.domain.symbols import compact_occ
 
 log = logging.getLogger(__name__)
@@ -312,6 +313,12 @@ class TradierBroker:
                 log.debug("Tradier has no quote for %s", ", ".join(missing))
             result.update(parse_tradier_quotes(payload, fallback_time=datetime.now(UTC)))
         return result
+
+    async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]:
+        """Historical bars: ``/markets/history`` for days, ``/markets/timesales`` intraday (see ``tradier/bars.py``)."""
+        return await fetch_tradier_bars(
+            lambda path, params: self._get(self._market, path, params=params), compact_occ(symbol), interval, start, end
+        )
 
     async def close(self) -> None:
         self._closed = True
