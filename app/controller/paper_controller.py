@@ -305,7 +305,7 @@ class PaperTradingController(QObject):
             return quotes, unreachable
         missing = [s for s in wanted if s not in quotes and s not in unreachable]
         delayed = " (delayed)" if getattr(self._quotes, "delayed", False) else ""
-        status = f"Quotes: {self._quotes.name}{delayed}, updated {self._clock().astimezone():%H:%M:%S}"
+        status = f"Quotes: {self._quotes.name}{delayed}, updated {self._clock().astimezone():%H:%M:%S %Z}"
         if missing:
             status += f"; no quote for {', '.join(missing)}"
         if unreachable:

@@ -34,7 +34,15 @@ class OrderHistory:
 def describe_event(event: OrderEvent, previous: OrderEvent | None) -> str:
     """What changed, in words: 'Placed', 'Filled 10 of 10 @ 189.60', 'Modified: qty 10 → 5, limit 400.00 → 401.00'."""
     if previous is None:
-        return "Placed" if event.status is not OrderStatus.REJECTED else "Rejected"
+        if event.status is OrderStatus.REJECTED:
+            return "Rejected"
+        if event.filled_quantity:
+            # Filled in the step that placed it (a marketable order): one saved change says both.
+            return (
+                f"Placed; filled {_num(event.filled_quantity)} of {_num(event.quantity)} "
+                f"@ {_price(event.average_fill_price)}"
+            )
+        return "Placed"
     changes = []
     if event.quantity != previous.quantity:
         changes.append(f"qty {_num(previous.quantity)} → {_num(event.quantity)}")

@@ -30,3 +30,8 @@ def test_fills_modifications_and_cancels_read_plainly() -> None:
     assert describe_event(canceled, modified) == "Canceled"
     acked = _event(broker="b-123")
     assert describe_event(acked, placed) == "broker id b-123"
+
+
+def test_an_order_filled_as_it_was_placed_says_both() -> None:
+    filled = _event(OrderStatus.FILLED, qty="50", limit=None, filled="50", avg="189.6")
+    assert describe_event(filled, None) == "Placed; filled 50 of 50 @ 189.60"
