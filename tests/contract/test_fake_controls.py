@@ -11,7 +11,7 @@ import pytest
 from app.brokers.base import Broker, BrokerError, BrokerUnavailable, Environment, OrderRef, OutcomeUnknown
 from app.brokers.ibkr.connector import IbkrBroker, IbkrTimeouts, ReconnectPolicy
 from app.brokers.registry import get_spec
-from app.domain.models import OrderRequest, OrderStatus, OrderType, Side
+from app.domain.models import OrderChange, OrderRequest, OrderStatus, OrderType, Side
 from app.domain.symbols import parse_symbol
 from tests.contract.harness import eventually
 from tests.fakes import BROKERS, make_fake
@@ -172,3 +172,18 @@ async def test_a_live_money_fake_is_reached_by_a_live_connection(name: str) -> N
     finally:
         await connector.close()
         await asyncio.to_thread(fake.shut_down)
+
+
+async def test_held_answer_to_a_change_is_booked_first_then_delivered(pair) -> None:
+    fake, broker = pair
+    await broker.verify()
+    request = _limit("MSFT", "2", "300.00")
+    placed = await broker.place_order(request)
+    hang = fake.hang_next_order_response("replace")
+    changing = asyncio.ensure_future(broker.replace_order(OrderRef.of(placed), OrderChange(limit_price=Decimal("301.00"))))
+    assert await asyncio.to_thread(hang.wait_received, 10)
+    (working,) = [v for v in fake.order_views() if v.is_open]
+    assert working.limit_price == Decimal("301.00")
+    hang.release()
+    changed = await changing
+    assert changed.client_order_id == request.client_order_id
