@@ -25,6 +25,16 @@ from app.storage.worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
 
+#: The live order controller's audit events, as audit kinds with what each means for the trader.
+LIVE_EVENTS: dict[str, tuple[AuditKind, str]] = {
+    "sent": (AuditKind.LIVE_ORDER_SENT, "Sent to the broker."),
+    "answered": (AuditKind.LIVE_ORDER_SENT, "Accepted by the broker."),
+    "rejected": (AuditKind.LIVE_ORDER_SENT, "Rejected by the broker."),
+    "unknown": (AuditKind.LIVE_ORDER_SENT, "No answer from the broker: outcome unknown, looked up by order id, never resent."),
+    "resolved": (AuditKind.LIVE_ORDER_RESOLVED, "Outcome proven by the broker."),
+    "cancel_requested": (AuditKind.LIVE_ORDER_CANCELLED, "Cancel requested at the broker."),
+}
+
 
 class AuditLog(QObject):
     #: One event, as written (with its row id).
@@ -90,6 +100,12 @@ class AuditLog(QObject):
         if detail:
             text += f". {detail}"
         self.record(kind, text, mode=order.mode, broker=order.broker, account_last4=order.account_last4)
+
+    def record_live_event(self, event: str, order: Order) -> None:
+        """The live order controller's audit hook: (event, order) from its ``audit_hooks``."""
+        kind, meaning = LIVE_EVENTS.get(event, (AuditKind.LIVE_ORDER_SENT, f"{event.replace('_', ' ').capitalize()}."))
+        detail = f"{meaning} {order.status_reason}" if order.status_reason and event in ("rejected", "resolved") else meaning
+        self.record_order(kind, order, detail)
 
     async def flush(self) -> None:
         """Wait for every queued event to be written."""

@@ -132,3 +132,42 @@ def test_mode_switches_are_audited(qtbot, qt_loop: QtLoop, app_paths, feed, cloc
         await services.shutdown()
 
     qt_loop.run(scenario())
+
+
+def test_live_order_events_are_audited_with_the_account_last_four(qtbot, qt_loop: QtLoop, app_paths, feed, clock):
+    from app.domain.models import Order, OrderStatus, TradingMode
+    from tests.domain.paper_support import request
+
+    order = Order(
+        request=request(quantity=3),
+        mode=TradingMode.LIVE,
+        status=OrderStatus.NEW,
+        created_at=clock(),
+        updated_at=clock(),
+        broker_order_id="b-42",
+        broker="alpaca",
+        account_last4="7788",
+    )
+
+    async def scenario() -> None:
+        services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=3600)
+        qtbot.addWidget(services.window)
+        assert services.audit is not None
+        for event in ("sent", "answered", "unknown", "resolved", "cancel_requested"):
+            services.audit.record_live_event(event, order)
+        await services.audit.flush()
+        events = list(reversed(await services.worker.run(lambda s: read_audit(s, "live", limit=None))))
+        assert [e.kind for e in events] == [
+            AuditKind.LIVE_ORDER_SENT,
+            AuditKind.LIVE_ORDER_SENT,
+            AuditKind.LIVE_ORDER_SENT,
+            AuditKind.LIVE_ORDER_RESOLVED,
+            AuditKind.LIVE_ORDER_CANCELLED,
+        ]
+        assert all(e.mode == "live" and e.broker == "alpaca" and e.account_last4 == "7788" for e in events)
+        assert events[0].summary.startswith(f"Buy 3 AAPL market, new; order {order.client_order_id} (broker id b-42)")
+        assert "outcome unknown" in events[2].summary
+        services.window.close()
+        await services.shutdown()
+
+    qt_loop.run(scenario())
