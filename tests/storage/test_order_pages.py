@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -47,9 +48,11 @@ def make_order(
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     paths = AppPaths(Path(tmp_path_factory.mktemp("journal")) / "data").ensure()
-    return open_database(paths.database, paths.backups)
+    database = open_database(paths.database, paths.backups)
+    yield database
+    database.dispose()
 
 
 def _replace_journal(database: Database, orders: list[Order]) -> None:
