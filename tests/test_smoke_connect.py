@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -101,3 +102,30 @@ def test_keyring_check_explains_a_refused_keyring() -> None:
     result = _app("--keyring-check")
     assert result.returncode == 1
     assert result.stdout.strip() == "Keyring: keyring.backends.null.Keyring (not usable — No system keyring is available.)"
+
+
+def test_smoke_connect_to_ibkr_leaves_no_warning_when_it_disconnects_at_exit(tmp_path: Path) -> None:
+    """Connecting starts reconciliation; the app exiting at once ends it quietly, not as a failed positions read."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.tws", "--port", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        banner = re.search(r"listening on 127\.0\.0\.1:(\d+) \(account (\w+)\)", server.stdout.readline())
+        assert banner is not None
+        form = tmp_path / "form.json"
+        form.write_text(json.dumps({
+            "broker": "ibkr",
+            "environment": "paper",
+            "fields": {"host": "127.0.0.1", "port": banner[1], "client_id": "7", "account": banner[2]},
+            "vault_passphrase": "smoke check passphrase",
+        }), encoding="utf-8")
+        result = _app("--developer", "--smoke-connect", str(form), "--data-dir", str(tmp_path / "data"))
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Connected: Interactive Brokers paper account …{banner[2][-4:]}")
+    warnings = [line for line in result.stderr.splitlines() if " WARNING " in line and "SQLite" not in line]
+    assert warnings == []

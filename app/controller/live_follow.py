@@ -250,12 +250,14 @@ class LiveFollower(QObject):
                 await self.replace(mark_unknown(order, self._clock()))
                 self.resolve_later(order.client_order_id)
         await self._adopt_external(session, reports)
-        if not await self.refresh_account():
+        refreshed = await self.refresh_account()
+        if self._session is not session:
+            # The connection ended while this ran (disconnect, shutdown): nothing is left to reconcile.
+            return False
+        if not refreshed:
             return self._not_reconciled(
                 f"Positions at {session.broker_name} could not be read; they are unknown, not flat."
             )
-        if self._session is not session:
-            return False
         self._is_reconciled = True
         self.reconciled.emit(True, "")
         return True
