@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtNetwork import QLocalSocket
 
 from app.single_instance import ACKNOWLEDGED, ACTIVATE, AlreadyRunning, InstanceGuard, claim_data_folder, server_name
+from tests.app_process import run_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,14 +37,7 @@ def _start(data_dir: Path, *extra: str) -> subprocess.Popen[str]:
 
 
 def _run(data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(data_dir), *extra],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_app(["--data-dir", str(data_dir), *extra], _env())
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, str]]:

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from contextlib import closing
 import subprocess
-import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.app_process import run_app
 
 pytestmark = pytest.mark.subprocess
 
 
 def _smoke(data_dir: Path) -> subprocess.CompletedProcess[str]:
     # The null keyring: a smoke run never touches the user's real keyring.
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-    env.pop("TRADEBRIDGE_DATA_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--smoke-test", "--data-dir", str(data_dir)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_app(["--smoke-test", "--data-dir", str(data_dir)])
 
 
 def test_smoke_test_on_a_fresh_then_existing_data_dir(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.app_process import app_env, run_app
 from tests.fakes.alpaca import FakeAlpaca
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,11 +20,7 @@ pytestmark = pytest.mark.subprocess
 
 
 def _app(*args: str, keyring: str = "keyring.backends.null.Keyring") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHON_KEYRING_BACKEND": keyring}
-    env.pop("TRADEBRIDGE_DATA_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    return run_app(args, app_env(PYTHON_KEYRING_BACKEND=keyring))
 
 
 @pytest.fixture
