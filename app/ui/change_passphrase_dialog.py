@@ -2,56 +2,38 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-#: Same rule as the vault (which checks again, strength included); views may not import it from app.security.
-MIN_PASSPHRASE_LENGTH = 8
-
-
-def _password_field(name: str) -> QLineEdit:
-    field = QLineEdit(objectName=name)
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    return field
+from app.ui.passphrase_form import PassphraseDialog, button_row, new_passphrase_problem
 
 
-class ChangePassphraseDialog(QDialog):
+class ChangePassphraseDialog(PassphraseDialog):
     """Emits ``change_requested(current, new)``; stays open with the vault's answer until it succeeds."""
 
     change_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="vault.change_dialog")
-        self.setWindowTitle("Change your master passphrase")
-        self.setModal(True)
+        super().__init__(parent, "change", "Change your master passphrase", "Change passphrase")
         explanation = QLabel(
             "Your saved credentials stay as they are; only the key that protects them is re-wrapped "
             "under the new passphrase. If anything stops it halfway, the old passphrase still works."
         )
         explanation.setWordWrap(True)
-        self.current = _password_field("vault.change_current")
-        self.new = _password_field("vault.change_new")
-        self.confirm_field = _password_field("vault.change_confirm")
-        self.error = QLabel(objectName="vault.change_error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
-        self.submit = QPushButton("Change passphrase", objectName="vault.change_submit")
-        self.submit.setDefault(True)
+        self.current = self.secret_field("vault.change_current")
+        self.new = self.secret_field("vault.change_new")
+        self.confirm_field = self.secret_field("vault.change_confirm")
         self.cancel = QPushButton("Cancel", objectName="vault.change_cancel")
 
         form = QFormLayout()
         form.addRow("Current passphrase", self.current)
         form.addRow("New passphrase", self.new)
         form.addRow("Repeat the new one", self.confirm_field)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel)
-        buttons.addWidget(self.submit)
         layout = QVBoxLayout(self)
         layout.addWidget(explanation)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.cancel, self.submit))
 
         self.submit.clicked.connect(self._submit)
         self.cancel.clicked.connect(self.reject)
@@ -60,26 +42,10 @@ class ChangePassphraseDialog(QDialog):
         current, new = self.current.text(), self.new.text()
         if not current:
             self.show_error("Enter your current passphrase.")
-        elif len(new) < MIN_PASSPHRASE_LENGTH:
-            self.show_error(f"Use at least {MIN_PASSPHRASE_LENGTH} characters.")
-        elif new != self.confirm_field.text():
-            self.show_error("The two new passphrases differ.")
+        elif (problem := new_passphrase_problem(new, self.confirm_field.text())) is not None:
+            self.show_error(problem)
         elif new == current:
             self.show_error("The new passphrase is the same as the current one.")
         else:
             self.error.clear()
             self.change_requested.emit(current, new)
-
-    @Slot(str)
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-
-    @Slot(bool)
-    def set_busy(self, busy: bool) -> None:
-        self.submit.setEnabled(not busy)
-
-    def done(self, result: int) -> None:
-        for field in (self.current, self.new, self.confirm_field):
-            field.clear()
-        self.error.clear()
-        super().done(result)

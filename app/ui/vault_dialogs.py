@@ -11,19 +11,11 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import (
-    QDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.ui.change_passphrase_dialog import ChangePassphraseDialog
 from app.ui.confirm import ask_confirmation
+from app.ui.passphrase_form import PassphraseDialog, button_row, new_passphrase_problem
 
 
 class VaultControls(Protocol):
@@ -64,34 +56,17 @@ class VaultControls(Protocol):
 
     def forget_unreadable_credentials(self) -> Any: ...
 
-#: Same rule as the vault (which checks again); views may not import it from app.security.
-MIN_PASSPHRASE_LENGTH = 8
 FORGET_WARNING = (
     "Forget the saved broker credentials that can't be read? Your connections stay listed and you can "
     "reconnect each one by entering its keys again. Nothing else (orders, paper account) is touched."
 )
 
 
-def _password_field(name: str) -> QLineEdit:
-    field = QLineEdit(objectName=name)
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    return field
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel(objectName=name)
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #b00020;")
-    return label
-
-
-class PassphraseSetupDialog(QDialog):
+class PassphraseSetupDialog(PassphraseDialog):
     passphrase_chosen = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="vault.setup_dialog")
-        self.setWindowTitle("Protect your broker credentials")
-        self.setModal(True)
+        super().__init__(parent, "setup", "Protect your broker credentials", "Set passphrase")
         self.reason = QLabel(objectName="vault.setup_reason")
         self.reason.setWordWrap(True)
         explanation = QLabel(
@@ -99,36 +74,27 @@ class PassphraseSetupDialog(QDialog):
             "each time it starts. It is never stored: if you forget it, you reconnect your brokers."
         )
         explanation.setWordWrap(True)
-        self.passphrase = _password_field("vault.setup_passphrase")
-        self.confirm_field = _password_field("vault.setup_confirm")
-        self.error = _error_label("vault.setup_error")
-        self.submit = QPushButton("Set passphrase", objectName="vault.setup_submit")
-        self.submit.setDefault(True)
+        self.passphrase = self.secret_field("vault.setup_passphrase")
+        self.confirm_field = self.secret_field("vault.setup_confirm")
         self.cancel = QPushButton("Not now", objectName="vault.setup_cancel")
 
         form = QFormLayout()
         form.addRow("Passphrase", self.passphrase)
         form.addRow("Repeat it", self.confirm_field)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel)
-        buttons.addWidget(self.submit)
         layout = QVBoxLayout(self)
         for widget in (self.reason, explanation):
             layout.addWidget(widget)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.cancel, self.submit))
 
         self.submit.clicked.connect(self._submit)
         self.cancel.clicked.connect(self.reject)
 
     def _submit(self) -> None:
         text = self.passphrase.text()
-        if len(text) < MIN_PASSPHRASE_LENGTH:
-            self.show_error(f"Use at least {MIN_PASSPHRASE_LENGTH} characters.")
-        elif text != self.confirm_field.text():
-            self.show_error("The two passphrases differ.")
+        if (problem := new_passphrase_problem(text, self.confirm_field.text())) is not None:
+            self.show_error(problem)
         else:
             self.error.clear()
             self.passphrase_chosen.emit(text)
@@ -137,49 +103,26 @@ class PassphraseSetupDialog(QDialog):
     def show_reason(self, text: str) -> None:
         self.reason.setText(text)
 
-    @Slot(str)
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
 
-    @Slot(bool)
-    def set_busy(self, busy: bool) -> None:
-        self.submit.setEnabled(not busy)
-
-    def done(self, result: int) -> None:
-        self.passphrase.clear()
-        self.confirm_field.clear()
-        super().done(result)
-
-
-class UnlockDialog(QDialog):
+class UnlockDialog(PassphraseDialog):
     unlock_requested = Signal(str)
     forget_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="vault.unlock_dialog")
-        self.setWindowTitle("Unlock your broker credentials")
-        self.setModal(True)
+        super().__init__(parent, "unlock", "Unlock your broker credentials", "Unlock")
         #: Replaced in tests; asks the trader before anything irreversible.
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask_confirmation(self, title, text)
         prompt = QLabel("Enter your master passphrase to use your saved broker connections.")
         prompt.setWordWrap(True)
-        self.passphrase = _password_field("vault.passphrase_input")
-        self.error = _error_label("vault.unlock_error")
-        self.submit = QPushButton("Unlock", objectName="vault.unlock_submit")
-        self.submit.setDefault(True)
+        self.passphrase = self.secret_field("vault.passphrase_input")
         self.later = QPushButton("Paper trade only", objectName="vault.unlock_later")
         self.forget = QPushButton("Forgot passphrase\u2026", objectName="vault.forget_credentials")
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.forget)
-        buttons.addStretch(1)
-        buttons.addWidget(self.later)
-        buttons.addWidget(self.submit)
         layout = QVBoxLayout(self)
         layout.addWidget(prompt)
         layout.addWidget(self.passphrase)
         layout.addWidget(self.error)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.later, self.submit, leading=self.forget))
 
         self.submit.clicked.connect(self._submit)
         self.later.clicked.connect(self.reject)
@@ -197,15 +140,7 @@ class UnlockDialog(QDialog):
     @Slot(str)
     def show_error(self, text: str) -> None:
         self.passphrase.clear()
-        self.error.setText(text)
-
-    @Slot(bool)
-    def set_busy(self, busy: bool) -> None:
-        self.submit.setEnabled(not busy)
-
-    def done(self, result: int) -> None:
-        self.passphrase.clear()
-        super().done(result)
+        super().show_error(text)
 
 
 class KeyringTimeoutDialog(QDialog):
@@ -221,14 +156,10 @@ class KeyringTimeoutDialog(QDialog):
         self.retry = QPushButton("Retry", objectName="vault.keyring_retry")
         self.retry.setDefault(True)
         self.dismiss = QPushButton("Close", objectName="vault.keyring_dismiss")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.dismiss)
-        buttons.addWidget(self.retry)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addWidget(note)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.dismiss, self.retry))
         self.retry.clicked.connect(self.retry_requested)
         self.dismiss.clicked.connect(self.reject)
 
