@@ -216,7 +216,7 @@ def wire(window: MainWindow, paper: PaperTradingController, mode: TradingModeCon
     mode.error.connect(window.mode_pane.show_notice)
 
 
-def wire_market_data(window: MainWindow, market: MarketDataController) -> None:
+def wire_market_data(window: MainWindow, market: MarketDataController, router: OrderRouter) -> None:
     """Quotes into the ticket and the watchlist; a chosen watchlist symbol into the ticket."""
     ticket = window.orders_pane.ticket
     ticket.symbol_edited.connect(market.lookup_ticket_symbol)
@@ -232,6 +232,14 @@ def wire_market_data(window: MainWindow, market: MarketDataController) -> None:
     market.watchlists_changed.connect(pane.show_lists)
     market.quote_changed.connect(pane.show_quote)
     market.watchlist_error.connect(pane.show_message)
+    # Positions' marks are greyed with their age while their quote is stale.
+    orders = window.orders_pane
+    market.quote_changed.connect(orders.show_quote)
+    router.positions_changed.connect(lambda views: market.subscribe("positions", [v.symbol for v in views]))
+    box = window.market_settings
+    box.stale_after_submitted.connect(market.set_stale_after)
+    market.stale_after_changed.connect(box.show_stale_after)
+    market.settings_error.connect(box.show_message)
 
 
 def wire_safety(window: MainWindow, paper: PaperTradingController, risk: RiskController, audit: AuditLog) -> None:
@@ -480,7 +488,7 @@ async def start_app(
     wire(window, paper, mode, router)
     wire_orders_table(window, orders_table, [paper, live])
     wire_connections(window, connections, vault, mode)
-    wire_market_data(window, market)
+    wire_market_data(window, market, router)
     wire_charts(window, charts, market, paper)
     wire_equity(window, equity, paper)
     wire_safety(window, paper, risk, audit)

@@ -18,12 +18,12 @@ from PySide6.QtCore import QObject, Signal
 from app.controller.quote_views import QuoteView, WatchlistsView, quote_view
 from app.domain.market_calendar import UsEquityCalendar
 from app.domain.models import Quote
-from app.domain.quote_age import DEFAULT_STALE_AFTER, freshness
+from app.domain.quote_age import DEFAULT_STALE_AFTER, freshness, stale_after_setting
 from app.domain.symbols import SymbolError, parse_symbol
 from app.domain.watchlists import WatchlistError, Watchlists
 from app.marketdata.base import QuoteSource, QuoteUnavailable
 from app.marketdata.fallback import FallbackQuotes
-from app.storage.watchlist_repository import load_stale_after, load_watchlists, save_watchlists
+from app.storage.watchlist_repository import load_stale_after, load_watchlists, save_stale_after, save_watchlists
 from app.storage.worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,10 @@ class MarketDataController(QObject):
     #: A watchlist symbol was chosen (double-click or Enter): the canonical symbol.
     symbol_chosen = Signal(str)
     quote_seen = Signal(object)
+    #: The stale-after setting in seconds, as saved (also sent back after a refused change).
+    stale_after_changed = Signal(int)
+    #: Why a market-data setting was refused or not saved, in the trader's words ("" once all is well).
+    settings_error = Signal(str)
 
     def __init__(
         self,
@@ -85,6 +89,7 @@ class MarketDataController(QObject):
     async def start(self) -> None:
         self._watchlists = await self._worker.run(load_watchlists)
         self.stale_after = await self._worker.run(load_stale_after)
+        self.stale_after_changed.emit(int(self.stale_after.total_seconds()))
         self._subscribe(WATCHLIST, self._watchlists.current.symbols)
         self._publish_watchlists()
         if self._poller is None:
@@ -129,6 +134,32 @@ class MarketDataController(QObject):
     def subscribe(self, consumer: str, symbols: Iterable[str]) -> None:
         """``consumer`` ("chart", "positions", …) wants these symbols polled from now on."""
         self._subscribe(consumer, symbols)
+
+    @qasync.asyncSlot(int)
+    async def set_stale_after(self, seconds: int) -> None:
+        await self.apply_stale_after(seconds)
+
+    async def apply_stale_after(self, seconds: int) -> bool:
+        """Validate, save, then re-judge every price shown; a refused value changes nothing."""
+        current = int(self.stale_after.total_seconds())
+        try:
+            stale_after = stale_after_setting(seconds)
+        except ValueError as exc:
+            self.settings_error.emit(str(exc))
+            self.stale_after_changed.emit(current)
+            return False
+        try:
+            await self._worker.run(lambda s: save_stale_after(s, stale_after))
+        except Exception:
+            log.exception("Saving the stale-after setting failed")
+            self.settings_error.emit("The stale-after setting could not be saved; it is unchanged.")
+            self.stale_after_changed.emit(current)
+            return False
+        self.stale_after = stale_after
+        self.settings_error.emit("")
+        self.stale_after_changed.emit(seconds)
+        self._publish(self.subscribed())
+        return True
 
     # ---- the ticket -----------------------------------------------------------------------------
 

@@ -75,7 +75,8 @@ def quote_view(symbol: str, quote: Quote | None, source: str, fresh: Freshness |
         quote=quote,
         source=source,
         stale=bool(fresh and fresh.stale),
-        age=fresh.age_text if fresh else "",
+        # The age is shown only when stale; a current quote's view does not change as it ages.
+        age=fresh.age_text if fresh and fresh.stale else "",
         error=error,
     )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.domain.models import TradingMode
+from app.domain.symbol_display import symbol_with_code
 
 _TYPE_LABELS = {"market": "Market", "limit": "Limit", "stop": "Stop", "stop_limit": "Stop limit"}
 _TIF_LABELS = {"day": "Day", "gtc": "Good till cancelled"}
@@ -93,7 +94,7 @@ class OrderConfirmView:
         rows = [
             f"Broker: {self.broker_name}, account …{self.account_last4}"
             + (" (sandbox)" if self.is_sandbox else " (REAL MONEY)"),
-            f"{self.side.upper()} {self.quantity:f} {self.symbol}",
+            f"{self.side.upper()} {self.quantity:f} {symbol_with_code(self.symbol)}",
             f"Type: {_TYPE_LABELS.get(self.order_type, self.order_type)}"
             + (f", {', '.join(prices)}" if prices else ""),
             f"Time in force: {_TIF_LABELS.get(self.time_in_force, self.time_in_force)}"

@@ -11,8 +11,15 @@ from app.domain.order_query import OrderSort
 
 @dataclass(frozen=True, slots=True)
 class PositionView:
+    """A position with its mark; ``mark_age`` is set ("35 s") while the mark comes from a stale quote."""
+
     position: Position
     mark: Decimal | None
+    mark_age: str = ""
+
+    @property
+    def mark_stale(self) -> bool:
+        return bool(self.mark_age)
 
     @property
     def symbol(self) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.models import Order, OrderStatus, TradingMode
+from app.domain.symbol_filter import normalize_filter, symbol_matches
 
 
 class StatusGroup(enum.Enum):
@@ -46,7 +47,10 @@ _GROUPS: dict[StatusGroup, frozenset[OrderStatus]] = {
 
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
-    """Orders of one mode (or both), whose symbol starts with ``symbol``, in a status group and time range."""
+    """Orders of one mode (or both), whose symbol starts with ``symbol``, in a status group and time range.
+
+    ``symbol`` matches either form: the OCC code or the readable name ("AAPL 15 Jan 27"), see ``symbol_filter``.
+    """
 
     mode: TradingMode | None = None
     symbol: str = ""
@@ -55,12 +59,12 @@ class OrderFilter:
     until: datetime | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "symbol", self.symbol.strip().upper())
+        object.__setattr__(self, "symbol", normalize_filter(self.symbol))
 
     def matches(self, order: Order) -> bool:
         if self.mode is not None and order.mode is not self.mode:
             return False
-        if self.symbol and not order.symbol.startswith(self.symbol):
+        if self.symbol and not symbol_matches(order.symbol, self.symbol):
             return False
         if order.status not in self.status.statuses:
             return False

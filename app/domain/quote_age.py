@@ -9,6 +9,16 @@ from app.domain.market_calendar import UsEquityCalendar, local_date
 
 #: A quote older than this during the regular session is stale (a setting; see docs/market-data.md).
 DEFAULT_STALE_AFTER = timedelta(seconds=30)
+#: The stale-after setting's bounds, in seconds: a quote can't be stale sooner, and an hour old is never current.
+STALE_AFTER_RANGE = (1, 3600)
+
+
+def stale_after_setting(seconds: object) -> timedelta:
+    """The stale-after setting from what the trader entered, or ValueError saying what is allowed."""
+    low, high = STALE_AFTER_RANGE
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not low <= seconds <= high:
+        raise ValueError(f"A quote goes stale after {low} to {high} seconds ({high // 60} minutes); {seconds!r} is not allowed.")
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True, slots=True)

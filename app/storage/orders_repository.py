@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, cast, select
+from sqlalchemy import ColumnElement, Float, Select, cast, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from app.domain.models import (
     TradingMode,
 )
 from app.domain.order_query import OrderFilter, OrderSort, StatusGroup, is_decimal_column
+from app.domain.symbol_filter import readable_globs
 from app.domain.symbols import parse_symbol
 from app.storage.order_events import record_events
 from app.storage.schema import FillRow, OrderRow
@@ -214,9 +215,14 @@ def _filtered(statement: Select[Any], order_filter: OrderFilter) -> Select[Any]:
         statement = statement.where(OrderRow.mode == order_filter.mode.value)
     if order_filter.symbol:
         # A prefix range instead of LIKE, so the symbol index serves it.
-        statement = statement.where(
-            OrderRow.symbol >= order_filter.symbol, OrderRow.symbol < order_filter.symbol + "\U0010ffff"
-        )
+        prefix = (OrderRow.symbol >= order_filter.symbol) & (OrderRow.symbol < order_filter.symbol + "\U0010ffff")
+        globs = readable_globs(order_filter.symbol)
+        if globs:
+            # The readable name of an option ("AAPL 15 Jan 27 …"): GLOBs over its OCC code, all under the root's range.
+            root = order_filter.symbol.split(" ")[0]
+            in_root = (OrderRow.symbol >= root) & (OrderRow.symbol < root + "\U0010ffff")
+            prefix = prefix | (in_root & or_(*(OrderRow.symbol.op("GLOB")(g) for g in globs)))
+        statement = statement.where(prefix)
     if order_filter.status is not StatusGroup.ALL:
         statement = statement.where(OrderRow.status.in_([s.value for s in order_filter.status.statuses]))
     if order_filter.since is not None:

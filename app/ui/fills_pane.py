@@ -6,9 +6,10 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from app.controller.views import FillView
+from app.domain.symbol_display import symbol_with_code
 from app.ui.formatting import fmt_enum, fmt_money, fmt_price, fmt_qty, fmt_time
 from app.ui.table_menus import attach_row_menu, copy_text, menu_action, new_menu
-from app.ui.table_model import Column, RecordTableModel
+from app.ui.table_model import Column, RecordTableModel, symbol_column
 from app.ui.table_sort import RecordSortProxy, sortable_table
 
 #: The table keeps this many executions; older ones stay in the journal (and each order's details).
@@ -17,7 +18,7 @@ MAX_ROWS = 1000
 FILL_COLUMNS: tuple[Column[FillView], ...] = (
     Column("time", "Time", lambda f: f.fill.filled_at, fmt_time),
     Column("mode", "Mode", lambda f: f.mode, fmt_enum),
-    Column("symbol", "Symbol", lambda f: f.fill.symbol),
+    symbol_column(lambda f: f.fill.symbol),
     Column("side", "Side", lambda f: f.fill.side, fmt_enum),
     Column("qty", "Qty", lambda f: f.fill.quantity, fmt_qty, align_right=True),
     Column("price", "Price", lambda f: f.fill.price, fmt_price, align_right=True),
@@ -29,7 +30,7 @@ FILL_COLUMNS: tuple[Column[FillView], ...] = (
 def fill_details(view: FillView) -> str:
     fill = view.fill
     return (
-        f"{fmt_enum(fill.side)} {fmt_qty(fill.quantity)} {fill.symbol} @ {fmt_price(fill.price)}, "
+        f"{fmt_enum(fill.side)} {fmt_qty(fill.quantity)} {symbol_with_code(fill.symbol)} @ {fmt_price(fill.price)}, "
         f"commission {fmt_money(fill.commission)}, {fmt_time(fill.filled_at)} ({view.mode.value}), "
         f"order {fill.client_order_id}"
     )

@@ -30,6 +30,7 @@ from app.domain.models import TradingMode
 from app.ui.audit_pane import AuditPane
 from app.ui.display_settings import DisplaySettingsBox
 from app.ui.formatting import set_display_zone
+from app.ui.market_settings import MarketDataSettingsBox
 from app.ui.notifier import DesktopNotifier
 from app.ui.order_details import OrderDetailsDialog
 from app.ui.menus import MenuBar
@@ -138,6 +139,8 @@ class MainWindow(QMainWindow):
         self.notifier = DesktopNotifier(self)
         self.display_settings = DisplaySettingsBox()
         self.settings_pane.add_section(self.display_settings)
+        self.market_settings = MarketDataSettingsBox()
+        self.settings_pane.add_section(self.market_settings)
         self.order_details: OrderDetailsDialog | None = None
         cancel_all = QAction("&Cancel all orders…", self.menus.trading)
         cancel_all.setObjectName("menu.trading.cancel_all")

@@ -9,6 +9,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from app.domain.models import Fill
+from app.domain.symbol_display import describe_symbol
 from app.ui.formatting import fmt_enum, fmt_price, fmt_qty
 
 #: How long a notification stays up where the desktop lets the app choose, in milliseconds.
@@ -20,8 +21,8 @@ KEEP = 50
 def fill_message(fills: list[Fill]) -> tuple[str, str]:
     if len(fills) == 1:
         fill = fills[0]
-        return "Order filled", f"{fmt_enum(fill.side)} {fmt_qty(fill.quantity)} {fill.symbol} @ {fmt_price(fill.price)}"
-    symbols = sorted({f.symbol for f in fills})
+        return "Order filled", f"{fmt_enum(fill.side)} {fmt_qty(fill.quantity)} {describe_symbol(fill.symbol)} @ {fmt_price(fill.price)}"
+    symbols = sorted({describe_symbol(f.symbol) for f in fills})
     return "Orders filled", f"{len(fills)} executions: {', '.join(symbols)}"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QDialog,
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.models import Fill
 from app.domain.order_history import OrderEvent, OrderHistory, describe_event
+from app.domain.symbol_display import describe_symbol, symbol_tooltip
 from app.ui.formatting import fmt_enum, fmt_money, fmt_price, fmt_qty, fmt_time
 from app.ui.orders_menus import order_details
 from app.ui.orders_model import fmt_account
@@ -97,8 +100,9 @@ class OrderDetailsDialog(QDialog):
     def show_history(self, history: OrderHistory) -> None:
         order = history.order
         self._text = order_details(order)
-        self.setWindowTitle(f"Order details — {order.symbol}")
-        self.summary.setText(f"<b>{self._text.split(' — ')[0]}</b>")
+        self.setWindowTitle(f"Order details — {describe_symbol(order.symbol)}")
+        self.summary.setText(f"<b>{html.escape(self._text.split(' — ')[0])}</b>")
+        self.summary.setToolTip(symbol_tooltip(order.symbol))
         filled = "—"
         if order.filled_quantity:
             filled = f"{fmt_qty(order.filled_quantity)} of {fmt_qty(order.request.quantity)} @ {fmt_price(order.average_fill_price)}"

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMenu
 
 from app.controller.views import PositionView
 from app.domain.models import Order, Side
+from app.domain.symbol_display import symbol_with_code
 from app.ui.formatting import fmt_enum, fmt_money, fmt_price, fmt_qty, fmt_signed_money, fmt_time
 from app.ui.table_menus import copy_text, menu_action, new_menu
 
@@ -27,7 +28,7 @@ def order_details(order: Order) -> str:
     if order.filled_quantity:
         filled = f", filled {fmt_qty(order.filled_quantity)} @ {fmt_price(order.average_fill_price)}"
     parts = [
-        f"{fmt_enum(request.side)} {fmt_qty(request.quantity)} {order.symbol} {fmt_enum(request.order_type).lower()}",
+        f"{fmt_enum(request.side)} {fmt_qty(request.quantity)} {symbol_with_code(order.symbol)} {fmt_enum(request.order_type).lower()}",
         *prices,
         fmt_enum(request.time_in_force),
     ]
@@ -78,7 +79,7 @@ def ticket_values_to_close(position: PositionView) -> dict[str, object]:
 def position_details(position: PositionView) -> str:
     held = position.position
     return (
-        f"{position.symbol}: {fmt_qty(held.quantity)} at {fmt_price(held.average_cost)} average cost, "
+        f"{symbol_with_code(position.symbol)}: {fmt_qty(held.quantity)} at {fmt_price(held.average_cost)} average cost, "
         f"mark {fmt_price(position.mark)}, value {fmt_money(position.market_value)}, "
         f"unrealized {fmt_signed_money(position.unrealized_pnl)}, realized {fmt_signed_money(held.realized_pnl)}"
     )

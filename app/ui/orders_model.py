@@ -11,7 +11,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from app.domain.models import Order, TradingMode
 from app.domain.order_query import SORT_VALUES, OrderSort
 from app.ui.formatting import fmt_enum, fmt_price, fmt_qty, fmt_time
-from app.ui.table_model import Column, RecordTableModel
+from app.ui.table_model import Column, RecordTableModel, symbol_column
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -28,7 +28,7 @@ ORDER_COLUMNS: tuple[Column[Order], ...] = (
     Column("created", "Time", lambda o: o.created_at, fmt_time),
     Column("mode", "Mode", lambda o: o.mode, fmt_enum),
     Column("broker", "Account", lambda o: o, fmt_account),
-    Column("symbol", "Symbol", lambda o: o.symbol),
+    symbol_column(lambda o: o.symbol),
     Column("side", "Side", lambda o: o.request.side, fmt_enum),
     Column("qty", "Qty", lambda o: o.request.quantity, fmt_qty, align_right=True),
     Column("type", "Type", lambda o: o.request.order_type, fmt_enum),

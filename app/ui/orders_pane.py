@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.controller.quote_views import QuoteView
 from app.controller.views import OrdersPageView, PositionView
 from app.domain.models import AccountSummary, Order, TradingMode
 from app.domain.order_query import StatusGroup
@@ -34,7 +37,7 @@ from app.ui.order_ticket import OrderTicket
 from app.ui.orders_menus import order_menu, order_result, position_menu
 from app.ui.orders_model import OrdersTableModel
 from app.ui.table_menus import attach_row_menu
-from app.ui.table_model import Column, RecordTableModel
+from app.ui.table_model import Column, RecordTableModel, symbol_column
 from app.ui.table_sort import RecordSortProxy
 
 #: The ticket column's first width; the tables take the rest.
@@ -42,13 +45,34 @@ TICKET_WIDTH = 320
 #: Rows sampled to size columns to their contents.
 SAMPLE_ROWS = 50
 
+def _mark_text(position: PositionView) -> str:
+    """The mark, with its age while it is stale: "189.50 (35 s old)"."""
+    text = fmt_price(position.mark)
+    return f"{text} ({position.mark_age} old)" if position.mark_stale and position.mark is not None else text
+
+
+def _stale(position: PositionView) -> bool:
+    return position.mark_stale
+
+
 POSITION_COLUMNS: tuple[Column[PositionView], ...] = (
-    Column("symbol", "Symbol", lambda p: p.symbol),
+    symbol_column(lambda p: p.symbol),
     Column("qty", "Qty", lambda p: p.position.quantity, fmt_qty, align_right=True),
     Column("avg_cost", "Avg cost", lambda p: p.position.average_cost, fmt_price, align_right=True),
-    Column("mark", "Mark", lambda p: p.mark, fmt_price, align_right=True),
-    Column("market_value", "Market value", lambda p: p.market_value, fmt_money, align_right=True),
-    Column("unrealized", "Unrealized P&L", lambda p: p.unrealized_pnl, fmt_signed_money, align_right=True),
+    Column(
+        "mark",
+        "Mark",
+        lambda p: p,
+        _mark_text,
+        align_right=True,
+        tip=lambda p: f"Stale: the mark's quote is {p.mark_age} old" if p.mark_stale else "",
+        sort=lambda p: (p.mark is not None, p.mark or Decimal(0)),
+        muted=lambda p: p.mark_stale,
+    ),
+    Column("market_value", "Market value", lambda p: p.market_value, fmt_money, align_right=True, muted=_stale),
+    Column(
+        "unrealized", "Unrealized P&L", lambda p: p.unrealized_pnl, fmt_signed_money, align_right=True, muted=_stale
+    ),
     Column("realized", "Realized P&L", lambda p: p.position.realized_pnl, fmt_signed_money, align_right=True),
 )
 
@@ -133,6 +157,8 @@ class OrdersPane(QMainWindow):
         self.account = AccountSummaryBox()
         self.orders_model = OrdersTableModel()
         self.positions_model: RecordTableModel[PositionView] = RecordTableModel(POSITION_COLUMNS, lambda p: p.symbol)
+        #: Age of the stale quote behind each symbol's mark ("35 s"); absent while the quote is current.
+        self._mark_ages: dict[str, str] = {}
         self.orders_table = _table("orders.table", self.orders_model)
         self.positions_proxy = RecordSortProxy(self.positions_model, self)
         self.positions_table = _table("positions.table", self.positions_proxy)  # type: ignore[arg-type]
@@ -308,7 +334,19 @@ class OrdersPane(QMainWindow):
 
     @Slot(list)
     def show_positions(self, positions: list[PositionView]) -> None:
-        self.positions_model.sync(positions)
+        self.positions_model.sync([replace(p, mark_age=self._mark_ages.get(p.symbol, "")) for p in positions])
+
+    @Slot(object)
+    def show_quote(self, view: QuoteView) -> None:
+        """A symbol's quote changed: a position in it greys its mark, with its age, while the quote is stale."""
+        age = view.age if view.stale else ""
+        if age:
+            self._mark_ages[view.symbol] = age
+        else:
+            self._mark_ages.pop(view.symbol, None)
+        held = self.positions_model.record(view.symbol)
+        if held is not None and held.mark_age != age:
+            self.positions_model.upsert([replace(held, mark_age=age)])
 
     @Slot(object)
     def show_account(self, summary: AccountSummary) -> None:

@@ -14,18 +14,45 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from app.domain.symbol_display import describe_symbol, symbol_sort_key, symbol_tooltip
 
 R = TypeVar("R")
+#: Text of a value that must not be read as current (a stale price).
+MUTED = QColor("#8a8a8a")
 Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True, slots=True)
 class Column(Generic[R]):
+    """One column: its value (sorted by), how the value reads, and optionally a tooltip, a sort key and a muted look.
+
+    ``tip`` gives the cell's tooltip (the shown text when it gives nothing), ``sort`` a sort key other than the
+    value (a symbol sorts by root, expiry, right and strike, not by its readable text), ``muted`` greys the cell
+    (a stale price).
+    """
+
     key: str
     title: str
     value: Callable[[R], Any]
     fmt: Callable[[Any], str] = str
     align_right: bool = False
+    tip: Callable[[R], str] | None = None
+    sort: Callable[[R], Any] | None = None
+    muted: Callable[[R], bool] | None = None
+
+
+def symbol_column(symbol_of: Callable[[R], str], key: str = "symbol", title: str = "Symbol") -> Column[R]:
+    """A symbol as a trader reads it ("AAPL 15 Jan 27 200 C"), the OCC code in its tooltip, sorted by its parts."""
+    return Column(
+        key,
+        title,
+        symbol_of,
+        describe_symbol,
+        tip=lambda record: symbol_tooltip(symbol_of(record)),
+        sort=lambda record: symbol_sort_key(symbol_of(record)),
+    )
 
 
 class RecordTableModel(QAbstractTableModel, Generic[R]):
@@ -170,6 +197,11 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         """The record's value in a column, unformatted (for sorting by value)."""
         return self._columns[section].value(self._rows[row])
 
+    def sort_value(self, row: int, section: int) -> Any | None:
+        """The column's own sort key for the record, or None when it sorts by its value."""
+        column = self._columns[section]
+        return None if column.sort is None else column.sort(self._rows[row])
+
     def text(self, row: int, key: str) -> str:
         column = next(c for c in self._columns if c.key == key)
         return column.fmt(column.value(self._rows[row]))
@@ -178,10 +210,16 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if not index.isValid():
             return None
         column = self._columns[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return column.fmt(column.value(self._rows[index.row()]))
+        record = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.fmt(column.value(record))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = column.tip(record) if column.tip is not None else ""
+            return tip or column.fmt(column.value(record))
         if role == Qt.ItemDataRole.TextAlignmentRole and column.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column.muted is not None and column.muted(record):
+            return MUTED
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

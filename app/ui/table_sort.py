@@ -43,6 +43,9 @@ class RecordSortProxy(QSortFilterProxyModel):
         return self._key(left.row(), column) < self._key(right.row(), column)
 
     def _key(self, row: int, column: int) -> tuple[int, Any]:
+        own = self._source.sort_value(row, column)
+        if own is not None:
+            return (3, own)
         value = self._source.value(row, column)
         return _sort_value(value, self._source.text(row, self._source.column_key(column)))
 

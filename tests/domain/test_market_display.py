@@ -112,3 +112,13 @@ def test_watchlist_edits_and_refusals():
     with pytest.raises(WatchlistError, match="last watchlist"):
         Watchlists().delete("Watchlist")
     assert lists.all_symbols() == ("MSFT", "AAPL270115C00200000", "SPY")
+
+
+def test_the_stale_after_setting_takes_whole_seconds_within_an_hour():
+    from app.domain.quote_age import stale_after_setting
+
+    assert stale_after_setting(1) == timedelta(seconds=1)
+    assert stale_after_setting(3600) == timedelta(hours=1)
+    for bad in (0, -5, 3601, 2.5, "30", True, None):
+        with pytest.raises(ValueError, match="1 to 3600 seconds"):
+            stale_after_setting(bad)

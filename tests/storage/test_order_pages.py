@@ -19,7 +19,7 @@ from app.storage.database import Database, open_database
 from app.storage.orders_repository import query_orders, save_orders
 
 START = datetime(2026, 11, 2, 14, 30, tzinfo=UTC)
-SYMBOLS = ("AAPL", "AMD", "MSFT", "SPY", "AAPL261218C00200000")
+SYMBOLS = ("AAPL", "AMD", "MSFT", "SPY", "AAPL261218C00200000", "AAPL261218P00200000", "AAPL270115C00202500")
 JOURNAL_COLUMNS = sorted(set(SORT_VALUES) - {"account"})
 
 
@@ -102,7 +102,10 @@ orders_strategy = st.lists(
     descending=st.booleans(),
     mode=st.none() | st.sampled_from(list(TradingMode)),
     status=st.sampled_from(list(StatusGroup)),
-    symbol=st.sampled_from(["", "A", "AAPL", "MS", "ZZ"]),
+    # The OCC code's prefix or the readable name's ("AAPL 18 Dec 26 200 C"), cut anywhere.
+    symbol=st.sampled_from(
+        ["", "A", "AAPL", "MS", "ZZ", "AAPL26", "aapl 18", "AAPL 1", "AAPL 18 D", "AAPL 15 Jan 27 202.", "AAPL 18 Dec 26 200 C"]
+    ),
     size=st.integers(1, 7),
 )
 def test_pages_equal_the_python_filter_and_sort(
