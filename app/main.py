@@ -38,7 +38,6 @@ from app.controller.qt_gc import QtThreadGarbageCollector
 from app.controller.paper_controller import PaperTradingController
 from app.controller.risk_controller import RiskController
 from app.controller.vault_controller import VaultController
-from app.domain.models import TradingMode
 from app.logs import configure_logging
 from app.marketdata.bars import BarSource, BrokerBars
 from app.marketdata.base import QuoteSource
@@ -494,8 +493,9 @@ async def start_app(
     wire_safety(window, paper, risk, audit)
     risk.halted_changed.connect(window.notifier.halt_changed)
     wire_live(window, paper, live, mode, connections)
-    # The kill switch cancels the live orders this app placed in the active account.
-    risk.register_canceller(TradingMode.LIVE, live.cancel_all_open)
+    # Live orders pass the same risk gate as paper; the kill switch cancels the live orders this app placed.
+    live.set_risk_gate(risk)
+    live.audit_hooks.append(audit.record_live_event)
     audit.follow_connections(connections)
     audit.follow_vault(vault)
     audit.follow_mode(mode)

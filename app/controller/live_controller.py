@@ -1,9 +1,13 @@
-"""Live orders: ticket -> same validation as paper -> broker preview -> trader's confirmation -> journal -> broker.
+"""Live orders: ticket -> same validation as paper -> risk gate -> broker preview -> trader's confirmation -> journal -> broker.
 
 The journal row (status ``pending_submit``) is committed before the request leaves the app. An
 answer that never came makes the order ``unknown``: it is looked up by our client order id on a
 backoff, never resent, and the same ticket can't be sent again until the broker has told us what
 happened. Following, reconciliation and the account view live in ``LiveFollower``.
+
+Before the confirmation, every live order passes the same pre-trade checks as paper
+(``RiskController``): halt and rate before any request, then the symbol against a fresh broker quote,
+then every limit against the verified account, the broker's positions and that quote.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import qasync
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from app.brokers.base import (
     AccountInfo,
@@ -26,21 +31,42 @@ from app.brokers.base import (
     OrderRejected,
     RateLimited,
 )
+from app.controller.entry_quote import UNVERIFIED, EntryQuote, judge_entry, look_up
 from app.controller.live_follow import AuditHook, LiveFollower
-from app.controller.live_views import LiveSession, OrderConfirmView, confirm_view, report_of
+from app.controller.live_views import (
+    LiveSession,
+    OrderConfirmView,
+    account_summary,
+    confirm_view,
+    position_view,
+    report_of,
+)
+from app.controller.risk_controller import Admission, RiskController
 from app.domain.live_orders import BrokerReport, mark_unknown, pending_live_order, same_intent
-from app.domain.models import Order, OrderRequest, OrderStatus
+from app.domain.models import AccountSummary, Order, OrderRequest, OrderStatus, Position, TradingMode
 from app.domain.validation import TicketError, build_order_request
+from app.marketdata.broker_quotes import BrokerQuoteSource
 
 log = logging.getLogger(__name__)
 
 PREVIEW_TIMEOUT_SECONDS = 15.0
+QUOTE_TIMEOUT_SECONDS = 10.0
 PLACE_TIMEOUT_SECONDS = 30.0
 #: Verify the connection before a live order when the last verification is older than this.
 VERIFY_MAX_AGE_SECONDS = 60.0
 
 #: A pre-send check returns the reason an order must not be sent, or None to let it through.
 PreSendCheck = Callable[[OrderRequest, LiveSession], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class PreTradeFacts:
+    """What the risk checks look at, read from the broker right before the confirmation."""
+
+    info: AccountInfo
+    account: AccountSummary
+    positions: dict[str, Position]
+    entry: EntryQuote
 
 
 class LiveOrderController(QObject):
@@ -75,7 +101,10 @@ class LiveOrderController(QObject):
         #: Safety checks run after validation and before the confirmation; any refusal sends nothing.
         self.pre_send_checks: list[PreSendCheck] = []
         self._awaiting: dict[str, OrderRequest] = {}
-        self._sending: set[str] = set()
+        #: Orders past the risk check and not yet in the journal: they count as open orders meanwhile.
+        self._checked: set[str] = set()
+        self._unverified: set[str] = set()
+        self._risk: RiskController | None = None
         for name in ("orders_upserted", "fills_recorded", "positions_changed", "account_changed", "positions_status"):
             getattr(follower, name).connect(getattr(self, name))
         follower.reconciled.connect(self._on_reconciled)
@@ -105,8 +134,67 @@ class LiveOrderController(QObject):
 
     def _drop_awaiting(self) -> None:
         if self._awaiting:
+            for client_order_id in self._awaiting:
+                self._release(client_order_id)
             self._awaiting.clear()
             self.submission_finished.emit()
+
+    # ---- the risk gate ----------------------------------------------------------------------
+
+    def set_risk_gate(self, risk: RiskController) -> None:
+        """Every live order passes the shared pre-trade checks before its confirmation; the kill switch
+        cancels the open live orders through ``cancel_all_open``; each account reading feeds the daily loss."""
+        self._risk = risk
+        risk.register_canceller(TradingMode.LIVE, self.cancel_all_open)
+        self.follower.account_changed.connect(self._on_account)
+
+    @Slot(object)
+    def _on_account(self, summary: AccountSummary) -> None:
+        session = self.follower.session
+        if self._risk is not None and session is not None:
+            self._risk.observe_equity(TradingMode.LIVE, summary.equity, account=session.account_key)
+
+    def _admit(self, session: LiveSession) -> Admission:
+        if self._risk is None:
+            return Admission.ungated()
+        return self._risk.admit(TradingMode.LIVE, account=session.account_key)
+
+    def open_order_count(self) -> int:
+        """Working orders in the followed account, plus orders checked and not yet in the journal."""
+        followed = {o.client_order_id for o in self.follower.followed() if not o.status.is_terminal}
+        return len(followed) + len(self._checked - followed)
+
+    def _release(self, client_order_id: str) -> None:
+        self._checked.discard(client_order_id)
+        self._unverified.discard(client_order_id)
+
+    async def _pre_trade_facts(self, session: LiveSession, request: OrderRequest) -> PreTradeFacts | str:
+        """The verified account, the broker's positions and a fresh broker quote, read at once; or why not."""
+        source = BrokerQuoteSource(session.broker)
+        verified, held, found = await asyncio.gather(
+            self._ensure_verified(VERIFY_MAX_AGE_SECONDS),
+            asyncio.wait_for(session.broker.positions(), PREVIEW_TIMEOUT_SECONDS),
+            look_up(source, [request.symbol], QUOTE_TIMEOUT_SECONDS),
+            return_exceptions=True,
+        )
+        if isinstance(verified, BaseException):
+            if not isinstance(verified, BrokerError):
+                raise verified
+            return f"the connection to {session.broker_name} failed ({verified})."
+        if isinstance(found, BaseException):
+            raise found
+        if isinstance(held, BaseException):
+            if not isinstance(held, (BrokerError, asyncio.TimeoutError)):
+                raise held
+            why = str(held) or "no answer in time"
+            return f"your positions at {session.broker_name} could not be read ({why}), so the order can't be checked."
+        views = [position_view(p) for p in held if p.quantity != 0]
+        return PreTradeFacts(
+            info=verified,
+            account=account_summary(verified, views),
+            positions={v.symbol: v.position for v in views},
+            entry=judge_entry(request, found.quotes, found.unreachable, source.name),
+        )
 
     # ---- placing ----------------------------------------------------------------------------
 
@@ -146,36 +234,69 @@ class LiveOrderController(QObject):
                     "it can't be sent again until the broker says what happened to it."
                 )
                 return None
-        for check in self.pre_send_checks:
-            refusal = check(request, session)
-            if refusal:
-                self.order_rejected.emit(f"Order not sent: {refusal}")
+        with self._admit(session) as admission:
+            if admission.denial is not None:
+                self.ticket_rejected.emit({"risk": admission.denial.message})
                 return None
-        try:
-            info = await self._ensure_verified(VERIFY_MAX_AGE_SECONDS)
-        except BrokerError as exc:
-            self.order_rejected.emit(f"Order not sent: the connection to {session.broker_name} failed ({exc}).")
-            return None
+            for check in self.pre_send_checks:
+                refusal = check(request, session)
+                if refusal:
+                    self.order_rejected.emit(f"Order not sent: {refusal}")
+                    return None
+            facts = await self._pre_trade_facts(session, request)
+            if isinstance(facts, str):
+                self.order_rejected.emit(f"Order not sent: {facts}")
+                return None
+            if facts.entry.refusal:
+                self.ticket_rejected.emit({"symbol": facts.entry.refusal})
+                return None
+            if self.follower.session is not session or not self.entry_enabled:
+                self.order_rejected.emit("The broker connection changed before the order was checked; nothing was sent.")
+                return None
+            quote = facts.entry.quote
+            denial = admission.check(
+                request,
+                account=facts.account,
+                positions=facts.positions,
+                quotes={request.symbol: quote} if quote is not None else {},
+                open_orders=self.open_order_count(),
+            )
+            if denial is not None:
+                self.ticket_rejected.emit({"risk": denial.message})
+                return None
+        cid = request.client_order_id
+        self._checked.add(cid)
+        if facts.entry.unverified:
+            self._unverified.add(cid)
         preview: OrderPreview | None = None
         try:
             preview = await asyncio.wait_for(session.broker.preview_order(request), PREVIEW_TIMEOUT_SECONDS)
         except OrderRejected as exc:
+            self._release(cid)
             self.order_rejected.emit(f"{session.broker_name} refused the order: {exc.reason}. Nothing was sent.")
             return None
         except (BrokerError, asyncio.TimeoutError) as exc:
             log.info("No broker preview for %s (%s); estimating from the quote", request.symbol, exc or "timeout")
-        quote = None
-        if preview is None or preview.estimated_cost is None:
-            try:
-                quote = (await asyncio.wait_for(session.broker.quotes([request.symbol]), PREVIEW_TIMEOUT_SECONDS)).get(
-                    request.symbol
-                )
-            except (BrokerError, asyncio.TimeoutError):
-                quote = None
-        view = confirm_view(session, request, preview, quote, info.buying_power)
-        self._awaiting[request.client_order_id] = request
+        except BaseException:
+            self._release(cid)
+            raise
+        if self.follower.session is not session:
+            self._release(cid)
+            self.order_rejected.emit("The broker connection changed before the confirmation; nothing was sent.")
+            return None
+        view = confirm_view(session, request, preview, quote, facts.info.buying_power)
+        if facts.entry.unverified:
+            view = replace(
+                view,
+                warnings=(
+                    *view.warnings,
+                    f"{UNVERIFIED}: quotes can't be reached right now, so {request.symbol} was not checked; "
+                    f"{session.broker_name} decides whether it exists.",
+                ),
+            )
+        self._awaiting[cid] = request
         self.confirmation_requested.emit(view)
-        return request.client_order_id
+        return cid
 
     @qasync.asyncSlot(str)
     async def confirm_order(self, client_order_id: str) -> None:
@@ -187,6 +308,7 @@ class LiveOrderController(QObject):
     @qasync.asyncSlot(str)
     async def decline_order(self, client_order_id: str) -> None:
         if self._awaiting.pop(client_order_id, None) is not None:
+            self._release(client_order_id)
             self.message.emit("Order not sent.")
         self.submission_finished.emit()
 
@@ -196,18 +318,31 @@ class LiveOrderController(QObject):
         session = self.follower.session
         if request is None:
             return None
-        if session is None or not self.entry_enabled:
-            self.order_rejected.emit("The broker connection was lost before sending; nothing was sent.")
-            return None
-        pending = pending_live_order(
-            request, broker=session.broker_key, account_last4=session.account_last4, now=self._clock()
-        )
+        unverified = client_order_id in self._unverified
         try:
-            await self.follower.record_pending(pending)
-        except Exception:
-            log.exception("Journal write before a live order failed")
-            self.order_rejected.emit("The order could not be recorded locally, so it was not sent.")
-            return None
+            if session is None or not self.entry_enabled:
+                self.order_rejected.emit("The broker connection was lost before sending; nothing was sent.")
+                return None
+            # The kill switch may have been pressed while the confirmation was open.
+            if self._risk is not None and (
+                halted := self._risk.halt_denial(TradingMode.LIVE, request, account=session.account_key)
+            ):
+                self.ticket_rejected.emit({"risk": halted.message})
+                self.order_rejected.emit(f"Order not sent: {halted.message}")
+                return None
+            pending = pending_live_order(
+                request, broker=session.broker_key, account_last4=session.account_last4, now=self._clock()
+            )
+            if unverified:
+                pending = replace(pending, status_reason=f"{UNVERIFIED}; {pending.status_reason}")
+            try:
+                await self.follower.record_pending(pending)
+            except Exception:
+                log.exception("Journal write before a live order failed")
+                self.order_rejected.emit("The order could not be recorded locally, so it was not sent.")
+                return None
+        finally:
+            self._release(client_order_id)
         self.follower.audit("sent", pending)
         try:
             answer = await asyncio.wait_for(session.broker.place_order(request), PLACE_TIMEOUT_SECONDS)

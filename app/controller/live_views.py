@@ -11,6 +11,7 @@ from app.controller.views import PositionView
 from app.domain.live_orders import BrokerReport
 from app.domain.models import AccountSummary, OrderRequest, Position, Quote, Side
 
+
 @dataclass(frozen=True, slots=True)
 class LiveSession:
     """The verified broker account live orders go to."""
@@ -24,6 +25,11 @@ class LiveSession:
     @property
     def account_last4(self) -> str:
         return self.info.account_last4
+
+    @property
+    def account_key(self) -> str:
+        """``broker:environment:last4``: which account a daily loss and a risk denial belong to."""
+        return f"{self.broker_key}:{self.environment}:{self.account_last4}"
 
     @property
     def is_sandbox(self) -> bool:

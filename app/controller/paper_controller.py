@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
 import qasync
 from PySide6.QtCore import QObject, Signal
 
+from app.controller.entry_quote import UNVERIFIED, EntryQuote, judge_entry, look_up
 from app.controller.risk_controller import Admission, RiskController
 from app.controller.views import PositionView
 from app.domain.models import AccountSummary, OrderRequest, OrderStatus, Quote, TradingMode
@@ -23,7 +24,7 @@ from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperError, Paper
 from app.domain.risk import RiskDenial
 from app.domain.settings_validation import SettingsError, parse_paper_settings
 from app.domain.validation import TicketError, build_order_request
-from app.marketdata.base import QuoteSource, QuoteUnavailable
+from app.marketdata.base import QuoteSource
 from app.storage.paper_repository import PaperState, load_paper_state, reset_paper_account, save_paper_update
 from app.storage.settings_repository import load_paper_settings, save_paper_settings
 from app.storage.worker import DatabaseWorker
@@ -31,17 +32,6 @@ from app.storage.worker import DatabaseWorker
 log = logging.getLogger(__name__)
 
 QUOTE_TIMEOUT_SECONDS = 10.0
-UNVERIFIED = "unverified symbol"
-
-
-@dataclass(frozen=True, slots=True)
-class EntryQuote:
-    """What the entry check found for a new order's symbol."""
-
-    quote: Quote | None
-    refusal: str = ""
-    unverified: bool = False
-
 
 class PaperTradingController(QObject):
     #: Orders created or changed by one engine step (never the whole list).
@@ -286,17 +276,8 @@ class PaperTradingController(QObject):
         A failure for some symbols (an option chain, one asset class) keeps every quote that did arrive.
         """
         wanted = list(symbols)
-        failure = ""
-        try:
-            quotes = await asyncio.wait_for(self._quotes.quotes(wanted), QUOTE_TIMEOUT_SECONDS)
-            unreachable: frozenset[str] = frozenset()
-        except QuoteUnavailable as exc:
-            quotes = dict(exc.partial)
-            unreachable = frozenset(exc.failed) or frozenset(s for s in wanted if s not in quotes)
-            failure = str(exc) or "the quote source failed"
-        except asyncio.TimeoutError:
-            quotes, unreachable = {}, frozenset(wanted)
-            failure = "the quote source did not answer in time"
+        found = await look_up(self._quotes, wanted, QUOTE_TIMEOUT_SECONDS)
+        quotes, unreachable, failure = found.quotes, found.unreachable, found.failure
         for symbol, quote in quotes.items():
             if quote.mark is not None:
                 self._marks[symbol] = quote.mark
@@ -315,21 +296,8 @@ class PaperTradingController(QObject):
 
     async def _entry_quote(self, request: OrderRequest) -> EntryQuote:
         """The quote a new order is checked against, or why its symbol is refused at entry."""
-        symbol = request.symbol
-        quotes, unreachable = await self._lookup([symbol])
-        if symbol in quotes:
-            return EntryQuote(quotes[symbol])
-        if symbol not in unreachable:
-            return EntryQuote(None, refusal=f"{symbol} is not a symbol {self._quotes.name} knows; check the symbol.")
-        if not request.order_type.needs_limit:
-            return EntryQuote(
-                None,
-                refusal=(
-                    f"Quotes can't be reached right now, so {symbol} can't be checked: market and stop orders are "
-                    "refused until quotes are back. A limit order may rest, marked unverified symbol."
-                ),
-            )
-        return EntryQuote(None, unverified=True)
+        quotes, unreachable = await self._lookup([request.symbol])
+        return judge_entry(request, quotes, unreachable, self._quotes.name)
 
     def _risk_check(self, admission: Admission, request: OrderRequest, quote: Quote | None) -> RiskDenial | None:
         engine = self.engine

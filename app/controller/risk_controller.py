@@ -146,22 +146,38 @@ class RiskController(QObject):
 
     # ---- the gate -----------------------------------------------------------------------------
 
-    def admit(self, mode: TradingMode) -> Admission:
+    def admit(self, mode: TradingMode, *, account: str = "") -> Admission:
         """Halt and rate only, before any I/O. An admitted order holds a place in the per-minute rate
-        until it is checked or the admission is closed, so a burst is refused here, not after fetching."""
+        until it is checked or the admission is closed, so a burst is refused here, not after fetching.
+
+        ``account`` names a live account (``LiveSession.account_key``): its daily loss is measured from
+        its own starting equity, and its denials are audited with its broker and last 4."""
         now = self._clock()
         if self._halt.halted:
-            denial: RiskDenial | None = RiskDenial(
-                RiskRule.HALTED, f"Trading is halted ({self._halt.reason}); new orders are refused."
-            )
+            denial: RiskDenial | None = self._halted_denial()
         else:
             pending = [now] * self._pending[mode]
             denial = check_rate(self._limits, now, [*self._window(mode, now), *pending])
         if denial is not None:
-            self._deny(mode, None, denial)
-            return Admission(self, mode, denial)
+            self._deny(mode, None, denial, account)
+            return Admission(self, mode, denial, account)
         self._pending[mode] += 1
-        return Admission(self, mode, None)
+        return Admission(self, mode, None, account)
+
+    def halt_denial(self, mode: TradingMode, request: OrderRequest, *, account: str = "") -> RiskDenial | None:
+        """For an order checked before the halt and not sent yet (a live order awaiting confirmation)."""
+        if not self._halt.halted:
+            return None
+        denial = self._halted_denial()
+        self._deny(mode, request, denial, account)
+        return denial
+
+    def _halted_denial(self) -> RiskDenial:
+        return RiskDenial(RiskRule.HALTED, f"Trading is halted ({self._halt.reason}); new orders are refused.")
+
+    def observe_equity(self, mode: TradingMode, equity: Decimal, *, account: str = "") -> None:
+        """An account reading (a live account refresh): the first of the trading day starts the daily loss."""
+        self._day_start(mode, equity, self._clock(), account)
 
     def check(
         self,
@@ -172,10 +188,11 @@ class RiskController(QObject):
         positions: Mapping[str, Position],
         quotes: Mapping[str, Quote],
         open_orders: int,
+        account_key: str = "",
     ) -> RiskDenial | None:
         """Every rule; when the order passes it counts against the per-minute rate from now on."""
         now = self._clock()
-        day_start = self._day_start(mode, account.equity, now)
+        day_start = self._day_start(mode, account.equity, now, account_key)
         others_in_flight = [now] * self._pending[mode]
         context = RiskContext(
             account=account,
@@ -189,7 +206,7 @@ class RiskController(QObject):
         )
         denial = check_order(request, self._limits, context)
         if denial is not None:
-            self._deny(mode, request, denial)
+            self._deny(mode, request, denial, account_key)
             return denial
         self._recent[mode].append(now)
         return None
@@ -208,17 +225,18 @@ class RiskController(QObject):
             recent.popleft()
         return recent
 
-    def _day_start(self, mode: TradingMode, equity: Decimal, now: datetime) -> Decimal:
-        """The equity at the first check of today's session; a new session starts from the current equity."""
+    def _day_start(self, mode: TradingMode, equity: Decimal, now: datetime, account: str = "") -> Decimal:
+        """The equity at the first check (or account reading) of today's session; a new session, or another
+        live account, starts from the current equity."""
         today = local_date(now)
         start = self._day_starts.get(mode)
-        if start is None or start.session != today:
-            start = DayStart(today, equity)
+        if start is None or start.session != today or start.account != account:
+            start = DayStart(today, equity, account)
             self._day_starts[mode] = start
             self._in_background(self._worker.run(lambda s: save_day_start(s, mode, start)))
         return start.equity
 
-    def _deny(self, mode: TradingMode, request: OrderRequest | None, denial: RiskDenial) -> None:
+    def _deny(self, mode: TradingMode, request: OrderRequest | None, denial: RiskDenial, account: str = "") -> None:
         self.denied.emit(denial)
         now = self._clock()
         key = (mode, denial.rule)
@@ -234,7 +252,14 @@ class RiskController(QObject):
             what = f"{request.side.value.capitalize()} {request.quantity:,} {request.symbol} {request.order_type.value}: "
         quieted = self._quieted.pop(key, 0)
         more = f" ({quieted} more refused by this rule in the minute before.)" if quieted else ""
-        self._audit.record(AuditKind.RISK_DENIAL, f"{what}{denial.message} [{denial.rule.value}]{more}", mode=mode)
+        broker, _, last4 = account.partition(":")
+        self._audit.record(
+            AuditKind.RISK_DENIAL,
+            f"{what}{denial.message} [{denial.rule.value}]{more}",
+            mode=mode,
+            broker=broker,
+            account_last4=last4.rpartition(":")[2],
+        )
 
     # ---- limits -------------------------------------------------------------------------------
 
@@ -342,9 +367,12 @@ class Admission:
     (an error, a refused symbol) gives the order's place in the per-minute rate back.
     """
 
-    def __init__(self, gate: RiskController | None, mode: TradingMode, denial: RiskDenial | None) -> None:
+    def __init__(
+        self, gate: RiskController | None, mode: TradingMode, denial: RiskDenial | None, account: str = ""
+    ) -> None:
         self._gate = gate
         self._mode = mode
+        self._account = account
         self.denial = denial
         self._open = gate is not None and denial is None
 
@@ -369,7 +397,13 @@ class Admission:
             return None
         self.close()
         return self._gate.check(
-            self._mode, request, account=account, positions=positions, quotes=quotes, open_orders=open_orders
+            self._mode,
+            request,
+            account=account,
+            positions=positions,
+            quotes=quotes,
+            open_orders=open_orders,
+            account_key=self._account,
         )
 
     def close(self) -> None:

@@ -28,10 +28,15 @@ class HaltState:
 
 @dataclass(frozen=True, slots=True)
 class DayStart:
-    """The equity an account had when its trading session began; the daily loss is measured from it."""
+    """The equity an account had when its trading session began; the daily loss is measured from it.
+
+    ``account`` names the live account it was read from (broker, environment and last 4), so a switch
+    to another account starts a new day rather than comparing two accounts' equity; empty for paper.
+    """
 
     session: date
     equity: Decimal
+    account: str = ""
 
 
 def load_risk_limits(session: Session) -> RiskLimits:
@@ -74,7 +79,9 @@ def load_day_start(session: Session, mode: TradingMode) -> DayStart | None:
     if not isinstance(raw, dict):
         return None
     try:
-        return DayStart(date.fromisoformat(str(raw["session"])), Decimal(str(raw["equity"])))
+        return DayStart(
+            date.fromisoformat(str(raw["session"])), Decimal(str(raw["equity"])), str(raw.get("account") or "")
+        )
     except (KeyError, ValueError, InvalidOperation):
         return None
 
@@ -83,7 +90,7 @@ def save_day_start(session: Session, mode: TradingMode, start: DayStart) -> None
     put_setting(
         session,
         DAY_START_KEY.format(mode=mode.value),
-        {"session": start.session.isoformat(), "equity": str(start.equity)},
+        {"session": start.session.isoformat(), "equity": str(start.equity), "account": start.account},
     )
 
 

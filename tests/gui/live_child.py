@@ -52,7 +52,7 @@ async def _main(data_dir: Path, url: str) -> None:
     assert await services.connections.connect(form) is not None
     await _until(lambda: services.mode.live_available)
     services.mode.request_live("")
-    ticket = {"symbol": "AAPL", "side": "buy", "quantity": "5", "order_type": "limit", "limit_price": "150"}
+    ticket = {"symbol": "AAPL", "side": "buy", "quantity": "5", "order_type": "limit", "limit_price": "175"}
     client_order_id = await services.live.submit(ticket)
     assert client_order_id is not None
     print(f"SENDING {client_order_id}", flush=True)

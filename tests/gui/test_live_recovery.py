@@ -39,7 +39,7 @@ def test_a_lost_answer_becomes_unknown_then_resolved_and_is_never_resent(qtbot, 
             await switch_to_live(qtbot, services, rig)
             await until(lambda: services.mode.mode is TradingMode.LIVE)
             rig.fake.drop_next_order_response("place")
-            cid = await place_live(qtbot, services, "AAPL", "buy", "2", "150")
+            cid = await place_live(qtbot, services, "AAPL", "buy", "2", "175")
             unknown = await journal(services, cid)
             assert unknown.status is OrderStatus.UNKNOWN and unknown.status_reason == CHECKING_REASON
             table = services.window.orders_pane.orders_model
@@ -48,7 +48,7 @@ def test_a_lost_answer_becomes_unknown_then_resolved_and_is_never_resent(qtbot, 
             # The same ticket can't be sent again while the broker hasn't answered for it.
             rejected: list[str] = []
             services.live.order_rejected.connect(rejected.append)
-            ticket = {"symbol": "AAPL", "side": "buy", "quantity": "2", "order_type": "limit", "limit_price": "150"}
+            ticket = {"symbol": "AAPL", "side": "buy", "quantity": "2", "order_type": "limit", "limit_price": "175"}
             assert await services.live.submit(ticket) is None
             assert "still being checked" in rejected[-1]
             # The next cycle asks the broker by our client order id and finds the order.
@@ -75,7 +75,7 @@ def test_broker_gone_mid_session_blocks_live_and_goes_back_to_paper(broker, qtbo
             await switch_to_live(qtbot, services, rig)
             await until(lambda: services.mode.mode is TradingMode.LIVE)
             assert label(services, "status.connection").startswith("Connected")
-            cid = await place_live(qtbot, services, "AAPL", "buy", "1", "150")
+            cid = await place_live(qtbot, services, "AAPL", "buy", "1", "175")
             await until_status(services, cid, "new")
             rig.fake.go_down()
             # Following the open order fails (or the session drops), the connection is checked, the truth shown.
@@ -155,15 +155,15 @@ def test_start_up_reconciliation_brings_the_journal_to_the_broker(qtbot, qt_loop
         await connect(services, rig)
         await switch_to_live(qtbot, services, rig)
         await until(lambda: services.mode.mode is TradingMode.LIVE)
-        ids["filled"] = await place_live(qtbot, services, "AAPL", "buy", "2", "150")
-        ids["cancelled"] = await place_live(qtbot, services, "AAPL", "buy", "1", "140")
+        ids["filled"] = await place_live(qtbot, services, "AAPL", "buy", "2", "175")
+        ids["cancelled"] = await place_live(qtbot, services, "AAPL", "buy", "1", "172")
         rig.fake.drop_next_order_response("place")
-        ids["unknown"] = await place_live(qtbot, services, "AAPL", "buy", "4", "130")
+        ids["unknown"] = await place_live(qtbot, services, "AAPL", "buy", "4", "171")
         assert services.live.follower.is_unresolved(ids["unknown"])
         await stop(services)
 
     def while_away() -> None:
-        rig.fake.fill(ids["filled"], Decimal(2), Decimal("150"))
+        rig.fake.fill(ids["filled"], Decimal(2), Decimal("175"))
         rig.fake.cancel_external(ids["cancelled"])
         rig.fake.set_position("MSFT", Decimal(10), Decimal("400"))
         ids["external"] = rig.fake.add_external_order("AAPL", "sell", Decimal(1), Decimal("250"))

@@ -65,16 +65,16 @@ def test_live_journey_for_each_broker(broker, qtbot, qt_loop, app_paths, feed, c
             assert rig.account_last4 in label(services, "ticket.mode")
 
             # A resting limit buy: confirmed, journaled, sent once, followed to the fill.
-            cid = await place_live(qtbot, services, "AAPL", "buy", "3", "150")
+            cid = await place_live(qtbot, services, "AAPL", "buy", "3", "175")
             summary = window.findChild(QLabel, "order_confirm.summary").text()
             assert f"…{rig.account_last4}" in summary and "BUY 3 AAPL" in summary and "Estimated cost" in summary
             order = await until_status(services, cid, "new")
             assert order.mode is TradingMode.LIVE and order.broker == broker and order.account_last4 == rig.account_last4
             assert rig.fake.order_count() == 1
-            rig.fake.fill(cid, Decimal(1), Decimal("150"))
+            rig.fake.fill(cid, Decimal(1), Decimal("175"))
             partial = await until_status(services, cid, "partially_filled")
             assert partial.filled_quantity == Decimal(1)
-            rig.fake.fill(cid, Decimal(2), Decimal("150"))
+            rig.fake.fill(cid, Decimal(2), Decimal("175"))
             filled = await until_status(services, cid, "filled")
             assert filled.filled_quantity == Decimal(3)
             assert sorted(r.quantity for r in await fill_rows(services, cid)) == [Decimal(1), Decimal(2)]
@@ -87,7 +87,7 @@ def test_live_journey_for_each_broker(broker, qtbot, qt_loop, app_paths, feed, c
             await until(lambda: positions.text(positions.row_of_key("AAPL"), "qty") == "3", timeout=15)
 
             # A second order is cancelled from the table.
-            second = await place_live(qtbot, services, "AAPL", "buy", "1", "140")
+            second = await place_live(qtbot, services, "AAPL", "buy", "1", "172")
             await until_status(services, second, "new")
             table = window.findChild(QTableView, "orders.table")
             await until(lambda: table.model().row_of_key(second) is not None, message="live order not in the table")
