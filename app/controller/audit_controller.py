@@ -85,11 +85,12 @@ class AuditLog(QObject):
     def record_order(self, kind: AuditKind, order: Order, detail: str = "") -> None:
         """A live order event: what, how many, at what price, with our order id and the broker's."""
         request = order.request
+        # "limit 175.00", "stop 180.00", "stop-limit stop 180.00 limit 179.50": the type names a lone price.
         price = ""
-        if request.limit_price is not None:
-            price += f" limit {request.limit_price}"
-        if request.stop_price is not None:
-            price += f" stop {request.stop_price}"
+        if request.limit_price is not None and request.stop_price is not None:
+            price = f" stop {request.stop_price} limit {request.limit_price}"
+        elif request.limit_price is not None or request.stop_price is not None:
+            price = f" {request.limit_price if request.limit_price is not None else request.stop_price}"
         text = (
             f"{request.side.value.capitalize()} {request.quantity:,} {order.symbol} "
             f"{request.order_type.value.replace('_', '-')}{price}, {order.status.value.replace('_', ' ')}; "

@@ -193,7 +193,7 @@ class LiveOrderController(QObject):
             info=verified,
             account=account_summary(verified, views),
             positions={v.symbol: v.position for v in views},
-            entry=judge_entry(request, found.quotes, found.unreachable, source.name),
+            entry=judge_entry(request, found.quotes, found.unreachable, session.broker_name),
         )
 
     # ---- placing ----------------------------------------------------------------------------
