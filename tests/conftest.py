@@ -12,10 +12,15 @@ import keyring
 import keyring.core
 import pytest
 import qasync
+from hypothesis import settings as hypothesis_settings
 
 from tests.security.keyrings import MemoryKeyring
 
 T = TypeVar("T")
+
+# Property tests assert behaviour, never timing: a busy machine must not fail one on Hypothesis's deadline.
+hypothesis_settings.register_profile("tradebridge", deadline=None)
+hypothesis_settings.load_profile("tradebridge")
 
 #: File modes (0600/0700) are a POSIX notion; on Windows the user profile's ACLs do that job.
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
