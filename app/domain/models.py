@@ -174,6 +174,8 @@ class Order:
     account_last4: str = ""
     #: A live order placed outside TradeBridge (e.g. in the broker's own app) and adopted at reconciliation.
     external: bool = False
+    #: When a paper order last lost its place in the queue (a new price or a larger size); None: when placed.
+    queued_at: datetime | None = None
 
     @property
     def client_order_id(self) -> str:
@@ -186,6 +188,11 @@ class Order:
     @property
     def remaining_quantity(self) -> Decimal:
         return self.request.quantity - self.filled_quantity
+
+    @property
+    def queue_time(self) -> datetime:
+        """The order's time priority: orders are worked, and holdings matched to them, earliest first."""
+        return self.queued_at or self.created_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,12 +116,12 @@ def position_requirement(position: Position, mark: Decimal | None) -> Decimal:
 def opening_quantities(open_orders: Iterable[Order], positions: Mapping[str, Position]) -> dict[str, Decimal]:
     """How much of each open order opens or adds to a position rather than closing one.
 
-    Holdings are matched to open orders oldest first: with 100 shares held, a second sell of 100
-    while the first is still open would open a short.
+    Holdings are matched to open orders in time priority (oldest first): with 100 shares held, a
+    second sell of 100 while the first is still open would open a short.
     """
     closable: dict[tuple[str, Side], Decimal] = {}
     opening: dict[str, Decimal] = {}
-    for order in sorted(open_orders, key=lambda o: o.created_at):
+    for order in sorted(open_orders, key=lambda o: o.queue_time):
         side = order.request.side
         key = (order.symbol, side)
         if key not in closable:
@@ -204,3 +204,45 @@ def _sell_reserve_price(order: Order, quote: Quote | None) -> Decimal:
     if request.order_type is OrderType.STOP and request.stop_price is not None:
         return request.stop_price
     return market
+
+
+def price_rose(previous: Quote | None, quote: Quote) -> bool:
+    """Whether the ask side (what buys reserve at) or the bid side (short sales) is higher than before."""
+    if previous is None:
+        return True
+    new = _touch(quote.ask, quote.last)
+    if new is not None:
+        old = _touch(previous.ask, previous.last)
+        if old is None or new > old:
+            return True
+    new = _touch(quote.bid, quote.last)
+    if new is not None:
+        old = _touch(previous.bid, previous.last)
+        if old is None or new > old:
+            return True
+    return False
+
+
+def reserve_basis(order: Order, quote: Quote | None) -> Decimal:
+    """The price a quote-priced order reserves at (see opening_requirement); what it holds back
+    rises exactly when this does."""
+    request = order.request
+    if request.side is Side.BUY:
+        market = _touch(quote.ask, quote.last) if quote is not None else None
+        price = market if market is not None else ZERO
+        if request.order_type is OrderType.STOP and request.stop_price is not None:
+            return max(price, request.stop_price)
+        return price
+    market = _touch(quote.bid, quote.last) if quote is not None else None
+    price = market if market is not None else ZERO
+    if request.order_type.needs_limit and request.limit_price is not None:
+        return max(request.limit_price, price)
+    return price
+
+
+def _touch(first: Decimal | None, second: Decimal | None) -> Decimal | None:
+    if first is not None and first > 0:
+        return first
+    if second is not None and second > 0:
+        return second
+    return None

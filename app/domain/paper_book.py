@@ -103,6 +103,13 @@ class SymbolBook:
         self._unfile(entry)
         self.forget_money()
 
+    def resize(self, entry: Entry, order: Order) -> None:
+        """The same order at a new size, keeping its place: its money figures are worked out again."""
+        self._unfile(entry)
+        entry.order = order
+        self._file(entry)
+        self.forget_money()
+
     def refile(self, entry: Entry, wait: Wait | None, order: Order) -> None:
         """File the order again under its new wait (and its new state, e.g. a stop that triggered)."""
         if wait is not entry.wait or order is not entry.order:
@@ -206,8 +213,8 @@ def _shelf_key(entry: Entry) -> tuple[Decimal, int, str]:
 
 
 def entry_key(entry: Entry) -> tuple[datetime, int]:
-    """The engine works orders oldest first; orders placed at the same instant in arrival order."""
-    return (entry.order.created_at, entry.seq)
+    """The engine works orders in time priority; orders queued at the same instant in arrival order."""
+    return (entry.order.queue_time, entry.seq)
 
 
 def _reached(shelf: list[tuple[Decimal, int, str]], price: Decimal | None, *, below: bool) -> list[str]:
@@ -272,6 +279,14 @@ class OrderBook:
         if not book:
             del self.symbols[book.symbol]
         self._leave_phase(entry)
+
+    def change(self, entry: Entry, order: Order, expires: datetime | None, *, requeue: bool) -> Entry:
+        """Put a changed order in place of its entry: at the back of the queue (`requeue`), or where it was."""
+        if requeue:
+            self.remove(entry)
+            return self.add(order, expires)
+        self.symbols[order.symbol].resize(entry, order)
+        return entry
 
     def worked(self, entry: Entry, wait: Wait | None, phase: Phase, order: Order) -> None:
         """Record what working an order found: its wait, the phase it was worked in, its new state."""

@@ -13,14 +13,15 @@ from app.domain.models import (
     AccountSummary,
     Fill,
     Order,
+    OrderChange,
     OrderRequest,
     OrderStatus,
-    OrderType,
     Position,
     Quote,
     Side,
     TradingMode,
 )
+from app.domain.order_change import change_errors, changed_request, changes_priority
 from app.domain.paper_account import (
     ZERO,
     PaperSettings,
@@ -29,8 +30,10 @@ from app.domain.paper_account import (
     opening_quantities,
     opening_requirement,
     position_requirement,
+    price_rose,
+    reserve_basis,
 )
-from app.domain.paper_book import Entry, OrderBook, Starts, SymbolBook, phase_of, quote_floats
+from app.domain.paper_book import Entry, OrderBook, Starts, SymbolBook, entry_key, phase_of, quote_floats
 from app.domain.paper_fills import Execution, Resting, evaluate, touch_price
 from app.domain.paper_timing import (
     expiry,
@@ -154,7 +157,7 @@ class PaperEngine:
     @property
     def open_orders(self) -> tuple[Order, ...]:
         """Orders still working, oldest first."""
-        return tuple(entry.order for entry in sorted(self._book.entries.values(), key=lambda e: (e.order.created_at, e.seq)))
+        return tuple(entry.order for entry in sorted(self._book.entries.values(), key=entry_key))
 
     @property
     def positions(self) -> dict[str, Position]:
@@ -231,6 +234,70 @@ class PaperEngine:
         changes = self._changes.begin()
         self._finish(entry, OrderStatus.CANCELED, "canceled at your request", now, changes)
         return changes.update(self._cash)
+
+    def replace(self, client_order_id: str, change: OrderChange, now: datetime) -> EngineUpdate:
+        """Change a working order's quantity, limit or stop in place, under the same id.
+
+        A new price or a larger size puts the order at the back of the queue, as a broker would; a
+        smaller size keeps its place. The quantity stays above what has filled. The changed order
+        must fit the buying power as a new order would (a change that frees buying power always
+        fits), and is worked at once: a limit moved through the market fills. A refusal raises
+        PaperError and changes nothing.
+        """
+        require_aware(now)
+        entry = self._book.get(client_order_id)
+        if entry is None:
+            raise PaperError(
+                f"There is no working paper order with id {client_order_id}; "
+                "it may already have filled, expired or been canceled, so it can't be changed."
+            )
+        order = entry.order
+        due = expiry(self._calendar, order)
+        if due is not None and now >= due[0]:
+            raise PaperError(f"The order can no longer be changed: it {due[1]}.")
+        problems = change_errors(order, change, today=local_date(now))
+        if problems:
+            raise PaperError(" ".join(problems.values()))
+        requeue = changes_priority(order, change)
+        changed = replace(
+            order,
+            request=changed_request(order.request, change),
+            queued_at=now if requeue else order.queued_at,
+            updated_at=now,
+        )
+        refusal = self._change_refusal(entry, changed, requeue)
+        if refusal:
+            raise PaperError(refusal)
+        logger.info("paper order %s changed", client_order_id)
+        changes = self._changes.begin()
+        entry = self._book.change(entry, changed, expiry_time(self._calendar, changed), requeue=requeue)
+        self._work(entry, now, self._starts(now), changes, announce=True)
+        return changes.update(self._cash)
+
+    def _change_refusal(self, entry: Entry, changed: Order, requeue: bool) -> str:
+        """Why the changed order no longer fits the account ('' when it does), judged as the book would hold it."""
+        symbol = changed.symbol
+        book = self._book.symbols[symbol]
+        if requeue:
+            orders = [*(e.order for e in book.by_age() if e is not entry), changed]
+        else:
+            orders = [changed if e is entry else e.order for e in book.by_age()]
+        opening = opening_quantities(orders, self._positions)
+        before = self._opening(book)[changed.client_order_id]
+        after = opening[changed.client_order_id]
+        if changed.request.side is Side.SELL and after > 0 and after > before and not self._settings.allow_shorting:
+            return self._short_refusal(changed, after)
+        quote = self._quotes.get(symbol)
+        held = sum((opening_requirement(o, opening[o.client_order_id], self._settings, quote) for o in orders), ZERO)
+        power_before = self._buying_power()
+        power_after = self._cash - self._position_hold() - (self._order_hold(skip=symbol) + held)
+        if power_after < 0 and power_after < power_before:
+            needed = opening_requirement(changed, after, self._settings, quote)
+            return (
+                f"Not enough buying power for the change: the order would need {fmt_money(needed)} "
+                f"and {fmt_money(power_after + needed)} is available."
+            )
+        return ""
 
     def on_quote(self, quote: Quote, now: datetime) -> EngineUpdate:
         """Work the open orders the quote can move: stops it triggers, limits it crosses, orders waiting for it."""
@@ -434,7 +501,7 @@ class PaperEngine:
         """
         book = self._book.symbols.get(symbol)
         quote = self._quotes.get(symbol)
-        if book is None or quote is None or not _price_rose(previous, quote):
+        if book is None or quote is None or not price_rose(previous, quote):
             return
         self._opening(book)
         if not book.floating:
@@ -442,13 +509,13 @@ class PaperEngine:
         grown = [
             book.entries[i]
             for i in book.floating
-            if _reserve_basis(book.entries[i].order, quote) > _reserve_basis(book.entries[i].order, previous)
+            if reserve_basis(book.entries[i].order, quote) > reserve_basis(book.entries[i].order, previous)
         ]
         if not grown:
             return
         after = self._floating_reserves(symbol, quote)
         power = self._buying_power()
-        for entry in sorted(grown, key=lambda e: (e.order.created_at, e.seq), reverse=True):
+        for entry in sorted(grown, key=entry_key, reverse=True):
             if power >= 0:
                 return
             needed = after[entry.client_order_id]
@@ -559,44 +626,3 @@ class PaperEngine:
         self._starts_at = (since, until, starts)
         return starts
 
-
-def _price_rose(previous: Quote | None, quote: Quote) -> bool:
-    """Whether the ask side (what buys reserve at) or the bid side (short sales) is higher than before."""
-    if previous is None:
-        return True
-    new = _touch(quote.ask, quote.last)
-    if new is not None:
-        old = _touch(previous.ask, previous.last)
-        if old is None or new > old:
-            return True
-    new = _touch(quote.bid, quote.last)
-    if new is not None:
-        old = _touch(previous.bid, previous.last)
-        if old is None or new > old:
-            return True
-    return False
-
-
-def _reserve_basis(order: Order, quote: Quote | None) -> Decimal:
-    """The price a quote-priced order reserves at (see paper_account.opening_requirement); what it holds back
-    rises exactly when this does."""
-    request = order.request
-    if request.side is Side.BUY:
-        market = _touch(quote.ask, quote.last) if quote is not None else None
-        price = market if market is not None else ZERO
-        if request.order_type is OrderType.STOP and request.stop_price is not None:
-            return max(price, request.stop_price)
-        return price
-    market = _touch(quote.bid, quote.last) if quote is not None else None
-    price = market if market is not None else ZERO
-    if request.order_type.needs_limit and request.limit_price is not None:
-        return max(request.limit_price, price)
-    return price
-
-
-def _touch(first: Decimal | None, second: Decimal | None) -> Decimal | None:
-    if first is not None and first > 0:
-        return first
-    if second is not None and second > 0:
-        return second
-    return None

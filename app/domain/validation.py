@@ -70,9 +70,9 @@ def build_order_request(
         order_type, _ORDER_TYPES, "order_type", "Choose market, limit, stop or stop-limit.", errors
     )
     parsed_tif = _choice(time_in_force, _TIMES_IN_FORCE, "time_in_force", "Choose DAY or GTC.", errors)
-    qty = _number(quantity, "quantity", "Enter a quantity.", errors)
-    limit = _number(limit_price, "limit_price", "", errors)
-    stop = _number(stop_price, "stop_price", "", errors)
+    qty = parse_number(quantity, "quantity", "Enter a quantity.", errors)
+    limit = parse_number(limit_price, "limit_price", "", errors)
+    stop = parse_number(stop_price, "stop_price", "", errors)
     # Check what did parse too, so the trader sees every problem at once rather than one per attempt.
     for field, message in _ticket_errors(
         instrument, qty, parsed_type, parsed_tif, limit, stop, bool(extended_hours), today
@@ -214,7 +214,7 @@ def _choice(text: str, options: dict[str, _T], field: str, message: str, errors:
     return options[key]
 
 
-def _number(text: str, field: str, missing: str, errors: dict[str, str]) -> Decimal | None:
+def parse_number(text: str, field: str, missing: str, errors: dict[str, str]) -> Decimal | None:
     """Parse a typed number; an empty field is None, or an error when `missing` says it is required."""
     cleaned = (text or "").strip().removeprefix("$").strip()
     if not cleaned:

@@ -12,6 +12,7 @@ from app.domain.models import (
     AccountSummary,
     Fill,
     Order,
+    OrderChange,
     OrderRequest,
     OrderStatus,
     Position,
@@ -19,6 +20,7 @@ from app.domain.models import (
     Side,
     TradingMode,
 )
+from app.domain.order_change import change_errors, changed_request, changes_priority
 from app.domain.paper_account import (
     ZERO,
     PaperSettings,
@@ -100,7 +102,7 @@ class ReferenceEngine:
     @property
     def open_orders(self) -> tuple[Order, ...]:
         """Orders still working, oldest first."""
-        return tuple(sorted(self._open(), key=lambda o: o.created_at))
+        return tuple(sorted(self._open(), key=lambda o: o.queue_time))
 
     @property
     def positions(self) -> dict[str, Position]:
@@ -172,6 +174,53 @@ class ReferenceEngine:
             raise PaperError(f"The order is already {order.status.value}; it can no longer be canceled.")
         changes = _Changes()
         self._finish(order, OrderStatus.CANCELED, "canceled at your request", now, changes)
+        return changes.update(self._cash)
+
+    def replace(self, client_order_id: str, change: OrderChange, now: datetime) -> EngineUpdate:
+        """Change a working order; a new price or a larger size sends it to the back of the queue."""
+        require_aware(now)
+        order = self._orders.get(client_order_id)
+        if order is None or order.status.is_terminal:
+            raise PaperError(f"There is no working paper order with id {client_order_id}.")
+        due = expiry(self._calendar, order)
+        if due is not None and now >= due[0]:
+            raise PaperError(f"The order can no longer be changed: it {due[1]}.")
+        problems = change_errors(order, change, today=local_date(now))
+        if problems:
+            raise PaperError(" ".join(problems.values()))
+        requeue = changes_priority(order, change)
+        changed = replace(
+            order,
+            request=changed_request(order.request, change),
+            queued_at=now if requeue else order.queued_at,
+            updated_at=now,
+        )
+        current = list(self.open_orders)
+        if requeue:
+            after = [*(o for o in current if o.client_order_id != client_order_id), changed]
+        else:
+            after = [changed if o.client_order_id == client_order_id else o for o in current]
+        opening_before = opening_quantities(current, self._positions)[client_order_id]
+        opening_after = opening_quantities(after, self._positions)[client_order_id]
+        if (
+            changed.request.side is Side.SELL
+            and opening_after > 0
+            and opening_after > opening_before
+            and not self._settings.allow_shorting
+        ):
+            raise PaperError(self._short_refusal(changed, opening_after))
+        marks = self._quote_marks()
+        power_before = self._buying_power(marks)
+        reserves = order_reserves(after, self._positions, self._settings, self._quotes)
+        power_after = buying_power(self._cash, self._positions.values(), reserves.values(), marks)
+        if power_after < 0 and power_after < power_before:
+            raise PaperError("Not enough buying power for the change.")
+        if requeue:
+            # The back of the queue: after every order placed or requeued before it.
+            del self._orders[client_order_id]
+        self._orders[client_order_id] = changed
+        changes = _Changes()
+        self._work(changed, now, changes, announce=True)
         return changes.update(self._cash)
 
     def on_quote(self, quote: Quote, now: datetime) -> EngineUpdate:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.domain.market_calendar import NEW_YORK
-from app.domain.models import Fill, OrderRequest, OrderType, Position, Quote, Side, TimeInForce
+from app.domain.models import Fill, OrderChange, OrderRequest, OrderType, Position, Quote, Side, TimeInForce
 from app.domain.paper_account import apply_fill
 from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperError, PaperSettings
 from app.domain.symbols import parse_symbol
@@ -49,6 +49,15 @@ class Tick:
 @dataclass(frozen=True)
 class Cancel:
     pick: int
+
+
+@dataclass(frozen=True)
+class Change:
+    pick: int
+    quantity: int | None
+    limit: int | None
+    stop: int | None
+    fit: bool
 
 
 @dataclass(frozen=True)
@@ -90,14 +99,23 @@ ticks = st.builds(
     Tick, symbol=st.sampled_from(SYMBOLS), bid=prices, ask=prices, last=prices, age=ages
 )
 cancels = st.builds(Cancel, pick=st.integers(0, 50))
+# A change names a new size and/or prices; whether they suit the order (its type, what filled) is the engines' to judge.
+changes = st.builds(
+    Change,
+    pick=st.integers(0, 50),
+    quantity=st.one_of(st.none(), st.sampled_from((1, 2, 5, 10, 20, 60, 150, 2_000))),
+    limit=st.one_of(st.none(), st.integers(-1_000, 1_000), st.integers(-50, 50)),
+    stop=st.one_of(st.none(), st.integers(-1_000, 1_000), st.integers(-50, 50)),
+    fit=st.sampled_from((True, True, True, False)),
+)
 
 
 # Each mix stresses one part of the engine: the quote path in session, the clock across opens, closes and
 # expiries, and everything at once. Jumps are mostly seconds to minutes, now and then a night or a weekend.
 MIXES = {
-    "session": ((ticks, 12), (submits, 6), (cancels, 1), (st.just(Clock()), 1)),
-    "clock": ((submits, 6), (st.just(Clock()), 6), (ticks, 2), (cancels, 1), (st.just(Restart()), 1)),
-    "mixed": ((ticks, 9), (submits, 6), (cancels, 2), (st.just(Clock()), 2), (st.just(Restart()), 1)),
+    "session": ((ticks, 12), (submits, 6), (changes, 3), (cancels, 1), (st.just(Clock()), 1)),
+    "clock": ((submits, 6), (st.just(Clock()), 6), (ticks, 2), (changes, 2), (cancels, 1), (st.just(Restart()), 1)),
+    "mixed": ((ticks, 9), (submits, 6), (changes, 3), (cancels, 2), (st.just(Clock()), 2), (st.just(Restart()), 1)),
 }
 JUMPS = {
     "session": (0, 0, 0, 1, 1, 1, 2, 3, 5),
@@ -158,6 +176,7 @@ class Run:
         self.reference = ReferenceEngine(account, cash=account.starting_cash)
         self.now = start
         self.ids: list[str] = []
+        self.symbols: dict[str, str] = {}
         self.fills: list[Fill] = []
         self.short_marks_rose = False
 
@@ -167,6 +186,7 @@ class Run:
         if isinstance(action, Submit):
             request = _request(action, len(self.ids))
             self.ids.append(request.client_order_id)
+            self.symbols[request.client_order_id] = action.symbol
             quote = None
             if action.quote is not None:
                 bid, ask, last, age = action.quote
@@ -182,6 +202,27 @@ class Run:
                 return None, None
             client_order_id = self.ids[action.pick % len(self.ids)]
             return self._cancel(client_order_id, now)
+        if isinstance(action, Change):
+            if not self.ids:
+                return None, None
+            # Mostly a working order, with only the prices its type carries; now and then anything at all.
+            working = list(self.engine.orders.values())
+            if action.fit and working:
+                order = working[action.pick % len(working)]
+                client_order_id, order_type = order.client_order_id, order.request.order_type
+                limit = action.limit if order_type.needs_limit else None
+                stop = action.stop if order_type.needs_stop else None
+            else:
+                client_order_id = self.ids[action.pick % len(self.ids)]
+                limit, stop = action.limit, action.stop
+            symbol = self.symbols[client_order_id]
+            change = OrderChange(
+                quantity=None if action.quantity is None else Decimal(action.quantity),
+                limit_price=_cents(symbol, limit),
+                stop_price=_cents(symbol, stop),
+            )
+            self.short_marks_rose = False
+            return self._change(client_order_id, change, now)
         if isinstance(action, Restart):
             self.engine = PaperEngine(
                 self.settings, cash=self.engine.cash, positions=self.engine.positions.values(),
@@ -199,6 +240,17 @@ class Run:
         for engine in (self.engine, self.reference):
             try:
                 outcomes.append(engine.cancel(client_order_id, now))
+            except PaperError:
+                outcomes.append(None)
+        return outcomes[0], outcomes[1]
+
+    def _change(
+        self, client_order_id: str, change: OrderChange, now: datetime
+    ) -> tuple[EngineUpdate | None, EngineUpdate | None]:
+        outcomes: list[EngineUpdate | None] = []
+        for engine in (self.engine, self.reference):
+            try:
+                outcomes.append(engine.replace(client_order_id, change, now))
             except PaperError:
                 outcomes.append(None)
         return outcomes[0], outcomes[1]
