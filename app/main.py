@@ -30,6 +30,7 @@ from app.controller.fills_controller import FillsController
 from app.controller.market_clock_controller import MarketClockController
 from app.controller.mode_controller import TradingModeController
 from app.controller.order_details_controller import OrderDetailsController
+from app.controller.live_change import LiveChangeController
 from app.controller.live_controller import LiveOrderController
 from app.controller.live_follow import LiveFollower
 from app.controller.order_router import OrderRouter
@@ -124,6 +125,7 @@ class AppServices:
     desktop: DesktopController | None = None
     market_clock: MarketClockController | None = None
     collector: QtThreadGarbageCollector | None = None
+    live_change: LiveChangeController | None = None
 
     async def shutdown(self) -> None:
         try:
@@ -291,6 +293,20 @@ def wire_equity(window: MainWindow, equity: EquityController, paper: PaperTradin
     paper.fills_recorded.connect(equity.on_fills)
     paper.journal_reset.connect(equity.reload_slot)
     paper.account_changed.connect(equity.on_account)
+
+
+def wire_changes(window: MainWindow, router: OrderRouter, live_change: LiveChangeController, dialogs: LiveDialogs) -> None:
+    """Modify a working order: the orders table's dialog, routed by the order's mode, confirmed old → new when live."""
+    orders = window.orders_pane
+    orders.modify_requested.connect(router.modify_order)
+    router.change_rejected.connect(orders.show_modify_errors)
+    router.change_taken.connect(orders.modify_done)
+    router.change_message.connect(orders.show_message)
+    live_change.confirmation_requested.connect(dialogs.confirm_change)
+    dialogs.change_confirmed.connect(live_change.confirm_change)
+    dialogs.change_declined.connect(live_change.decline_change)
+    live_change.message.connect(orders.show_message)
+    live_change.error.connect(orders.show_message)
 
 
 def wire_live(
@@ -478,8 +494,12 @@ async def start_app(
         worker, clock, verify=connections.verify_now, check_health=connections.check_health, poll_interval=live_poll_interval
     )
     live = LiveOrderController(follower, clock, ensure_verified=connections.ensure_verified)
+    live_change = LiveChangeController(
+        follower, clock, ensure_verified=connections.ensure_verified, pre_send_checks=live.pre_send_checks
+    )
     router = OrderRouter(
-        paper, live, lambda: mode.mode, lambda: mode.held, lambda cid: follower.order(cid) is not None or cid not in paper.engine.orders
+        paper, live, lambda: mode.mode, lambda: mode.held, lambda cid: follower.order(cid) is not None or cid not in paper.engine.orders,
+        live_change=live_change,
     )
     window = MainWindow()
     orders_table = OrdersTableController(worker, clock)
@@ -492,9 +512,11 @@ async def start_app(
     wire_equity(window, equity, paper)
     wire_safety(window, paper, risk, audit)
     risk.halted_changed.connect(window.notifier.halt_changed)
-    wire_live(window, paper, live, mode, connections)
+    dialogs = wire_live(window, paper, live, mode, connections)
+    wire_changes(window, router, live_change, dialogs)
     # Live orders pass the same risk gate as paper; the kill switch cancels the live orders this app placed.
     live.set_risk_gate(risk)
+    live_change.set_risk_gate(risk)
     live.audit_hooks.append(audit.record_live_event)
     audit.follow_connections(connections)
     audit.follow_vault(vault)
@@ -511,6 +533,7 @@ async def start_app(
         market=market, risk=risk, audit=audit, charts=charts, bars=keyless, equity=equity,
     )
     services.desktop, services.market_clock = desktop, market_clock
+    services.live_change = live_change
     services.collector = QtThreadGarbageCollector()
     services.collector.start()
     try:

@@ -33,6 +33,13 @@ LIVE_EVENTS: dict[str, tuple[AuditKind, str]] = {
     "unknown": (AuditKind.LIVE_ORDER_SENT, "No answer from the broker: outcome unknown, looked up by order id, never resent."),
     "resolved": (AuditKind.LIVE_ORDER_RESOLVED, "Outcome proven by the broker."),
     "cancel_requested": (AuditKind.LIVE_ORDER_CANCELLED, "Cancel requested at the broker."),
+    "change_requested": (AuditKind.LIVE_ORDER_SENT, "Change sent to the broker (values before the change)."),
+    "changed": (AuditKind.LIVE_ORDER_SENT, "Change accepted by the broker (values after the change)."),
+    "change_refused": (AuditKind.LIVE_ORDER_SENT, "Change refused by the broker; the order is as it was."),
+    "change_unknown": (
+        AuditKind.LIVE_ORDER_SENT,
+        "No answer to the change: looked up by order id, never resent.",
+    ),
 }
 
 

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from dataclasses import replace as with_values
 from datetime import datetime
 
 from PySide6.QtCore import QObject, Signal
@@ -182,6 +183,19 @@ class LiveFollower(QObject):
             fills = await self._write(update.order, update.fills)
         self._publish(update.order, fills)
         return update.order
+
+    async def apply_change(self, client_order_id: str, request: OrderRequest, report: BrokerReport) -> Order | None:
+        """The broker accepted a change: the order takes the changed size and prices (as far as the broker
+        reports them, its own) and the broker's answer; always written, so the journal records the change."""
+        async with self._lock:
+            current = self._orders.get(client_order_id)
+            if current is None:
+                return None
+            update = apply_report(with_values(current, request=request), report)
+            order = with_values(update.order, updated_at=max(update.order.updated_at, report.updated_at))
+            fills = await self._write(order, update.fills)
+        self._publish(order, fills)
+        return order
 
     async def replace(self, order: Order) -> None:
         """Store a state the app decided (unknown, not found), never one that loses broker facts."""

@@ -109,6 +109,9 @@ def report_of(order: BrokerOrder) -> BrokerReport:
         updated_at=order.updated_at,
         broker_order_id=order.broker_order_id or None,
         reason=order.reason,
+        quantity=order.quantity,
+        limit_price=order.limit_price,
+        stop_price=order.stop_price,
     )
 
 

@@ -1,4 +1,4 @@
-"""Routes the ticket to paper or live by the current mode, cancels by the mode an order was placed in,
+"""Routes the ticket to paper or live by the current mode, cancels and changes by the mode an order was placed in,
 and shows the positions and account of the mode in view (the other mode's figures are kept untouched)."""
 
 from __future__ import annotations
@@ -17,6 +17,12 @@ class OrderRouter(QObject):
     positions_status = Signal(str)
     order_rejected = Signal(str)
     submission_finished = Signal()
+    #: A change of a working order was refused before anything happened: field -> what is wrong.
+    change_rejected = Signal(dict)
+    #: The modify form may close: the change was made (paper) or waits for the trader's confirmation (live).
+    change_taken = Signal(str)
+    #: A sentence about a change that was made.
+    change_message = Signal(str)
 
     def __init__(
         self,
@@ -26,10 +32,18 @@ class OrderRouter(QObject):
         held: Callable[[], bool],
         is_live_order: Callable[[str], bool],
         parent: QObject | None = None,
+        *,
+        live_change: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._paper = paper
         self._live = live
+        self._live_change = live_change
+        paper.change_rejected.connect(self.change_rejected)  # type: ignore[attr-defined]
+        paper.order_changed.connect(self._paper_changed)  # type: ignore[attr-defined]
+        if live_change is not None:
+            live_change.change_rejected.connect(self.change_rejected)  # type: ignore[attr-defined]
+            live_change.change_taken.connect(self.change_taken)  # type: ignore[attr-defined]
         self._mode = mode
         self._held = held
         self._is_live_order = is_live_order
@@ -60,6 +74,21 @@ class OrderRouter(QObject):
             await self._live.cancel(client_order_id)  # type: ignore[attr-defined]
         else:
             await self._paper.cancel(client_order_id)  # type: ignore[attr-defined]
+
+    @qasync.asyncSlot(str, dict)
+    async def modify_order(self, client_order_id: str, values: dict[str, object]) -> None:
+        """Each order is changed where it was placed, whatever mode is shown now."""
+        if self._is_live_order(client_order_id):
+            if self._live_change is None:
+                self.change_rejected.emit({"": "Live orders can't be changed without a broker connection."})
+                return
+            await self._live_change.request_change(client_order_id, values)  # type: ignore[attr-defined]
+        else:
+            await self._paper.change(client_order_id, values)  # type: ignore[attr-defined]
+
+    def _paper_changed(self, client_order_id: str, text: str) -> None:
+        self.change_taken.emit(client_order_id)
+        self.change_message.emit(text)
 
     @qasync.asyncSlot()
     async def cancel_all(self) -> None:

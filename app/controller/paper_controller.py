@@ -19,7 +19,9 @@ from PySide6.QtCore import QObject, Signal
 from app.controller.entry_quote import UNVERIFIED, EntryQuote, judge_entry, look_up
 from app.controller.risk_controller import Admission, RiskController
 from app.controller.views import PositionView
-from app.domain.models import AccountSummary, OrderRequest, OrderStatus, Quote, TradingMode
+from app.domain.market_calendar import local_date
+from app.domain.models import AccountSummary, Order, OrderRequest, OrderStatus, Quote, TradingMode
+from app.domain.order_change import build_order_change, change_summary, changed_request
 from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperError, PaperSettings
 from app.domain.risk import RiskDenial
 from app.domain.settings_validation import SettingsError, parse_paper_settings
@@ -53,6 +55,10 @@ class PaperTradingController(QObject):
     submission_finished = Signal()
     quotes_status = Signal(str)
     error = Signal(str)
+    #: A change of a working order was refused: field -> what is wrong ('' for the order as a whole).
+    change_rejected = Signal(dict)
+    #: A change was made (client order id, a sentence for the trader).
+    order_changed = Signal(str, str)
 
     def __init__(
         self,
@@ -174,6 +180,63 @@ class PaperTradingController(QObject):
                 return False
         self._emit_update(update)
         return True
+
+    @qasync.asyncSlot(str, dict)
+    async def change_order(self, client_order_id: str, values: dict[str, object]) -> None:
+        await self.change(client_order_id, values)
+
+    async def change(self, client_order_id: str, values: Mapping[str, object]) -> bool:
+        """Change a working paper order's quantity, limit or stop (the modify form's values as typed).
+
+        The change passes the same risk checks as a new order; a refusal changes nothing and says why.
+        """
+        with self._admit() as admission:
+            async with self._lock:
+                now = self._clock()
+                order = self.engine.orders.get(client_order_id)
+                if order is None:
+                    self.change_rejected.emit(
+                        {"": "That paper order is no longer working (filled, expired or canceled); nothing was changed."}
+                    )
+                    return False
+                try:
+                    change = build_order_change(
+                        order,
+                        quantity=str(values.get("quantity", "") or ""),
+                        limit_price=str(values.get("limit_price", "") or ""),
+                        stop_price=str(values.get("stop_price", "") or ""),
+                        today=local_date(now),
+                    )
+                except TicketError as exc:
+                    self.change_rejected.emit(dict(exc.errors))
+                    return False
+                denial = admission.denial or self._change_risk_check(admission, order, changed_request(order.request, change))
+                if denial is not None:
+                    self.change_rejected.emit({"": denial.message})
+                    return False
+                try:
+                    update = self.engine.replace(client_order_id, change, now)
+                except PaperError as exc:
+                    self.change_rejected.emit({"": str(exc)})
+                    return False
+                if not await self._persist(update):
+                    self.change_rejected.emit({"": "The change could not be saved; nothing was changed."})
+                    return False
+        self._emit_update(update)
+        self.order_changed.emit(client_order_id, f"Order {client_order_id} changed: {change_summary(order, change)}.")
+        return True
+
+    def _change_risk_check(self, admission: Admission, order: Order, request: OrderRequest) -> RiskDenial | None:
+        """The changed order against the pre-trade limits, counted as the one open order it already is."""
+        engine = self.engine
+        quote = engine.quote(request.symbol)
+        return admission.check(
+            request,
+            account=engine.summary(self._marks),
+            positions=engine.positions,
+            quotes={request.symbol: quote} if quote is not None else {},
+            open_orders=len(engine.open_orders) - 1,
+        )
 
     @qasync.asyncSlot()
     async def cancel_all_orders(self) -> None:

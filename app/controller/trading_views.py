@@ -117,6 +117,36 @@ class OrderConfirmView:
         return "\n".join(self.lines())
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeConfirmView:
+    """What the trader confirms before a change of a live order is sent: the order and each value old → new."""
+
+    client_order_id: str
+    broker_name: str
+    account_last4: str
+    is_sandbox: bool
+    order_line: str
+    changes: tuple[tuple[str, str, str], ...]
+    how: str
+
+    @property
+    def title(self) -> str:
+        kind = "SANDBOX" if self.is_sandbox else "LIVE"
+        return f"Change {kind} order at {self.broker_name} …{self.account_last4}?"
+
+    @property
+    def summary(self) -> str:
+        rows = [
+            f"Broker: {self.broker_name}, account …{self.account_last4}"
+            + (" (sandbox)" if self.is_sandbox else " (REAL MONEY)"),
+            self.order_line,
+            *(f"{what}: {old} → {new}" for what, old, new in self.changes),
+            self.how,
+            "If the broker does not answer, the change is checked with the broker and never sent twice.",
+        ]
+        return "\n".join(rows)
+
+
 def _money(value: Decimal) -> str:
     sign = "-" if value < 0 else ""
     return f"{sign}${abs(value):,.2f}"

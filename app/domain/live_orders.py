@@ -19,8 +19,11 @@ CHECKING_REASON = "checking with the broker…"
 NOT_FOUND_REASON = "not found at broker — check your broker"
 NOT_FOLLOWED_REASON = "not followed while disconnected"
 SUBMITTING_REASON = "sending to the broker…"
+CHANGE_CHECKING_REASON = "change sent, no answer: checking with the broker…"
 #: Reasons the app itself puts on an order while it can't know the broker's view; a broker report replaces them.
-APP_REASONS = frozenset({CHECKING_REASON, NOT_FOUND_REASON, NOT_FOLLOWED_REASON, SUBMITTING_REASON})
+APP_REASONS = frozenset(
+    {CHECKING_REASON, NOT_FOUND_REASON, NOT_FOLLOWED_REASON, SUBMITTING_REASON, CHANGE_CHECKING_REASON}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,11 @@ class BrokerReport:
     updated_at: datetime
     broker_order_id: str | None = None
     reason: str = ""
+    #: The order's size and prices as the broker reports them (None where it does not say): a change
+    #: made at the broker, by the app or elsewhere, shows in the journal from the next report.
+    quantity: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +80,12 @@ def apply_report(order: Order, report: BrokerReport) -> LiveUpdate:
     reason = report.reason if status.is_terminal or report.reason else _kept_reason(order)
     updated = replace(
         order,
+        request=reported_request(order.request, report, new_filled),
         status=status,
         filled_quantity=new_filled,
         average_fill_price=average,
-        broker_order_id=order.broker_order_id or report.broker_order_id,
+        # A broker that replaces an order by a new one (Alpaca, Tastytrade) reports the working one's id.
+        broker_order_id=report.broker_order_id or order.broker_order_id,
         status_reason=reason,
         updated_at=max(order.updated_at, report.updated_at),
     )
@@ -83,13 +93,29 @@ def apply_report(order: Order, report: BrokerReport) -> LiveUpdate:
     if grew:
         fills = (_fill(order, new_filled, _increment_price(order, new_filled, report.average_fill_price), report),)
     changed = (
-        updated.status is not order.status
+        updated.request != order.request
+        or updated.status is not order.status
         or grew
         or updated.broker_order_id != order.broker_order_id
         or updated.status_reason != order.status_reason
         or updated.average_fill_price != order.average_fill_price
     )
     return LiveUpdate(updated if changed else order, fills, changed)
+
+
+def reported_request(request: OrderRequest, report: BrokerReport, filled: Decimal) -> OrderRequest:
+    """The request with the size and prices the broker reports, where it reports them and they fit the order."""
+    quantity = report.quantity if report.quantity is not None and report.quantity >= filled else request.quantity
+    limit = report.limit_price if report.limit_price is not None and request.order_type.needs_limit else None
+    stop = report.stop_price if report.stop_price is not None and request.order_type.needs_stop else None
+    if quantity == request.quantity and limit in (None, request.limit_price) and stop in (None, request.stop_price):
+        return request
+    return replace(
+        request,
+        quantity=quantity,
+        limit_price=request.limit_price if limit is None else limit,
+        stop_price=request.stop_price if stop is None else stop,
+    )
 
 
 def _kept_reason(order: Order) -> str:
@@ -160,6 +186,11 @@ def pending_live_order(
 
 def mark_unknown(order: Order, now: datetime) -> Order:
     return replace(order, status=OrderStatus.UNKNOWN, status_reason=CHECKING_REASON, updated_at=now)
+
+
+def mark_change_unknown(order: Order, now: datetime) -> Order:
+    """A change was sent and not answered: the order's state is unknown until the broker shows it."""
+    return replace(order, status=OrderStatus.UNKNOWN, status_reason=CHANGE_CHECKING_REASON, updated_at=now)
 
 
 def mark_not_found(order: Order, now: datetime) -> Order:

@@ -169,6 +169,10 @@ class PaperEngine:
         """Buying power with short positions valued at the latest quotes the engine has seen."""
         return self._buying_power()
 
+    def quote(self, symbol: str) -> Quote | None:
+        """The latest quote the engine has taken for ``symbol``."""
+        return self._quotes.get(symbol)
+
     def symbols_to_watch(self) -> frozenset[str]:
         """Symbols whose quotes the engine needs: open orders and open positions."""
         held = frozenset(symbol for symbol, p in self._positions.items() if p.quantity != 0)

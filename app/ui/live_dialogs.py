@@ -1,4 +1,4 @@
-"""The two live-trading questions: switching to live (typed account digits for real money) and sending a live order.
+"""The live-trading questions: switching to live (typed account digits for real money), sending a live order, changing one.
 
 Both open without blocking (``open()``, window-modal), so the event loop keeps running and tests drive
 them by their object names. Each owner exposes a replaceable ``ask`` hook.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from app.controller.trading_views import LiveTargetView, OrderConfirmView
+from app.controller.trading_views import ChangeConfirmView, LiveTargetView, OrderConfirmView
 
 
 def _buttons(submit: QPushButton, cancel: QPushButton) -> QHBoxLayout:
@@ -77,16 +77,23 @@ class OrderConfirmDialog(QDialog):
     confirmed = Signal(str)
     declined = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="order_confirm_dialog")
-        self.setWindowTitle("Confirm live order")
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        name: str = "order_confirm",
+        title: str = "Confirm live order",
+        send: str = "Send order",
+    ) -> None:
+        super().__init__(parent, objectName=f"{name}_dialog")
+        self.setWindowTitle(title)
         self.setModal(True)
-        self.heading = QLabel(objectName="order_confirm.heading")
+        self.heading = QLabel(objectName=f"{name}.heading")
         self.heading.setStyleSheet("font-weight: bold; color: #b3261e;")
-        self.summary = QLabel(objectName="order_confirm.summary")
+        self.summary = QLabel(objectName=f"{name}.summary")
         self.summary.setWordWrap(True)
-        self.submit = QPushButton("Send order", objectName="order_confirm.submit")
-        self.cancel = QPushButton("Don't send", objectName="order_confirm.cancel")
+        self.submit = QPushButton(send, objectName=f"{name}.submit")
+        self.cancel = QPushButton("Don't send", objectName=f"{name}.cancel")
         self.cancel.setDefault(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
@@ -97,7 +104,7 @@ class OrderConfirmDialog(QDialog):
         self.cancel.clicked.connect(self.reject)
         self.rejected.connect(self._decline)
 
-    def ask(self, view: OrderConfirmView) -> None:
+    def ask(self, view: OrderConfirmView | ChangeConfirmView) -> None:
         self._client_order_id = view.client_order_id
         self.heading.setText(view.title)
         self.summary.setText(view.summary)
@@ -116,11 +123,13 @@ class OrderConfirmDialog(QDialog):
 
 
 class LiveDialogs(QWidget):
-    """Owns both dialogs; ``ask_order`` and ``ask_live`` are the hooks a test may replace."""
+    """Owns the dialogs; ``ask_order``, ``ask_change`` and ``ask_live`` are the hooks a test may replace."""
 
     order_confirmed = Signal(str)
     order_declined = Signal(str)
     live_confirmed = Signal(str)
+    change_confirmed = Signal(str)
+    change_declined = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,6 +138,12 @@ class LiveDialogs(QWidget):
         self.live_dialog = LiveConfirmDialog(parent)
         self.ask_order = self.order_dialog.ask
         self.ask_live = self.live_dialog.ask
+        self.change_dialog = OrderConfirmDialog(
+            parent, name="order_change_confirm", title="Confirm change of a live order", send="Send change"
+        )
+        self.ask_change = self.change_dialog.ask
+        self.change_dialog.confirmed.connect(self.change_confirmed)
+        self.change_dialog.declined.connect(self.change_declined)
         self.order_dialog.confirmed.connect(self.order_confirmed)
         self.order_dialog.declined.connect(self.order_declined)
         self.live_dialog.confirmed.connect(self.live_confirmed)
@@ -136,6 +151,10 @@ class LiveDialogs(QWidget):
     @Slot(object)
     def confirm_order(self, view: OrderConfirmView) -> None:
         self.ask_order(view)
+
+    @Slot(object)
+    def confirm_change(self, view: ChangeConfirmView) -> None:
+        self.ask_change(view)
 
     @Slot(object)
     def confirm_live(self, target: LiveTargetView) -> None:

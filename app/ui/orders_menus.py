@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QMenu
 
 from app.controller.views import PositionView
-from app.domain.models import Order, Side
+from app.domain.models import Order, OrderStatus, Side
 from app.domain.symbol_display import symbol_with_code
 from app.ui.formatting import fmt_enum, fmt_money, fmt_price, fmt_qty, fmt_signed_money, fmt_time
 from app.ui.table_menus import copy_text, menu_action, new_menu
@@ -85,6 +85,11 @@ def position_details(position: PositionView) -> str:
     )
 
 
+def can_modify(order: Order) -> bool:
+    """A working order the app placed (orders placed elsewhere are changed where they were placed)."""
+    return order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED) and not order.external
+
+
 def order_menu(pane: OrdersPane, row: int) -> QMenu:
     menu = new_menu(pane, "orders.menu")
     order = pane.orders_model.row_at(row) if row >= 0 else None
@@ -92,6 +97,13 @@ def order_menu(pane: OrdersPane, row: int) -> QMenu:
     key = order.client_order_id if order is not None else ""
     menu_action(menu, "orders.menu.details", "Order details…", lambda: pane.details_requested.emit(key), enabled=order is not None)
     menu_action(menu, "orders.menu.cancel", "Cancel order", lambda: pane.cancel_requested.emit(key), enabled=working)
+    menu_action(
+        menu,
+        "orders.menu.modify",
+        "Modify…",
+        lambda: order is not None and pane.modify_order(order),
+        enabled=order is not None and can_modify(order),
+    )
     menu.addSeparator()
     menu_action(
         menu,

@@ -34,6 +34,7 @@ from app.ui.formatting import fmt_money, fmt_price, fmt_qty, fmt_signed_money, f
 from app.ui.fills_pane import FillsPane
 from app.ui.fitting_scroll import FittingScrollArea
 from app.ui.order_ticket import OrderTicket
+from app.ui.order_modify import ModifyOrderDialog
 from app.ui.orders_menus import order_menu, order_result, position_menu
 from app.ui.orders_model import OrdersTableModel
 from app.ui.table_menus import attach_row_menu
@@ -148,12 +149,16 @@ class OrdersPane(QMainWindow):
     export_requested = Signal(object, str)
     #: The client order id whose details and full history the trader asked for.
     details_requested = Signal(str)
+    #: A working order to change: (client order id, the modify form's values as typed).
+    modify_requested = Signal(str, dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("orders_pane")
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask_confirmation(self, title, text)
         self.ticket = OrderTicket()
+        self.modify_dialog = ModifyOrderDialog(self)
+        self.modify_dialog.submitted.connect(self.modify_requested)
         self.account = AccountSummaryBox()
         self.orders_model = OrdersTableModel()
         self.positions_model: RecordTableModel[PositionView] = RecordTableModel(POSITION_COLUMNS, lambda p: p.symbol)
@@ -398,6 +403,18 @@ class OrdersPane(QMainWindow):
         selected = self.selected_order_id()
         if selected is not None:
             self.cancel_requested.emit(selected)
+
+    def modify_order(self, order: Order) -> None:
+        """Open the modify dialog on a working order, prefilled with its current size and prices."""
+        self.modify_dialog.ask(order)
+
+    @Slot(dict)
+    def show_modify_errors(self, errors: dict[str, str]) -> None:
+        self.modify_dialog.show_errors(errors)
+
+    @Slot(str)
+    def modify_done(self, client_order_id: str) -> None:
+        self.modify_dialog.finish(client_order_id)
 
     def _cancel_all(self) -> None:
         kind = "LIVE orders at your broker" if self._mode is TradingMode.LIVE else "paper orders"
