@@ -93,6 +93,8 @@ class LiveFollower(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._is_reconciled = False
         self._account_due = 0.0
+        #: When a change of an order was last applied: a poll that read the broker before then is stale for it.
+        self._changed_at: dict[str, float] = {}
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -141,6 +143,7 @@ class LiveFollower(QObject):
         self._session = None
         self._is_reconciled = False
         self._resolving.clear()
+        self._changed_at.clear()
         if mark and was_following:
             await self.mark_not_followed()
         self._orders.clear()
@@ -192,8 +195,13 @@ class LiveFollower(QObject):
             if current is None:
                 return None
             update = apply_report(with_values(current, request=request), report)
-            order = with_values(update.order, updated_at=max(update.order.updated_at, report.updated_at))
+            order = with_values(
+                update.order,
+                broker_order_id=report.broker_order_id or update.order.broker_order_id,
+                updated_at=max(update.order.updated_at, report.updated_at),
+            )
             fills = await self._write(order, update.fills)
+            self._changed_at[client_order_id] = time.monotonic()
         self._publish(order, fills)
         return order
 
@@ -210,6 +218,7 @@ class LiveFollower(QObject):
         if order.status.is_terminal:
             self._orders.pop(order.client_order_id, None)
             self._resolving.pop(order.client_order_id, None)
+            self._changed_at.pop(order.client_order_id, None)
         else:
             self._orders[order.client_order_id] = order
         return recorded
@@ -343,10 +352,13 @@ class LiveFollower(QObject):
             return
         working = [o for cid, o in self._orders.items() if cid not in self._resolving]
         if working:
+            asked = time.monotonic()
             reports = await session.broker.list_orders()
             by_client = {r.client_order_id: r for r in reports if r.client_order_id}
             by_broker = {r.broker_order_id: r for r in reports if r.broker_order_id}
             for order in working:
+                if self._changed_at.get(order.client_order_id, 0.0) > asked:
+                    continue
                 found = by_client.get(order.client_order_id) or by_broker.get(order.broker_order_id or "")
                 if found is None:
                     found = await session.broker.get_order(order.client_order_id)

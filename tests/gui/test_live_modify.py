@@ -1,0 +1,252 @@
+"""Modify a working live order end to end against the brokers' fakes: the modify dialog, the old → new
+confirmation, one replace request in the broker's wire format, the order followed to the end."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QTableView
+
+from app.domain.live_orders import CHANGE_CHECKING_REASON
+from app.domain.models import OrderStatus, TradingMode
+from app.storage.order_events import load_events
+from app.domain.order_history import describe_event
+from app.ui.orders_menus import order_menu
+from tests.conftest import until
+from tests.gui.live_support import (
+    BrokerRig,
+    connect,
+    fill_rows,
+    journal,
+    make_rig,
+    place_live,
+    start,
+    stop,
+    switch_to_live,
+    until_status,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _type(qtbot, field: QLineEdit, value: str) -> None:
+    field.clear()
+    qtbot.keyClicks(field, value)
+
+
+def _replaces(rig: BrokerRig) -> list[str]:
+    """The replace requests that reached the fake (PATCH at Alpaca, PUT at Tradier and Tastytrade, a re-placed
+    placeOrder at the fake TWS)."""
+    return [f"{c.method} {c.path}" for c in rig.order_changes() if c.method in ("PATCH", "PUT")]
+
+
+async def _live_order(qtbot, services, rig: BrokerRig) -> str:
+    await connect(services, rig)
+    await switch_to_live(qtbot, services, rig)
+    await until(lambda: services.mode.mode is TradingMode.LIVE)
+    cid = await place_live(qtbot, services, "AAPL", "buy", "3", "175")
+    await until_status(services, cid, "new")
+    table = services.window.findChild(QTableView, "orders.table")
+    await until(lambda: table.model().row_of_key(cid) is not None, message="live order not in the table")
+    return cid
+
+
+async def _open_modify(services, cid: str) -> QDialog:
+    pane = services.window.orders_pane
+    table = services.window.findChild(QTableView, "orders.table")
+    menu = order_menu(pane, table.model().row_of_key(cid))
+    (modify,) = [a for a in menu.actions() if a.objectName() == "orders.menu.modify"]
+    assert modify.isEnabled()
+    modify.trigger()
+    dialog = services.window.findChild(QDialog, "order_modify.dialog")
+    await until(dialog.isVisible, message="no modify dialog")
+    return dialog
+
+
+async def _history(services, cid: str) -> list[str]:
+    events = await services.worker.run(lambda s: load_events(s, cid))
+    return [describe_event(e, events[i - 1] if i else None) for i, e in enumerate(events)]
+
+
+@pytest.mark.parametrize("broker", ["alpaca", "tastytrade"])
+def test_a_live_order_is_replaced_after_confirming_old_to_new_and_followed_to_its_fill(
+    broker, qtbot, qt_loop, app_paths, feed, clock
+) -> None:
+    """Alpaca and Tastytrade replace by a new order: ours stays one row, following the working order's id.
+    Tastytrade changes prices only, so its quantity stays."""
+    size = "5" if broker == "alpaca" else "3"
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+
+    async def scenario() -> None:
+        rig = make_rig(broker)
+        services = await start(qtbot, app_paths, feed, clock)
+        window = services.window
+        try:
+            cid = await _live_order(qtbot, services, rig)
+            before = await journal(services, cid)
+            sent_before = len(rig.order_changes())
+            dialog = await _open_modify(services, cid)
+            quantity = dialog.findChild(QLineEdit, "order_modify.quantity")
+            limit = dialog.findChild(QLineEdit, "order_modify.limit_price")
+            assert (quantity.text(), Decimal(limit.text())) == ("3", Decimal("175"))
+
+            # Bad input is refused in the dialog; nothing reaches the broker.
+            _type(qtbot, limit, "abc")
+            qtbot.mouseClick(dialog.findChild(QPushButton, "order_modify.submit"), Qt.MouseButton.LeftButton)
+            error = dialog.findChild(QLabel, "order_modify.limit_price_error")
+            await until(error.isVisible)
+            assert error.text().startswith("'abc' is not a number")
+            assert len(rig.order_changes()) == sent_before
+
+            # The same pre-trade limits as a new order: a price far from the market is refused before asking.
+            _type(qtbot, limit, "150.00")
+            qtbot.mouseClick(dialog.findChild(QPushButton, "order_modify.submit"), Qt.MouseButton.LeftButton)
+            general = dialog.findChild(QLabel, "order_modify.error")
+            await until(general.isVisible, timeout=15)
+            assert "your price band allows 10%" in general.text()
+            assert not window.findChild(QDialog, "order_change_confirm_dialog").isVisible()
+            assert len(rig.order_changes()) == sent_before
+
+            # A good change asks first, showing old → new; declining sends nothing.
+            _type(qtbot, quantity, size)
+            _type(qtbot, limit, "176.00")
+            qtbot.mouseClick(dialog.findChild(QPushButton, "order_modify.submit"), Qt.MouseButton.LeftButton)
+            confirm = window.findChild(QDialog, "order_change_confirm_dialog")
+            await until(confirm.isVisible, timeout=15, message="no confirmation of the change")
+            assert not dialog.isVisible()
+            summary = confirm.findChild(QLabel, "order_change_confirm.summary").text()
+            assert ("Quantity: 3 → 5" in summary) is (size == "5") and "Limit price: 175.00 → 176.00" in summary
+            assert f"…{rig.account_last4}" in summary and "new one" in summary
+            qtbot.mouseClick(confirm.findChild(QPushButton, "order_change_confirm.cancel"), Qt.MouseButton.LeftButton)
+            await until(lambda: "not sent" in window.orders_pane.message.text())
+            assert len(rig.order_changes()) == sent_before
+
+            dialog = await _open_modify(services, cid)
+            _type(qtbot, dialog.findChild(QLineEdit, "order_modify.quantity"), size)
+            _type(qtbot, dialog.findChild(QLineEdit, "order_modify.limit_price"), "176.00")
+            qtbot.mouseClick(dialog.findChild(QPushButton, "order_modify.submit"), Qt.MouseButton.LeftButton)
+            await until(confirm.isVisible, timeout=15, message="no confirmation of the change")
+            qtbot.mouseClick(confirm.findChild(QPushButton, "order_change_confirm.submit"), Qt.MouseButton.LeftButton)
+            await until(lambda: "changed at" in window.orders_pane.message.text(), timeout=15,
+                        message=window.orders_pane.message.text())
+            changed = await journal(services, cid)
+            assert changed.request.quantity == Decimal(size) and changed.request.limit_price == Decimal("176.00")
+            assert changed.status is OrderStatus.NEW
+            assert changed.broker_order_id and changed.broker_order_id != before.broker_order_id
+            assert len(_replaces(rig)) == 1, _replaces(rig)
+            views = {v.broker_order_id: v for v in rig.fake.order_views()}
+            assert not views[before.broker_order_id].is_open
+            assert views[changed.broker_order_id].is_open and views[changed.broker_order_id].quantity == Decimal(size)
+            history = await _history(services, cid)
+            modified = "qty 3 → 5, limit 175.00 → 176.00" if size == "5" else "limit 175.00 → 176.00"
+            assert any(h.startswith(f"Modified: {modified}") for h in history), history
+
+            # The working (replacing) order fills; the fill lands on our order, once.
+            rig.fake.fill(changed.broker_order_id, Decimal(size), Decimal("176"))
+            for _ in range(200):
+                rig.settle()
+                if (await journal(services, cid)).status is OrderStatus.FILLED:
+                    break
+                await asyncio.sleep(0.05)
+            filled = await until_status(services, cid, "filled")
+            assert filled.filled_quantity == Decimal(size)
+            assert sum(r.quantity for r in await fill_rows(services, cid)) == Decimal(size)
+            assert len(_replaces(rig)) == 1
+        finally:
+            await stop(services)
+            rig.stop()
+
+    qt_loop.run(scenario(), timeout=120)
+
+
+def test_tradier_changes_prices_in_place_and_refuses_a_new_quantity_before_asking(
+    qtbot, qt_loop, app_paths, feed, clock
+) -> None:
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+
+    async def scenario() -> None:
+        rig = make_rig("tradier")
+        services = await start(qtbot, app_paths, feed, clock)
+        window = services.window
+        try:
+            cid = await _live_order(qtbot, services, rig)
+            before = await journal(services, cid)
+            sent_before = len(rig.order_changes())
+            dialog = await _open_modify(services, cid)
+            _type(qtbot, dialog.findChild(QLineEdit, "order_modify.quantity"), "4")
+            qtbot.mouseClick(dialog.findChild(QPushButton, "order_modify.submit"), Qt.MouseButton.LeftButton)
+            error = dialog.findChild(QLabel, "order_modify.quantity_error")
+            await until(error.isVisible)
+            assert error.text() == (
+                "Tradier can change a working order's prices but not its quantity; cancel it and place a new order."
+            )
+            assert not window.findChild(QDialog, "order_change_confirm_dialog").isVisible()
+            assert len(rig.order_changes()) == sent_before
+
+            _type(qtbot, dialog.findChild(QLineEdit, "order_modify.quantity"), "3")
+            _type(qtbot, dialog.findChild(QLineEdit, "order_modify.limit_price"), "177.50")
+            qtbot.mouseClick(dialog.findChild(QPushButton, "order_modify.submit"), Qt.MouseButton.LeftButton)
+            confirm = window.findChild(QDialog, "order_change_confirm_dialog")
+            await until(confirm.isVisible, timeout=15, message="no confirmation of the change")
+            summary = confirm.findChild(QLabel, "order_change_confirm.summary").text()
+            assert "Limit price: 175.00 → 177.50" in summary and "Quantity" not in summary
+            assert "in place" in summary
+            qtbot.mouseClick(confirm.findChild(QPushButton, "order_change_confirm.submit"), Qt.MouseButton.LeftButton)
+            await until(lambda: "changed at" in window.orders_pane.message.text(), timeout=15,
+                        message=window.orders_pane.message.text())
+            changed = await journal(services, cid)
+            assert changed.request.limit_price == Decimal("177.50")
+            assert changed.broker_order_id == before.broker_order_id
+            assert _replaces(rig) == [f"PUT /v1/accounts/{_account_path(rig)}/orders/{before.broker_order_id}"]
+            (view,) = [v for v in rig.fake.order_views() if v.broker_order_id == before.broker_order_id]
+            assert view.limit_price == Decimal("177.50") and view.is_open
+        finally:
+            await stop(services)
+            rig.stop()
+
+    qt_loop.run(scenario(), timeout=120)
+
+
+def test_a_change_without_an_answer_stays_unknown_until_the_broker_shows_it_and_is_never_resent(
+    qtbot, qt_loop, app_paths, feed, clock
+) -> None:
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+
+    async def scenario() -> None:
+        rig = make_rig("alpaca")
+        services = await start(qtbot, app_paths, feed, clock)
+        window = services.window
+        try:
+            cid = await _live_order(qtbot, services, rig)
+            before = await journal(services, cid)
+            unknown: list[str] = []
+            services.live.follower.orders_upserted.connect(
+                lambda orders: unknown.extend(o.status_reason for o in orders if o.status is OrderStatus.UNKNOWN)
+            )
+            rig.fake.drop_next_order_response("replace")
+            dialog = await _open_modify(services, cid)
+            _type(qtbot, dialog.findChild(QLineEdit, "order_modify.limit_price"), "174.00")
+            qtbot.mouseClick(dialog.findChild(QPushButton, "order_modify.submit"), Qt.MouseButton.LeftButton)
+            confirm = window.findChild(QDialog, "order_change_confirm_dialog")
+            await until(confirm.isVisible, timeout=15, message="no confirmation of the change")
+            qtbot.mouseClick(confirm.findChild(QPushButton, "order_change_confirm.submit"), Qt.MouseButton.LeftButton)
+            await until(lambda: CHANGE_CHECKING_REASON in unknown, timeout=20, message="the change never became unknown")
+            assert "will not be sent again" in window.orders_pane.message.text()
+
+            resolved = await until_status(services, cid, "new", timeout=30)
+            assert resolved.request.limit_price == Decimal("174.00")
+            assert resolved.broker_order_id != before.broker_order_id
+            assert len(_replaces(rig)) == 1, _replaces(rig)
+        finally:
+            await stop(services)
+            rig.stop()
+
+    qt_loop.run(scenario(), timeout=120)
+
+
+def _account_path(rig: BrokerRig) -> str:
+    (account,) = {c.path.split("/")[3] for c in rig.order_changes() if c.path.startswith("/v1/accounts/")}
+    return account
