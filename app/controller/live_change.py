@@ -32,15 +32,25 @@ from app.brokers.base import (
 )
 from app.brokers.registry import get_spec
 from app.controller.live_follow import LiveFollower
-from app.controller.live_views import LiveSession, report_of
+from app.controller.entry_quote import look_up
+from app.controller.live_views import LiveSession, account_summary, position_view, report_of
 from app.controller.risk_controller import Admission, RiskController
 from app.controller.trading_views import ChangeConfirmView
 from app.domain.live_orders import mark_change_unknown
 from app.domain.market_calendar import local_date
-from app.domain.models import AccountSummary, Order, OrderChange, OrderRequest, OrderStatus, Position, TradingMode
+from app.domain.models import (
+    AccountSummary,
+    Order,
+    OrderChange,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    Quote,
+    TradingMode,
+)
 from app.domain.order_change import build_order_change, change_summary, changed_request, describe_change
-from app.domain.risk import RiskDenial
 from app.domain.validation import TicketError
+from app.marketdata.broker_quotes import BrokerQuoteSource
 
 log = logging.getLogger(__name__)
 
@@ -128,19 +138,24 @@ class LiveChangeController(QObject):
             if problem:
                 self.change_rejected.emit({"": f"Change not sent: {problem}"})
                 return False
-        with self._admit() as admission:
+        with self._admit(session) as admission:
             if admission.denial is not None:
                 self.change_rejected.emit({"": admission.denial.message})
                 return False
-            try:
-                info = await self._ensure_verified(VERIFY_MAX_AGE_SECONDS)
-            except BrokerError as exc:
-                self.change_rejected.emit({"": f"Change not sent: the connection to {session.broker_name} failed ({exc})."})
+            facts = await self._pre_trade_facts(session, request)
+            if isinstance(facts, str):
+                self.change_rejected.emit({"": f"Change not sent: {facts}"})
                 return False
-            denial = await self._risk_check(admission, session, info, request)
-            if denial is not None:
-                self.change_rejected.emit({"": denial.message})
-                return False
+            if self._risk is not None:
+                account, positions, quotes = facts
+                working = sum(1 for o in self.follower.followed() if not o.status.is_terminal)
+                # The changed order replaces itself: it is not one more open order.
+                denial = admission.check(
+                    request, account=account, positions=positions, quotes=quotes, open_orders=max(working - 1, 0)
+                )
+                if denial is not None:
+                    self.change_rejected.emit({"": denial.message})
+                    return False
         self._awaiting[client_order_id] = (order, change)
         self.change_taken.emit(client_order_id)
         self.confirmation_requested.emit(_confirm_view(session, order, change))
@@ -161,28 +176,34 @@ class LiveChangeController(QObject):
             return "A change of this order is already waiting for your confirmation."
         return ""
 
-    async def _risk_check(
-        self, admission: Admission, session: LiveSession, info: AccountInfo, request: OrderRequest
-    ) -> RiskDenial | None:
-        if self._risk is None:
-            return None
-        try:
-            held = await asyncio.wait_for(session.broker.positions(), READ_TIMEOUT_SECONDS)
-            quotes = await asyncio.wait_for(session.broker.quotes([request.symbol]), READ_TIMEOUT_SECONDS)
-        except (BrokerError, asyncio.TimeoutError):
-            held, quotes = [], {}
-        positions = {p.symbol: Position(p.symbol, p.asset_class, p.quantity, p.average_cost) for p in held}
-        working = sum(1 for o in self.follower.followed() if not o.status.is_terminal)
-        return admission.check(
-            request,
-            account=AccountSummary(cash=info.cash, equity=info.equity, buying_power=info.buying_power),
-            positions=positions,
-            quotes=quotes,
-            open_orders=max(working - 1, 0),
+    async def _pre_trade_facts(
+        self, session: LiveSession, request: OrderRequest
+    ) -> tuple[AccountSummary, dict[str, Position], dict[str, Quote]] | str:
+        """The verified account, the broker's positions and a fresh broker quote, read at once; or why not."""
+        verified, held, found = await asyncio.gather(
+            self._ensure_verified(VERIFY_MAX_AGE_SECONDS),
+            asyncio.wait_for(session.broker.positions(), READ_TIMEOUT_SECONDS),
+            look_up(BrokerQuoteSource(session.broker), [request.symbol], READ_TIMEOUT_SECONDS),
+            return_exceptions=True,
         )
+        if isinstance(verified, BaseException):
+            if not isinstance(verified, BrokerError):
+                raise verified
+            return f"the connection to {session.broker_name} failed ({verified})."
+        if isinstance(found, BaseException):
+            raise found
+        if isinstance(held, BaseException):
+            if not isinstance(held, (BrokerError, asyncio.TimeoutError)):
+                raise held
+            why = str(held) or "no answer in time"
+            return f"your positions at {session.broker_name} could not be read ({why}), so the change can't be checked."
+        views = [position_view(p) for p in held if p.quantity != 0]
+        return account_summary(verified, views), {v.symbol: v.position for v in views}, found.quotes
 
-    def _admit(self) -> Admission:
-        return self._risk.admit(TradingMode.LIVE) if self._risk is not None else Admission.ungated()
+    def _admit(self, session: LiveSession) -> Admission:
+        if self._risk is None:
+            return Admission.ungated()
+        return self._risk.admit(TradingMode.LIVE, account=session.account_key)
 
     # ---- answering ----------------------------------------------------------------------------
 
@@ -211,6 +232,13 @@ class LiveChangeController(QObject):
                 f"Order {client_order_id} changed before the change was sent ({order.status.value.replace('_', ' ')}); "
                 "nothing was sent. Look at it again and modify it if you still want to."
             )
+            return None
+        # The kill switch may have been pressed while the confirmation was open.
+        if self._risk is not None and (
+            halted := self._risk.halt_denial(TradingMode.LIVE, changed_request(order.request, change),
+                                             account=session.account_key)
+        ):
+            self.error.emit(f"Change not sent: {halted.message}")
             return None
         summary = change_summary(order, change)
         self.follower.audit("change_requested", order)
