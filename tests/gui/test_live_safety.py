@@ -360,3 +360,28 @@ def test_kill_switch_cancels_each_open_live_order_once_at_the_broker_and_stays_h
         qt_loop.run(second_run(), timeout=90)
     finally:
         rig.stop()
+
+
+@pytest.mark.parametrize("broker", ["tradier", "tastytrade", "ibkr"])
+def test_every_broker_refuses_an_unknown_symbol_and_a_fat_finger_before_the_confirmation(
+    broker, qtbot, qt_loop, app_paths, feed, clock
+):
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+
+    async def scenario() -> None:
+        rig = make_rig(broker)
+        services = await start(qtbot, app_paths, feed, clock)
+        try:
+            await _live(qtbot, services, rig)
+            asked = _answer_confirmations(services)
+            assert await services.live.submit(_limit("10.00", symbol="ZZZZZZ")) is None
+            symbol_error = services.window.findChild(QLabel, "ticket.error.symbol")
+            assert "ZZZZZZ is not a symbol" in symbol_error.text()
+            assert await services.live.submit(_limit("250.00")) is None
+            assert "31.9% away from the last price 189.55" in _risk_error(services).text()
+            assert asked == [] and rig.order_changes() == [] and rig.fake.order_count() == 0
+        finally:
+            await stop(services)
+            rig.stop()
+
+    qt_loop.run(scenario(), timeout=90)
