@@ -20,6 +20,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
+from app.brokers.streaming import StreamingBroker
 from app.controller.audit_controller import AuditLog
 from app.controller.chart_controller import ChartController
 from app.controller.equity_controller import EquityController
@@ -233,6 +234,7 @@ def wire_market_data(window: MainWindow, market: MarketDataController, router: O
     market.watchlists_changed.connect(pane.show_lists)
     market.quote_changed.connect(pane.show_quote)
     market.watchlist_error.connect(pane.show_message)
+    market.stream_status.connect(window.show_error)
     # Positions' marks are greyed with their age while their quote is stale.
     orders = window.orders_pane
     market.quote_changed.connect(orders.show_quote)
@@ -481,6 +483,8 @@ async def start_app(
         market.set_quote_source(chosen)
         broker, spec = connections.active_broker, connections.active_spec
         serves_bars = broker_quotes is not None and broker is not None and spec is not None and spec.capabilities.bars
+        streams = broker_quotes is not None and spec is not None and spec.capabilities.quote_stream
+        market.set_quote_stream(broker.quote_stream() if streams and isinstance(broker, StreamingBroker) else None)
         charts.set_bar_source(BrokerBars(broker, label=spec.display_name) if serves_bars and spec else keyless)
 
     connections = ConnectionController(

@@ -232,6 +232,8 @@ class Capabilities:
     replace_quantity: bool = True
     #: ``bars()`` serves historical bars over the connector's API (Tastytrade's are streamer-only).
     bars: bool = True
+    #: ``quote_stream()`` streams quotes (``app/brokers/streaming.py``); otherwise quotes are polled.
+    quote_stream: bool = False
 
 
 def check_change(change: OrderChange, *, broker: str, quantity_allowed: bool = True) -> None:

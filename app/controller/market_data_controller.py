@@ -1,8 +1,12 @@
-"""Quotes for the ticket, the watchlist and the chart: subscriptions, batched polling, staleness, watchlists.
+"""Quotes for the ticket, the watchlist and the chart: subscriptions, streaming or batched polling, staleness, watchlists.
 
 Symbols are fetched per asset class (stocks in one request, options in another), so an option
 chain that fails never blanks the stocks, and a symbol that fails keeps its last quote, shown
 stale with its age, never as current. Each poll emits only the symbols whose view changed.
+
+Where the connected broker streams (``set_quote_stream``), its symbols are not polled while the stream
+is up: each tick updates its symbol alone, and a streamed price stays current while the stream is up.
+When the stream drops, its prices age from that moment and are polled again until it is back.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime, timedelta
 import qasync
 from PySide6.QtCore import QObject, Signal
 
+from app.brokers.streaming import QuoteStream
 from app.controller.quote_views import QuoteView, WatchlistsView, quote_view
 from app.domain.market_calendar import UsEquityCalendar
 from app.domain.models import Quote
@@ -23,6 +28,7 @@ from app.domain.symbols import SymbolError, parse_symbol
 from app.domain.watchlists import WatchlistError, Watchlists
 from app.marketdata.base import QuoteSource, QuoteUnavailable
 from app.marketdata.fallback import FallbackQuotes
+from app.marketdata.streaming import Backoff, StreamRunner
 from app.storage.watchlist_repository import load_stale_after, load_watchlists, save_stale_after, save_watchlists
 from app.storage.worker import DatabaseWorker
 
@@ -53,6 +59,8 @@ class MarketDataController(QObject):
     stale_after_changed = Signal(int)
     #: Why a market-data setting was refused or not saved, in the trader's words ("" once all is well).
     settings_error = Signal(str)
+    #: The quote stream came up ("Streaming IBKR market data") or dropped (why, and that prices are polled).
+    stream_status = Signal(str)
 
     def __init__(
         self,
@@ -83,6 +91,11 @@ class MarketDataController(QObject):
         self._poller: asyncio.Task[None] | None = None
         self._watchlists = Watchlists()
         self._lock = asyncio.Lock()
+        self._stream: StreamRunner | None = None
+        self._stream_task: asyncio.Task[None] | None = None
+        #: Symbols whose quote came from the stream: when the stream last vouched for it.
+        self._streamed: dict[str, datetime] = {}
+        self.stream_backoff = Backoff()
 
     # ---- life cycle -----------------------------------------------------------------------------
 
@@ -96,6 +109,7 @@ class MarketDataController(QObject):
             self._poller = asyncio.ensure_future(self._poll_forever())
 
     async def stop(self) -> None:
+        await self._stop_stream()
         for task in (self._poller, self._lookup):
             if task is not None:
                 task.cancel()
@@ -109,6 +123,67 @@ class MarketDataController(QObject):
         """A connected broker's market data replaces the default source; prices so far keep their labels."""
         self._source = source
 
+    def set_quote_stream(self, stream: QuoteStream | None) -> None:
+        """Stream what ``stream`` serves (None: poll everything); the previous stream, if any, is closed."""
+        old = self._stream_task
+        self._stream_task, self._stream = None, None
+        if old is not None:
+            old.cancel()
+        self._stream_down()
+        if stream is None:
+            return
+        self._stream = StreamRunner(stream, self._on_stream_quotes, self._on_stream_state, backoff=self.stream_backoff)
+        self._stream.want(self.subscribed())
+        self._stream_task = asyncio.ensure_future(self._stream.run())
+
+    async def _stop_stream(self) -> None:
+        task = self._stream_task
+        self._stream_task, self._stream = None, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None and self._stream.live
+
+    def _streams(self, symbol: str) -> bool:
+        """True while the stream is up and carries this symbol, so polling leaves it alone."""
+        return self._stream is not None and self._stream.live and self._stream.serves(symbol)
+
+    def _on_stream_quotes(self, quotes: list[Quote]) -> None:
+        """Ticks from the stream: each changes its own symbol's view only."""
+        if self._stream is None:
+            return
+        label = source_label(self._stream.stream)
+        now = self._clock()
+        changed = []
+        for quote in quotes:
+            self._quotes[quote.symbol] = (quote, label)
+            self._streamed[quote.symbol] = now
+            self._errors.pop(quote.symbol, None)
+            self._unknown.discard(quote.symbol)
+            self.quote_seen.emit(quote)
+            changed.append(quote.symbol)
+        self._publish(s for s in changed if s in self._subscribed_set())
+
+    def _on_stream_state(self, live: bool, reason: str) -> None:
+        if live:
+            log.info("Quote stream up: %s", self._stream.stream.name if self._stream else "")
+            self.stream_status.emit(f"Streaming {self._stream.stream.name}" if self._stream else "")
+            return
+        self._stream_down()
+        self.stream_status.emit(f"Quote stream down: {reason} Prices are polled meanwhile.")
+        self._publish(self.subscribed())
+
+    def _stream_down(self) -> None:
+        """From now on the streamed prices age from this moment, and polling takes their symbols back."""
+        now = self._clock()
+        self._streamed = dict.fromkeys(self._streamed, now)
+
     @property
     def watchlists(self) -> Watchlists:
         return self._watchlists
@@ -121,7 +196,12 @@ class MarketDataController(QObject):
         if held is None:
             return quote_view(symbol, None, "", None, self._errors.get(symbol, ""))
         quote, label = held
-        fresh = freshness(quote.timestamp, self._clock(), stale_after=self.stale_after, calendar=self._calendar)
+        now = self._clock()
+        vouched = self._streamed.get(symbol)
+        # A streamed price is current while the stream is up (a quiet market sends no ticks); after a drop
+        # it ages from the last moment the stream vouched for it.
+        as_of = quote.timestamp if vouched is None else now if self._streams(symbol) else vouched
+        fresh = freshness(as_of, now, stale_after=self.stale_after, calendar=self._calendar)
         return quote_view(symbol, quote, label, fresh, self._errors.get(symbol, ""))
 
     def latest(self, symbol: str) -> Quote | None:
@@ -130,6 +210,11 @@ class MarketDataController(QObject):
 
     def _subscribe(self, consumer: str, symbols: Iterable[str]) -> None:
         self._subscriptions[consumer] = tuple(dict.fromkeys(symbols))
+        if self._stream is not None:
+            self._stream.want(self.subscribed())
+
+    def _subscribed_set(self) -> set[str]:
+        return {s for symbols in self._subscriptions.values() for s in symbols}
 
     def subscribe(self, consumer: str, symbols: Iterable[str]) -> None:
         """``consumer`` ("chart", "positions", …) wants these symbols polled from now on."""
@@ -203,7 +288,12 @@ class MarketDataController(QObject):
 
     async def refresh(self, symbols: Iterable[str] | None = None) -> None:
         """Fetch quotes (the subscribed symbols by default), one request per asset class, and publish changes."""
-        wanted = list(dict.fromkeys(symbols)) if symbols is not None else self.subscribed()
+        if symbols is None:
+            # The periodic poll leaves what the stream carries alone while it is up; a symbol asked for
+            # by name (typed in the ticket, being added to a list) is fetched whatever carries it.
+            wanted = [s for s in self.subscribed() if not self._streams(s)]
+        else:
+            wanted = list(dict.fromkeys(symbols))
         if wanted:
             groups: dict[bool, list[str]] = {}
             for symbol in wanted:
@@ -215,7 +305,10 @@ class MarketDataController(QObject):
             results = await asyncio.gather(*(self._fetch(source, group) for group in groups.values()))
             for found, failed in results:
                 for symbol, held in found.items():
+                    if self._streams(symbol) and symbol in self._streamed:
+                        continue  # the stream's ticks are newer than a poll's answer
                     self._quotes[symbol] = held
+                    self._streamed.pop(symbol, None)
                     self._errors.pop(symbol, None)
                     self.quote_seen.emit(held[0])
                 self._errors.update(failed)

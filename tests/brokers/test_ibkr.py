@@ -416,9 +416,9 @@ async def test_closed_connector_cannot_be_used(connect: Connect) -> None:
 def test_quote_without_a_tick_time_is_stamped_now() -> None:
     from types import SimpleNamespace
 
-    from app.brokers.ibkr.connector import IbkrBroker
+    from app.brokers.ibkr.parse import ticker_quote
 
-    quote = IbkrBroker._quote("AAPL", SimpleNamespace(bid=189.5, ask=189.6, last=float("nan"), bidSize=100.0, askSize=200.0, time=None))
+    quote = ticker_quote("AAPL", SimpleNamespace(bid=189.5, ask=189.6, last=float("nan"), bidSize=100.0, askSize=200.0, time=None))
     assert quote is not None
     assert quote.timestamp.tzinfo is not None
     assert (quote.bid, quote.ask, quote.last) == (Decimal("189.5"), Decimal("189.6"), None)

@@ -1,8 +1,8 @@
 """A fake TWS / IB Gateway on 127.0.0.1 speaking the real socket API, and the contract-suite harness for it.
 
 It answers the handshake, startApi (nextValidId, managedAccounts), the start-up syncs with their end
-messages, account updates and summary, positions, market data snapshots (live, or delayed after
-reqMarketDataType 3), contract details, placeOrder (openOrder, orderStatus Submitted, then fills),
+messages, account updates and summary, positions, market data snapshots and streams (live, or delayed
+after reqMarketDataType 3; a stream ticks each change set by ``push_quote`` until cancelMktData), contract details, placeOrder (openOrder, orderStatus Submitted, then fills),
 cancelOrder (Cancelled + error 202), rejections (error 201), "client id in use" (error 326 and a
 close), and offers switches to drop connections, refuse new ones and broadcast system messages.
 
@@ -25,7 +25,7 @@ from app.brokers.base import Environment
 from app.brokers.ibkr.connector import IbkrBroker, IbkrTimeouts, ReconnectPolicy
 from tests.fakes import tws_wire as wire
 from tests.fakes.control import RequestSwitches
-from tests.fakes.tws_book import DONE, FakeExecution, TwsBook, ib_time
+from tests.fakes.tws_book import DONE, FakeExecution, FakeQuote, TwsBook, ib_time
 from tests.fakes.tws_controls import TwsControls
 from tests.fakes.tws_wire import OrderRecord, RequestedContract
 
@@ -48,6 +48,8 @@ class _Session:
         self.client_id: int | None = None
         self.market_data_type = 1
         self.positions_subscribed = False
+        #: Streaming market-data requests: reqId -> our symbol, until cancelMktData.
+        self.market_data: dict[int, str] = {}
 
     def send(self, message: bytes) -> None:
         if not self.writer.is_closing():
@@ -81,7 +83,7 @@ class FakeTws(TwsBook, TwsControls):
             71: self._start_api, 61: self._req_positions, 64: self._cancel_positions, 5: self._req_open_orders,
             16: self._req_all_open_orders, 99: self._req_completed_orders, 6: self._req_account_updates,
             76: self._req_account_updates_multi, 7: self._req_executions, 62: self._req_account_summary,
-            59: self._req_market_data_type, 1: self._req_mkt_data, 3: self._place_order, 4: self._cancel_order,
+            59: self._req_market_data_type, 1: self._req_mkt_data, 2: self._cancel_mkt_data, 3: self._place_order, 4: self._cancel_order,
             9: self._req_contract_details, 8: self._req_ids, 17: self._req_managed_accounts,
             49: self._req_current_time, 58: self._req_global_cancel, 20: self._req_historical_data,
         }
@@ -256,18 +258,52 @@ class FakeTws(TwsBook, TwsControls):
         quote = self.quotes.get(contract.key)
         if quote is not None:
             if quote.live:
-                data_type, ticks = 1, (1, 2, 4)
+                data_type = 1
             elif session.market_data_type in (3, 4):
                 session.send(wire.error(req_id, 10167, "Requested market data is not subscribed. Displaying delayed market data."))
-                data_type, ticks = 3, (66, 67, 68)
+                data_type = 3
             else:
                 session.send(wire.error(req_id, 354, "Requested market data is not subscribed."))
                 return
             session.send(wire.frame([58, 1, req_id, data_type]))
-            for tick, price in zip(ticks, (quote.bid, quote.ask, quote.last), strict=True):
-                session.send(wire.frame([1, 6, req_id, tick, price, quote.size, 0]))
+            self._send_ticks(session, req_id, quote, None)
         if snapshot:
             session.send(wire.frame([57, 1, req_id]))
+        elif quote is not None:
+            session.market_data[req_id] = contract.key
+
+    def _cancel_mkt_data(self, session: _Session, fields: list[str]) -> None:
+        # 2, version, reqId (ib_insync ``Client.cancelMktData``).
+        session.market_data.pop(int(fields[2]), None)
+
+    def _send_ticks(self, session: _Session, req_id: int, quote: FakeQuote, before: FakeQuote | None) -> None:
+        """tickPrice (msg 1, version 6: reqId, tickType, price, size, attribute mask) for each side that changed.
+
+        Live data ticks 1/2/4 (bid/ask/last), delayed data 66/67/68, as TWS sends them.
+        """
+        ticks = (1, 2, 4) if quote.live else (66, 67, 68)
+        prices = (quote.bid, quote.ask, quote.last)
+        old = (before.bid, before.ask, before.last) if before is not None else (None, None, None)
+        for tick, price, was in zip(ticks, prices, old, strict=True):
+            if price != was:
+                session.send(wire.frame([1, 6, req_id, tick, price, quote.size, 0]))
+
+    def push_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal) -> None:
+        """Change a quote and tick the change to every session streaming the symbol, as TWS does."""
+        self._on_loop(self._push_quote, symbol, bid, ask, last)
+
+    def _push_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal) -> None:
+        before = self.quotes.get(symbol)
+        self.set_quote(symbol, bid, ask, last, live=before.live if before is not None else True)
+        quote = self.quotes[symbol]
+        for session in self._sessions:
+            for req_id, key in list(session.market_data.items()):
+                if key == symbol:
+                    self._send_ticks(session, req_id, quote, before)
+
+    def streamed_symbols(self) -> list[str]:
+        """The symbols some session is streaming now (each once per request)."""
+        return sorted(key for session in self._sessions for key in session.market_data.values())
 
     def _req_historical_data(self, session: _Session, fields: list[str]) -> None:
         # 20, reqId, the 12 contract fields, includeExpired, endDateTime, barSize, duration, useRTH,

@@ -49,7 +49,9 @@ from app.brokers.ibkr.parse import (
     per_unit_cost,
     rejection_reason,
     symbol_of,
+    ticker_quote,
 )
+from app.brokers.ibkr.stream import IbkrQuoteStream
 from app.brokers.ibkr.bars import BAR_SIZES, parse_ibkr_bars, what_to_show
 from app.brokers.ibkr.bars import duration as bar_duration
 from app.brokers.ibkr.orders import IbkrOrderBook, OrderListener
@@ -349,10 +351,14 @@ class IbkrBroker:
             ticker = by_contract.get(id(contract))
             if ticker is None or id(contract) in failed:
                 continue
-            quote = self._quote(symbol, ticker)
+            quote = ticker_quote(symbol, ticker)
             if quote is not None:
                 result[symbol] = quote
         return result
+
+    def quote_stream(self) -> IbkrQuoteStream:
+        """Market-data ticks on this connection (``reqMktData`` subscriptions), see ``stream.py``."""
+        return IbkrQuoteStream(self._ib, self._session, self._contract)
 
     async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]:
         """Historical bars through ``reqHistoricalData`` (see ``app/brokers/ibkr/bars.py``)."""
@@ -463,18 +469,3 @@ class IbkrBroker:
             **prices,
         )
 
-    @staticmethod
-    def _quote(symbol: str, ticker: Any) -> Quote | None:
-        bid, ask, last = ib_price(ticker.bid), ib_price(ticker.ask), ib_price(ticker.last)
-        if bid is None and ask is None and last is None:
-            return None
-        stamp = ticker.time if isinstance(ticker.time, datetime) and ticker.time.tzinfo else datetime.now(timezone.utc)
-        return Quote(
-            symbol=symbol,
-            bid=bid,
-            ask=ask,
-            last=last,
-            timestamp=stamp,
-            bid_size=ib_decimal(ticker.bidSize) if bid is not None else None,
-            ask_size=ib_decimal(ticker.askSize) if ask is not None else None,
-        )

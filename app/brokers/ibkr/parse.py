@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Any
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
@@ -19,7 +20,7 @@ from app.brokers.base import (
     Environment,
     EnvironmentMismatch,
 )
-from app.domain.models import AssetClass, Instrument, OrderChange, OrderRequest, OrderStatus, OrderType, Side
+from app.domain.models import AssetClass, Instrument, OrderChange, OrderRequest, OrderStatus, OrderType, Quote, Side
 from app.domain.symbols import SymbolError, compact_occ, padded_occ, parse_symbol
 
 #: IB's default API ports; the trader may change them in TWS/Gateway, so they only suggest an environment.
@@ -161,6 +162,29 @@ def ib_price(value: float | None) -> Decimal | None:
     """A quoted price; IB marks a missing side with -1 or 0, which is never a price."""
     number = ib_decimal(value)
     return number if number is not None and number > 0 else None
+
+
+def ticker_quote(symbol: str, ticker: Any, *, received: datetime | None = None) -> Quote | None:
+    """A quote from an ib_insync ``Ticker`` as TWS's ticks left it; None while it holds no price at all.
+
+    Ticks 1/2/4 (66/67/68 delayed) fill bid/ask/last with their sizes; tick 9 (75) is the previous close,
+    tick 8 (74) the day's volume. ``ticker.time`` is when the last batch of ticks arrived.
+    """
+    bid, ask, last = ib_price(ticker.bid), ib_price(ticker.ask), ib_price(ticker.last)
+    if bid is None and ask is None and last is None:
+        return None
+    stamp = ticker.time if isinstance(ticker.time, datetime) and ticker.time.tzinfo else received or datetime.now(timezone.utc)
+    return Quote(
+        symbol=symbol,
+        bid=bid,
+        ask=ask,
+        last=last,
+        timestamp=stamp,
+        bid_size=ib_decimal(ticker.bidSize) if bid is not None else None,
+        ask_size=ib_decimal(ticker.askSize) if ask is not None else None,
+        prev_close=ib_price(getattr(ticker, "close", None)),
+        volume=ib_decimal(getattr(ticker, "volume", None)),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ SPEC = BrokerSpec(
     ),
     capabilities=Capabilities(
         options=True, stop_limit=True, preview=True, extended_hours=True, fractional=False, replace=True,
-        replace_quantity=True,
+        replace_quantity=True, quote_stream=True,
     ),
     docs="docs/brokers/ibkr.md",
 )

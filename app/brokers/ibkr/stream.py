@@ -1,0 +1,106 @@
+"""IBKR market-data ticks as a quote stream: one ``reqMktData`` subscription per symbol on the connector's socket.
+
+TWS pushes tickPrice/tickSize/tickString messages as prices change; ib_insync folds them into a ``Ticker``
+per subscription and reports the changed tickers together (``pendingTickersEvent``) after each batch from
+the socket. Each changed ticker becomes one ``Quote`` (``parse.ticker_quote``). A connection that leaves the
+connected state ends the stream (``StreamDropped``); the runner reopens it once TWS is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from app.brokers.ibkr.parse import ticker_quote
+from app.brokers.ibkr.session import ConnectionEvent, ConnectionState, IbkrSession
+from app.brokers.streaming import StreamDropped
+from app.domain.models import Instrument, Quote
+from app.domain.symbols import SymbolError, parse_symbol
+
+log = logging.getLogger(__name__)
+
+_DROPPED = object()
+
+
+class IbkrQuoteStream:
+    """Market-data ticks from TWS/IB Gateway (see ``app/brokers/streaming.py`` for the contract)."""
+
+    name = "IBKR market data, streaming"
+    #: Real-time where the trader has IB's market-data subscription; IB sends delayed ticks otherwise
+    #: (reqMarketDataType 3), which the ticker's market-data type says and each quote's label carries.
+    delayed = False
+
+    def __init__(self, ib: Any, session: IbkrSession, contract_for: Callable[[Instrument], Any]) -> None:
+        self._ib = ib
+        self._session = session
+        self._contract_for = contract_for
+        self._contracts: dict[str, Any] = {}
+        self._symbols: dict[int, str] = {}
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._unlisten: Callable[[], None] | None = None
+
+    def serves(self, symbol: str) -> bool:
+        try:
+            parse_symbol(symbol)
+        except SymbolError:
+            return False
+        return True
+
+    async def open(self) -> None:
+        try:
+            await self._session.ready()
+        except Exception as exc:
+            raise StreamDropped(str(exc) or "TWS/IB Gateway is not connected.") from exc
+        self._queue = asyncio.Queue()
+        self._contracts.clear()
+        self._symbols.clear()
+        self._ib.pendingTickersEvent += self._on_tickers
+        self._unlisten = self._session.add_listener(self._on_connection)
+
+    async def subscribe(self, symbols: frozenset[str]) -> None:
+        for symbol in [s for s in self._contracts if s not in symbols]:
+            contract = self._contracts.pop(symbol)
+            self._symbols.pop(id(contract), None)
+            if self._ib.isConnected():
+                self._ib.cancelMktData(contract)
+        for symbol in sorted(symbols - self._contracts.keys()):
+            contract = self._contract_for(parse_symbol(symbol))
+            self._contracts[symbol] = contract
+            self._symbols[id(contract)] = symbol
+            # Not a snapshot: TWS keeps sending ticks until cancelMktData.
+            self._ib.reqMktData(contract, "", False, False)
+
+    async def receive(self) -> list[Quote]:
+        item = await self._queue.get()
+        if item is _DROPPED:
+            raise StreamDropped("The connection to TWS/IB Gateway was lost; prices are polled until it is back.")
+        return item  # type: ignore[return-value]
+
+    async def close(self) -> None:
+        self._ib.pendingTickersEvent -= self._on_tickers
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+        if self._ib.isConnected():
+            for contract in self._contracts.values():
+                self._ib.cancelMktData(contract)
+        self._contracts.clear()
+        self._symbols.clear()
+
+    def _on_tickers(self, tickers: Any) -> None:
+        quotes = []
+        for ticker in tickers:
+            symbol = self._symbols.get(id(ticker.contract))
+            if symbol is None:
+                continue
+            quote = ticker_quote(symbol, ticker)
+            if quote is not None:
+                quotes.append(quote)
+        if quotes:
+            self._queue.put_nowait(quotes)
+
+    def _on_connection(self, event: ConnectionEvent) -> None:
+        if event.state is not ConnectionState.CONNECTED:
+            self._queue.put_nowait(_DROPPED)
