@@ -18,7 +18,7 @@ from benchmarks.harness import Figure, machine, table
 
 HERE = Path(__file__).resolve().parent
 # In table order; each module has run() -> list[Figure].
-SUITES = ("engine_quotes", "startup", "desk", "journal", "live_path")
+SUITES = ("engine_quotes", "startup", "desk", "journal", "live_path", "chart")
 
 
 def main(argv: list[str] | None = None) -> int:
