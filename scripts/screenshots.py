@@ -114,6 +114,16 @@ async def trade_history(services: object, clock: Clock) -> None:
     PRICES["AAPL"] = "189.55"
 
 
+def arrange(window: object) -> None:
+    from PySide6.QtCore import Qt
+
+    orders = window.orders_pane  # type: ignore[attr-defined]
+    docks = {name: orders.findChild(QDockWidget, f"dock.{name}") for name in ("ticket", "watchlist", "chart")}
+    orders.splitDockWidget(docks["ticket"], docks["watchlist"], Qt.Orientation.Vertical)
+    docks["chart"].raise_()
+    orders.resizeDocks([docks["ticket"], docks["watchlist"]], [520, 250], Qt.Orientation.Vertical)
+
+
 async def capture() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     paths = AppPaths(Path(tempfile.mkdtemp()) / "data").ensure()
@@ -129,12 +139,18 @@ async def capture() -> None:
         await services.market.add_symbol("Watchlist", symbol)
     paper = services.paper
     await paper.submit({"symbol": "AAPL", "side": "buy", "quantity": "20", "order_type": "market", "time_in_force": "day"})
+    # An option (shown by its readable name) and MSFT, whose quote is older than the stale-after setting.
+    await paper.submit({"symbol": "AAPL270115C00200000", "side": "buy", "quantity": "2", "order_type": "market"})
+    await paper.submit({"symbol": "MSFT", "side": "buy", "quantity": "15", "order_type": "market"})
     await paper.submit(
         {"symbol": "AAPL", "side": "buy", "quantity": "10", "order_type": "limit", "limit_price": "186.40", "time_in_force": "gtc"}
     )
     await paper.submit(
         {"symbol": "AAPL", "side": "sell", "quantity": "20", "order_type": "limit", "limit_price": "193.00", "time_in_force": "gtc"}
     )
+    # Laid out as a trader would for this picture: the watchlist under the ticket, the chart in front of the
+    # bottom stack (at first every pane is stacked with the positions so an 800x600 window fits).
+    arrange(window)
     window.watchlist_pane.table.selectRow(0)
     window.watchlist_pane.symbol_chosen.emit("AAPL")
     ticket = window.orders_pane.ticket
@@ -151,8 +167,16 @@ async def capture() -> None:
         chart.readout.setText(chart.readout_text(bars - 12))
     window.grab().save(str(IMAGES / "workspace.png"))
     chart.grab().save(str(IMAGES / "chart.png"))
-    window.watchlist_pane.grab().save(str(IMAGES / "watchlist.png"))
     ticket.grab().save(str(IMAGES / "ticket-quote.png"))
+    window.orders_pane.findChild(QDockWidget, "dock.positions").grab().save(str(IMAGES / "positions.png"))
+    # The watchlist on its own, floated wide enough for every column (in the workspace it shares a dock).
+    watch_dock = window.findChild(QDockWidget, "dock.watchlist")
+    watch_dock.setFloating(True)
+    watch_dock.resize(820, 230)
+    await asyncio.sleep(0.3)
+    window.watchlist_pane.table.resizeColumnsToContents()
+    window.watchlist_pane.grab().save(str(IMAGES / "watchlist.png"))
+    watch_dock.setFloating(False)
     assert services.equity is not None
     await services.equity.reload()
     equity_dock = window.findChild(QDockWidget, "dock.equity")

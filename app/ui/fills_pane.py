@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from app.controller.views import FillView
-from app.domain.symbol_display import symbol_with_code
+from app.domain.symbol_display import describe_symbol, symbol_with_code
 from app.ui.formatting import fmt_enum, fmt_money, fmt_price, fmt_qty, fmt_time
 from app.ui.table_menus import attach_row_menu, copy_text, menu_action, new_menu
 from app.ui.table_model import Column, RecordTableModel, symbol_column
@@ -49,6 +51,10 @@ class FillsPane(QWidget):
         )
         self.proxy = RecordSortProxy(self.model, self)
         self.table = sortable_table("fills.table", self.proxy)
+        # Room for a time with its zone and a full option name ("SPXW 15 Dec 27 6125.5 C"), whatever the first rows.
+        metrics, header = self.table.fontMetrics(), self.table.horizontalHeader()
+        for key, sample in (("time", fmt_time(datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC))), ("symbol", describe_symbol("SPXW271215C06125500"))):
+            header.resizeSection(self.model.column_keys().index(key), metrics.horizontalAdvance(sample) + 24)
         self.count = QLabel(objectName="fills.count")
         self.export_button = QPushButton("Export…", objectName="fills.export")
         buttons = QHBoxLayout()

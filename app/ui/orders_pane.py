@@ -28,6 +28,7 @@ from app.controller.quote_views import QuoteView
 from app.controller.views import OrdersPageView, PositionView
 from app.domain.models import AccountSummary, Order, TradingMode
 from app.domain.order_query import StatusGroup
+from app.domain.symbol_display import describe_symbol
 from app.ui.account_box import AccountSummaryBox
 from app.ui.confirm import ask_confirmation
 from app.ui.formatting import fmt_money, fmt_price, fmt_qty, fmt_signed_money, fmt_time
@@ -45,6 +46,8 @@ from app.ui.table_sort import RecordSortProxy
 TICKET_WIDTH = 320
 #: Rows sampled to size columns to their contents.
 SAMPLE_ROWS = 50
+#: A long option name ("SPXW 15 Dec 27 6125.5 C") the symbol column makes room for.
+WIDE_OPTION = "SPXW271215C06125500"
 
 def _mark_text(position: PositionView) -> str:
     """The mark, with its age while it is stale: "189.50 (35 s old)"."""
@@ -319,10 +322,16 @@ class OrdersPane(QMainWindow):
         self._sync_cancel()
 
     def _fit_time_column(self) -> None:
-        sample = fmt_time(datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC))
-        width = self.orders_table.fontMetrics().horizontalAdvance(sample) + 24
+        """Times and option names are wide whatever the first rows held: room for a full one of each."""
+        metrics = self.orders_table.fontMetrics()
         header = self.orders_table.horizontalHeader()
-        header.resizeSection(0, max(width, header.sectionSize(0)))
+        samples = {
+            0: fmt_time(datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)),
+            self.orders_model.column_keys().index("symbol"): describe_symbol(WIDE_OPTION),
+        }
+        for section, sample in samples.items():
+            width = metrics.horizontalAdvance(sample) + 24
+            header.resizeSection(section, max(width, header.sectionSize(section)))
 
     @Slot(list)
     def apply_orders(self, orders: list[Order]) -> None:
