@@ -408,13 +408,17 @@ def wire_connections(
     vault.state_changed.connect(on_vault_state)
 
 
-def wire_fills(window: MainWindow, fills: FillsController, paper: PaperTradingController) -> None:
-    """The Fills table: the journal's newest executions, then each one as it is booked."""
+def wire_fills(
+    window: MainWindow, fills: FillsController, paper: PaperTradingController, live: LiveOrderController
+) -> None:
+    """The Fills table: the journal's newest executions, then each one (paper or live) as it is booked."""
     pane = window.orders_pane.fills
     fills.fills_loaded.connect(pane.show_fills)
     fills.fills_added.connect(pane.add_fills)
     fills.error.connect(window.show_error)
     paper.fills_recorded.connect(fills.record_paper)
+    live.fills_recorded.connect(fills.record_live)
+    live.fills_corrected.connect(fills.record_live)
     paper.journal_reset.connect(fills.reload)
 
 
@@ -531,7 +535,7 @@ async def start_app(
     wire_desktop(window, desktop, market_clock)
     fills = FillsController(worker, parent=window)
     wire_desktop_extras(window, desktop, OrderDetailsController(worker, parent=window), paper, connections)
-    wire_fills(window, fills, paper)
+    wire_fills(window, fills, paper, live)
     services = AppServices(
         paths, worker, source, paper, mode, vault, connections, window, orders_table, live, router,
         market=market, risk=risk, audit=audit, charts=charts, bars=keyless, equity=equity,

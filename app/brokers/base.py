@@ -127,6 +127,8 @@ class BrokerOrder:
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     time_in_force: TimeInForce | None = None
+    #: The commission of all the order's executions so far, where the broker reports it; None when it does not.
+    commission: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

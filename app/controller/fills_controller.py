@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 class FillsController(QObject):
     #: The newest executions, for a (re)load of the table.
     fills_loaded = Signal(list)
-    #: Executions just booked: the table inserts only these.
+    #: Executions just booked (or corrected, e.g. a commission reported later): the table upserts only these.
     fills_added = Signal(list)
     error = Signal(str)
 

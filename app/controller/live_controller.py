@@ -72,6 +72,7 @@ class PreTradeFacts:
 class LiveOrderController(QObject):
     orders_upserted = Signal(list)
     fills_recorded = Signal(list)
+    fills_corrected = Signal(list)
     positions_changed = Signal(list)
     account_changed = Signal(object)
     positions_status = Signal(str)
@@ -105,7 +106,7 @@ class LiveOrderController(QObject):
         self._checked: set[str] = set()
         self._unverified: set[str] = set()
         self._risk: RiskController | None = None
-        for name in ("orders_upserted", "fills_recorded", "positions_changed", "account_changed", "positions_status"):
+        for name in ("orders_upserted", "fills_recorded", "fills_corrected", "positions_changed", "account_changed", "positions_status"):
             getattr(follower, name).connect(getattr(self, name))
         follower.reconciled.connect(self._on_reconciled)
 

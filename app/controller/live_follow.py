@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from dataclasses import replace as with_values
 from datetime import datetime
+from decimal import Decimal
 
 from PySide6.QtCore import QObject, Signal
 
@@ -37,6 +38,7 @@ from app.storage.live_journal import (
     load_open_live_orders,
     record_pending,
     save_live_update,
+    settle_commission,
 )
 from app.storage.worker import DatabaseWorker
 
@@ -57,6 +59,8 @@ class _Resolution:
 class LiveFollower(QObject):
     orders_upserted = Signal(list)
     fills_recorded = Signal(list)
+    #: Fills already shown whose commission the broker reported later: the Fills table updates their rows.
+    fills_corrected = Signal(list)
     positions_changed = Signal(list)
     account_changed = Signal(object)
     positions_status = Signal(str)
@@ -87,6 +91,8 @@ class LiveFollower(QObject):
         self._session: LiveSession | None = None
         self._orders: dict[str, Order] = {}
         self._resolving: dict[str, _Resolution] = {}
+        #: The broker's last total commission per order, so a repeated report does not read the journal.
+        self._commissions: dict[str, Decimal] = {}
         self._lock = asyncio.Lock()
         self._loop_task: asyncio.Task[None] | None = None
         self._events: set[asyncio.Task[object]] = set()
@@ -144,6 +150,7 @@ class LiveFollower(QObject):
         self._is_reconciled = False
         self._resolving.clear()
         self._changed_at.clear()
+        self._commissions.clear()
         if mark and was_following:
             await self.mark_not_followed()
         self._orders.clear()
@@ -179,12 +186,21 @@ class LiveFollower(QObject):
                 return None
             update = apply_report(current, report)
             if not update.changed:
+                corrected = await self._settle_commission(client_order_id, report.commission)
+                if corrected:
+                    self.fills_corrected.emit(corrected)
                 return current
             if client_order_id in self._resolving and update.order.status is not OrderStatus.UNKNOWN:
                 self._resolving.pop(client_order_id, None)
                 self.audit("resolved", update.order)
             fills = await self._write(update.order, update.fills)
-        self._publish(update.order, fills)
+            corrected = await self._settle_commission(client_order_id, report.commission)
+        recorded_ids = {f.fill_id for f in fills}
+        fresh = {f.fill_id: f for f in corrected if f.fill_id in recorded_ids}
+        self._publish(update.order, [fresh.get(f.fill_id, f) for f in fills])
+        older = [f for f in corrected if f.fill_id not in recorded_ids]
+        if older:
+            self.fills_corrected.emit(older)
         return update.order
 
     async def apply_change(self, client_order_id: str, request: OrderRequest, report: BrokerReport) -> Order | None:
@@ -204,6 +220,21 @@ class LiveFollower(QObject):
             self._changed_at[client_order_id] = time.monotonic()
         self._publish(order, fills)
         return order
+
+    async def book_commission(self, client_order_id: str, total: Decimal) -> None:
+        """A commission the broker reported after the order ended (IBKR's report follows the last fill)."""
+        async with self._lock:
+            corrected = await self._settle_commission(client_order_id, total)
+        if corrected:
+            self.fills_corrected.emit(corrected)
+
+    async def _settle_commission(self, client_order_id: str, total: Decimal | None) -> list[Fill]:
+        """Called under the lock; the journal is read only when the broker's total changed since last seen."""
+        if total is None or self._commissions.get(client_order_id) == total:
+            return []
+        corrected = await self._worker.run(lambda s: settle_commission(s, client_order_id, total))
+        self._commissions[client_order_id] = total
+        return corrected
 
     async def replace(self, order: Order) -> None:
         """Store a state the app decided (unknown, not found), never one that loses broker facts."""
@@ -317,8 +348,13 @@ class LiveFollower(QObject):
         """A broker that pushes order updates (IBKR): applied as soon as it arrives."""
         cid = pushed.client_order_id
         if cid not in self._orders:
+            if cid and pushed.commission is not None and pushed.filled_quantity > 0:
+                self._spawn(self.book_commission(cid, pushed.commission))
             return
-        task = asyncio.ensure_future(self.apply(cid, report_of(pushed)))
+        self._spawn(self.apply(cid, report_of(pushed)))
+
+    def _spawn(self, work: Awaitable[object]) -> None:
+        task = asyncio.ensure_future(work)
         self._events.add(task)
         task.add_done_callback(self._events.discard)
 

@@ -112,6 +112,7 @@ def report_of(order: BrokerOrder) -> BrokerReport:
         quantity=order.quantity,
         limit_price=order.limit_price,
         stop_price=order.stop_price,
+        commission=order.commission,
     )
 
 

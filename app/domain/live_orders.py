@@ -9,6 +9,7 @@ second source such as reconciliation) is recorded once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -41,6 +42,8 @@ class BrokerReport:
     quantity: Decimal | None = None
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
+    #: The commission of all the order's executions so far, where the broker reports it (IBKR).
+    commission: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,22 @@ def _fill(order: Order, cumulative: Decimal, price: Decimal, report: BrokerRepor
         filled_at=report.updated_at,
         fill_id=fill_key(order.client_order_id, cumulative),
     )
+
+
+def commission_corrections(booked: Sequence[Fill], reported_total: Decimal) -> list[Fill]:
+    """The fills whose commission must change so the order's fills add up to the broker's total.
+
+    A broker reports an execution's commission after the execution itself (IBKR's commission report
+    follows its execDetails), so the difference belongs to the newest fill. ``booked`` is in the order
+    the fills were recorded; a total already accounted for changes nothing.
+    """
+    if not booked:
+        return []
+    delta = reported_total - sum((f.commission for f in booked), Decimal(0))
+    if delta == 0:
+        return []
+    newest = booked[-1]
+    return [replace(newest, commission=newest.commission + delta)]
 
 
 def pending_live_order(

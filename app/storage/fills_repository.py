@@ -19,10 +19,10 @@ def recent_fills(session: Session, limit: int = RECENT_FILLS) -> list[tuple[Fill
         .order_by(FillRow.filled_at.desc(), FillRow.id.desc())
         .limit(limit)
     ).all()
-    return [(_fill(row), TradingMode(mode)) for row, mode in rows]
+    return [(fill_of_row(row), TradingMode(mode)) for row, mode in rows]
 
 
-def _fill(row: FillRow) -> Fill:
+def fill_of_row(row: FillRow) -> Fill:
     return Fill(
         client_order_id=row.client_order_id,
         symbol=row.symbol,

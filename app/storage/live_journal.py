@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.live_orders import commission_corrections
 from app.domain.models import Fill, Order, OrderStatus, TradingMode
+from app.storage.fills_repository import fill_of_row
 from app.storage.order_events import record_events
 from app.storage.orders_repository import order_to_row, row_to_order
 from app.storage.schema import FillRow, OrderRow
@@ -62,6 +65,19 @@ def save_live_update(session: Session, order: Order, fills: Iterable[Fill] = ())
         recorded.append(fill)
     session.flush()
     return recorded
+
+
+def settle_commission(session: Session, client_order_id: str, total: Decimal) -> list[Fill]:
+    """Bring the order's fills to the broker's total commission; returns the fills whose commission changed."""
+    rows = session.scalars(
+        select(FillRow).where(FillRow.client_order_id == client_order_id).order_by(FillRow.filled_at, FillRow.id)
+    ).all()
+    by_key = {row.fill_id: row for row in rows}
+    corrected = commission_corrections([fill_of_row(row) for row in rows], total)
+    for fill in corrected:
+        by_key[fill.fill_id].commission = fill.commission
+    session.flush()
+    return corrected
 
 
 def load_live_order(session: Session, client_order_id: str) -> Order | None:

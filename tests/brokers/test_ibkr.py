@@ -161,9 +161,13 @@ async def test_order_life_cycle_is_pushed_as_tws_reports_it(tws: FakeTws, connec
     assert (placed.status, placed.broker_order_id, placed.quantity) == (OrderStatus.NEW, str(booked.perm_id), Decimal(2))
 
     tws.fill(request.client_order_id, price=Decimal("150.00"))
-    await _until(lambda: updates[-1].status is OrderStatus.FILLED)
-    assert [u.status for u in updates] == [OrderStatus.NEW, OrderStatus.FILLED]
+    # TWS sends the execution's commission report after its status: pushed as one more update.
+    await _until(lambda: updates[-1].commission is not None)
+    assert [u.status for u in updates] == [OrderStatus.NEW, OrderStatus.FILLED, OrderStatus.FILLED]
+    assert [u.commission for u in updates] == [None, None, sum(e.commission for e in tws.executions)]
+    assert updates[-1].commission == Decimal("1.00")
     assert (updates[-1].filled_quantity, updates[-1].average_fill_price) == (Decimal(2), Decimal("150.00"))
+    assert updates[-1].side is Side.BUY
     assert await broker.get_order(request.client_order_id) == updates[-1]
 
 

@@ -79,6 +79,9 @@ async def test_cancel_at_the_broker_and_external_orders_are_seen(pair) -> None:
     listed = {o.broker_order_id: o for o in await broker.list_orders()}
     assert external_id in listed
     assert listed[external_id].status is OrderStatus.NEW
+    # Adopted with what was ordered: an outside buy is never shown as a sell (or the other way round).
+    assert listed[external_id].side is Side.BUY
+    assert listed[external_id].quantity == Decimal(4)
     assert listed[external_id].client_order_id != request.client_order_id
     assert fake.order_count() == 1
 

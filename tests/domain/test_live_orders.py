@@ -14,6 +14,7 @@ from app.domain.live_orders import (
     BrokerReport,
     apply_report,
     backoff_delay,
+    commission_corrections,
     fill_key,
     mark_not_followed,
     mark_unknown,
@@ -21,7 +22,7 @@ from app.domain.live_orders import (
     pending_live_order,
     same_intent,
 )
-from app.domain.models import Instrument, OrderRequest, OrderStatus, OrderType, Side, TradingMode
+from app.domain.models import Fill, Instrument, OrderRequest, OrderStatus, OrderType, Side, TradingMode
 
 T0 = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
 
@@ -116,3 +117,32 @@ def test_any_sequence_of_reports_records_each_execution_once(cumulatives: list[i
         highest = max(highest, report.filled_quantity)
     assert order.filled_quantity == highest
     assert sum(recorded.values(), Decimal(0)) == highest
+
+
+def _fills(*commissions: str) -> list[Fill]:
+    return [
+        Fill("C-1", "AAPL", Side.BUY, Decimal(1), Decimal(100), Decimal(c), T0 + timedelta(seconds=i), fill_key("C-1", Decimal(i + 1)))
+        for i, c in enumerate(commissions)
+    ]
+
+
+def test_a_commission_reported_after_the_fill_goes_on_the_newest_fill() -> None:
+    booked = _fills("1.00", "0")
+    (corrected,) = commission_corrections(booked, Decimal("2.00"))
+    assert corrected.fill_id == booked[-1].fill_id and corrected.commission == Decimal("1.00")
+    assert corrected.quantity == booked[-1].quantity and corrected.price == booked[-1].price
+
+
+def test_a_commission_already_booked_or_with_no_fills_changes_nothing() -> None:
+    assert commission_corrections(_fills("1.00", "1.00"), Decimal("2.00")) == []
+    assert commission_corrections([], Decimal("1.00")) == []
+
+
+@given(st.lists(st.decimals("0", "50", places=2), min_size=1, max_size=6), st.decimals("0", "300", places=2))
+def test_after_the_corrections_the_fills_add_up_to_the_brokers_total(booked: list[Decimal], total: Decimal) -> None:
+    fills = _fills(*(str(c) for c in booked))
+    by_id = {f.fill_id: f for f in fills}
+    for fill in commission_corrections(fills, total):
+        by_id[fill.fill_id] = fill
+    assert sum(f.commission for f in by_id.values()) == total
+    assert [f.commission for f in list(by_id.values())[:-1]] == [f.commission for f in fills[:-1]]

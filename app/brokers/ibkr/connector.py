@@ -125,6 +125,7 @@ class IbkrBroker:
         self._ib.orderStatusEvent += self._on_order_status
         self._ib.openOrderEvent += self._on_open_order
         self._ib.errorEvent += self._on_error
+        self._ib.commissionReportEvent += self._on_commission
         self._quote_contracts: dict[str, Any] = {}
         self._background: set[asyncio.Task[None]] = set()
 
@@ -429,6 +430,9 @@ class IbkrBroker:
 
     def _on_open_order(self, trade: Any) -> None:
         self._orders.on_open_order(trade, self._endpoint_or_raise().client_id)
+
+    def _on_commission(self, trade: Any, _fill: object, _report: object) -> None:
+        self._orders.on_commission(trade)
 
     def _on_error(self, req_id: int, code: int, text: str, _contract: object) -> None:
         if req_id < 0 or code == CLIENT_ID_IN_USE:

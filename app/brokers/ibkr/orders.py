@@ -30,9 +30,10 @@ from app.brokers.ibkr.parse import (
     is_order_failure,
     merge_report,
     rejection_reason,
+    side_of,
     symbol_of,
 )
-from app.domain.models import OrderStatus
+from app.domain.models import OrderStatus, Side
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,20 @@ def report_from_trade(trade: Any, fills: Sequence[Any] = ()) -> OrderReport:
         filled=filled,
         avg_fill_price=average,
         quantity=ib_decimal(order.totalQuantity),
+        side=side_of(order.action),
+        commission=commission_of([*trade.fills, *fills], perm_id, order.orderRef),
     )
+
+
+def commission_of(fills: Iterable[Any], perm_id: int, order_ref: str) -> Decimal | None:
+    """The commission TWS reported for this order's executions (each counted once); None before any report."""
+    reported: dict[str, Decimal] = {}
+    for fill in fills:
+        execution, report = fill.execution, fill.commissionReport
+        mine = (perm_id and execution.permId == perm_id) or (not perm_id and order_ref and execution.orderRef == order_ref)
+        if mine and report is not None and report.execId:
+            reported[execution.execId] = Decimal(str(report.commission))
+    return sum(reported.values(), Decimal(0)) if reported else None
 
 
 class IbkrOrderBook:
@@ -216,6 +230,13 @@ class IbkrOrderBook:
         self._apply(coid, report)
         _settle(self._modifies.get(coid))
 
+    def on_commission(self, trade: Any) -> None:
+        """A commission report for one of an order's executions (TWS sends it after the execution)."""
+        report = report_from_trade(trade)
+        coid = self._coid_for(report)
+        if coid is not None and coid in self._orders:
+            self._apply(coid, report)
+
     def on_error(self, order_id: int, code: int, text: str) -> None:
         """An error whose reqId is an orderId of ours in this session."""
         coid = self._session_ids.get(order_id)
@@ -316,6 +337,8 @@ class IbkrOrderBook:
             avg_fill_price=average,
             quantity=quantity,
             reason=reason,
+            side={"BOT": Side.BUY, "SLD": Side.SELL}.get(first.execution.side),
+            commission=commission_of(unique, first.execution.permId, coid),
         )
 
     def find_trade(self, client_order_id: str, trades: Iterable[Any], broker_order_id: str | None = None) -> Any | None:

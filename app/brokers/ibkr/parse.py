@@ -333,6 +333,14 @@ class OrderReport:
     avg_fill_price: Decimal | None = None
     quantity: Decimal | None = None
     reason: str = ""
+    side: Side | None = None
+    #: The commission of the order's executions TWS has reported a commission for; None before any.
+    commission: Decimal | None = None
+
+
+def side_of(action: str) -> Side | None:
+    """TWS's order action as a side; None when TWS did not say (an empty or unknown action)."""
+    return {"BUY": Side.BUY, "SELL": Side.SELL, "SSHORT": Side.SELL}.get((action or "").upper())
 
 
 def merge_report(previous: BrokerOrder | None, report: OrderReport, now: datetime) -> BrokerOrder:
@@ -352,6 +360,8 @@ def merge_report(previous: BrokerOrder | None, report: OrderReport, now: datetim
             quantity=report.quantity,
             reason=report.reason,
             raw_status=report.ib_status,
+            side=report.side,
+            commission=report.commission,
         )
     keep = previous.status.is_terminal and (not status.is_terminal or previous.status is OrderStatus.REJECTED)
     filled = max(previous.filled_quantity, report.filled)
@@ -370,6 +380,8 @@ def merge_report(previous: BrokerOrder | None, report: OrderReport, now: datetim
         quantity=report.quantity or previous.quantity,
         reason=report.reason or previous.reason,
         raw_status=previous.raw_status if keep else report.ib_status,
+        side=report.side or previous.side,
+        commission=report.commission if report.commission is not None else previous.commission,
     )
 
 
