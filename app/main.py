@@ -42,7 +42,7 @@ from app.controller.risk_controller import RiskController
 from app.controller.vault_controller import VaultController
 from app.logs import configure_logging
 from app.marketdata.bars import BarSource, BrokerBars
-from app.marketdata.base import QuoteSource
+from app.marketdata.base import QuoteSource, previous_closes
 from app.marketdata.cboe_bars import CboeDelayedBars
 from app.marketdata.cboe import CboeDelayedQuotes
 from app.marketdata.fallback import FallbackQuotes
@@ -499,7 +499,8 @@ async def start_app(
         worker=worker,
     )
     follower = LiveFollower(
-        worker, clock, verify=connections.verify_now, check_health=connections.check_health, poll_interval=live_poll_interval
+        worker, clock, verify=connections.verify_now, check_health=connections.check_health,
+        poll_interval=live_poll_interval, previous_closes=lambda symbols: previous_closes(source, symbols),
     )
     live = LiveOrderController(follower, clock, ensure_verified=connections.ensure_verified)
     live_change = LiveChangeController(

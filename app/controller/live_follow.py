@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import replace as with_values
 from datetime import datetime
@@ -20,7 +20,9 @@ from decimal import Decimal
 from PySide6.QtCore import QObject, Signal
 
 from app.brokers.base import AccountInfo, BrokerError, BrokerOrder, RateLimited
+from app.controller.day_views import day_positions, with_day
 from app.controller.live_views import LiveSession, account_summary, position_view, report_of
+from app.domain.day_change import TodayTrades, day_start, trading_day
 from app.domain.live_orders import (
     BrokerReport,
     apply_report,
@@ -32,6 +34,7 @@ from app.domain.live_orders import (
 )
 from app.domain.models import Fill, Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce, TradingMode
 from app.domain.symbols import SymbolError, parse_symbol
+from app.storage.fills_repository import fills_since
 from app.storage.live_journal import (
     known_order_keys,
     load_followed_orders,
@@ -45,6 +48,8 @@ from app.storage.worker import DatabaseWorker
 log = logging.getLogger(__name__)
 
 AuditHook = Callable[[str, Order], None]
+#: The previous session's close of each symbol the source knows (the reference of the day P&L).
+PreviousCloses = Callable[[list[str]], Awaitable[Mapping[str, Decimal]]]
 
 
 @dataclass
@@ -77,6 +82,7 @@ class LiveFollower(QObject):
         poll_interval: float = 1.0,
         account_interval: float = 30.0,
         not_found_after: float = 600.0,
+        previous_closes: PreviousCloses | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -88,6 +94,9 @@ class LiveFollower(QObject):
         self.account_interval = account_interval
         self.not_found_after = not_found_after
         self.audit_hooks: list[AuditHook] = []
+        self._previous_closes = previous_closes
+        self._prev_closes: dict[str, Decimal] = {}
+        self._today = TodayTrades()
         self._session: LiveSession | None = None
         self._orders: dict[str, Order] = {}
         self._resolving: dict[str, _Resolution] = {}
@@ -257,6 +266,7 @@ class LiveFollower(QObject):
     def _publish(self, order: Order, fills: list[Fill]) -> None:
         self.orders_upserted.emit([order])
         if fills:
+            self._today.add(fills)
             self.fills_recorded.emit(fills)
             self._account_due = 0.0
 
@@ -285,6 +295,7 @@ class LiveFollower(QObject):
         except BrokerError as exc:
             return self._not_reconciled(f"Could not read your orders at {session.broker_name}: {exc}")
         followed = await self._worker.run(lambda s: load_followed_orders(s, session.broker_key, session.account_last4))
+        await self._load_today(session)
         async with self._lock:
             self._orders = {o.client_order_id: o for o in followed}
         by_client = {r.client_order_id: r for r in reports if r.client_order_id}
@@ -419,6 +430,35 @@ class LiveFollower(QObject):
             if order is not None and now - state.since >= self.not_found_after and order.status_reason != NOT_FOUND_REASON:
                 await self.replace(mark_not_found(order, self._clock()))
 
+    async def _load_today(self, session: LiveSession) -> None:
+        """Today's executions in this account from the journal: the day P&L counts them from their price."""
+        now = self._clock()
+        since = day_start(now)
+        fills = await self._worker.run(
+            lambda s: fills_since(
+                s, since, TradingMode.LIVE, broker=session.broker_key, account_last4=session.account_last4
+            )
+        )
+        today = TodayTrades(trading_day(now))
+        today.add(fills)
+        if today.day != self._today.day:
+            self._prev_closes.clear()
+        self._today = today
+
+    async def _fetch_prev_closes(self, symbols: list[str]) -> None:
+        """Previous closes of symbols not looked up yet today; they do not change during the day."""
+        if self._previous_closes is None:
+            return
+        missing = sorted({s for s in symbols if s not in self._prev_closes})
+        if not missing:
+            return
+        try:
+            found = await self._previous_closes(missing)
+        except Exception as exc:
+            log.info("Previous closes for the day P&L unavailable: %s", exc)
+            return
+        self._prev_closes.update(found)
+
     async def refresh_account(self) -> bool:
         """The broker's cash, buying power and positions; a failed positions read is reported as unknown."""
         session = self._session
@@ -431,9 +471,15 @@ class LiveFollower(QObject):
         except BrokerError as exc:
             self.positions_status.emit(f"Positions unknown — {session.broker_name} did not answer: {exc}")
             return False
-        views = [position_view(p) for p in sorted(positions, key=lambda p: p.symbol) if p.quantity != 0]
-        self.positions_changed.emit(views)
-        self.account_changed.emit(account_summary(info, views))
+        held = [position_view(p) for p in sorted(positions, key=lambda p: p.symbol) if p.quantity != 0]
+        day = self._today.day
+        self._today.roll(self._clock())
+        if self._today.day != day:
+            self._prev_closes.clear()
+        await self._fetch_prev_closes([v.symbol for v in held] + sorted(self._today.symbols()))
+        measured = day_positions(((v.position, v.mark) for v in held), self._prev_closes, self._today)
+        self.positions_changed.emit(measured.views)
+        self.account_changed.emit(with_day(account_summary(info, measured.views), measured.pnls))
         self.positions_status.emit(
             f"Positions from {session.broker_name} …{session.account_last4}, {self._clock().astimezone():%H:%M:%S}"
         )

@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Signal
 
 from app.controller.entry_quote import UNVERIFIED, EntryQuote, judge_entry, look_up
 from app.controller.risk_controller import Admission, RiskController
-from app.controller.views import PositionView
+from app.controller.day_views import day_positions, with_day
+from app.domain.day_change import TodayTrades, day_start, trading_day
 from app.domain.market_calendar import local_date
 from app.domain.models import AccountSummary, Order, OrderRequest, OrderStatus, Quote, TradingMode
 from app.domain.order_change import build_order_change, change_summary, changed_request
@@ -27,6 +28,7 @@ from app.domain.risk import RiskDenial
 from app.domain.settings_validation import SettingsError, parse_paper_settings
 from app.domain.validation import TicketError, build_order_request
 from app.marketdata.base import QuoteSource
+from app.storage.fills_repository import fills_since
 from app.storage.paper_repository import PaperState, load_paper_state, reset_paper_account, save_paper_update
 from app.storage.settings_repository import load_paper_settings, save_paper_settings
 from app.storage.worker import DatabaseWorker
@@ -76,6 +78,9 @@ class PaperTradingController(QObject):
         self._poll_interval = poll_interval
         self._engine: PaperEngine | None = None
         self._marks: dict[str, Decimal] = {}
+        #: Previous closes from the quotes, and today's executions: the day P&L's two references.
+        self._prev_closes: dict[str, Decimal] = {}
+        self._today = TodayTrades()
         self._lock = asyncio.Lock()
         self._poller: asyncio.Task[None] | None = None
         self._risk: RiskController | None = None
@@ -113,6 +118,10 @@ class PaperTradingController(QObject):
         now = self._clock()
         state: PaperState = await self._worker.run(lambda s: load_paper_state(s, settings.starting_cash, now))
         self._engine = PaperEngine(settings, cash=state.cash, positions=state.positions, orders=state.orders)
+        since = day_start(now)
+        today = TodayTrades(trading_day(now))
+        today.add(await self._worker.run(lambda s: fills_since(s, since, TradingMode.PAPER)))
+        self._today = today
         self.settings_changed.emit(settings)
 
     # ---- slots --------------------------------------------------------------------------------
@@ -297,6 +306,7 @@ class PaperTradingController(QObject):
                 return False
             self.engine.reset(settings)
             self._marks.clear()
+            self._today = TodayTrades(trading_day(now))
         self.journal_reset.emit()
         self._emit_account()
         return True
@@ -344,6 +354,8 @@ class PaperTradingController(QObject):
         for symbol, quote in quotes.items():
             if quote.mark is not None:
                 self._marks[symbol] = quote.mark
+            if quote.prev_close is not None:
+                self._prev_closes[symbol] = quote.prev_close
         if failure and not quotes:
             self.quotes_status.emit(f"Quotes unavailable: {failure}")
             return quotes, unreachable
@@ -409,18 +421,21 @@ class PaperTradingController(QObject):
         if update.orders:
             self.orders_upserted.emit(list(update.orders))
         if update.fills:
+            self._today.add(update.fills)
             self.fills_recorded.emit(list(update.fills))
 
     def _emit_account(self) -> None:
         """Positions and the account summary: bounded by holdings, not by the order history."""
         engine = self.engine
-        views = [
-            PositionView(position, self._marks.get(symbol))
-            for symbol, position in sorted(engine.positions.items())
-            if position.quantity != 0
-        ]
-        self.positions_changed.emit(views)
-        summary: AccountSummary = engine.summary(self._marks)
+        day = self._today.day
+        self._today.roll(self._clock())
+        if day is not None and self._today.day != day:
+            # A new day: yesterday's previous closes are two sessions old now.
+            self._prev_closes.clear()
+        held = [(position, self._marks.get(symbol)) for symbol, position in sorted(engine.positions.items())]
+        measured = day_positions(held, self._prev_closes, self._today)
+        self.positions_changed.emit(measured.views)
+        summary: AccountSummary = with_day(engine.summary(self._marks), measured.pnls)
         self.account_changed.emit(summary)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from app.domain.day_change import DayChange
 from app.domain.models import Fill, Order, Position, TradingMode
 from app.domain.order_query import OrderSort
 
@@ -16,6 +17,10 @@ class PositionView:
     position: Position
     mark: Decimal | None
     mark_age: str = ""
+    #: The previous session's close, where the quotes give it.
+    prev_close: Decimal | None = None
+    #: Day P&L and % change since that close; None when it can't be known.
+    day: DayChange | None = None
 
     @property
     def mark_stale(self) -> bool:
@@ -32,6 +37,14 @@ class PositionView:
     @property
     def unrealized_pnl(self) -> Decimal | None:
         return self.position.unrealized_pnl(self.mark)
+
+    @property
+    def day_pnl(self) -> Decimal | None:
+        return None if self.day is None else self.day.pnl
+
+    @property
+    def day_change_pct(self) -> Decimal | None:
+        return None if self.day is None else self.day.percent
 
 
 @dataclass(frozen=True, slots=True)

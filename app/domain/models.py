@@ -278,3 +278,6 @@ class AccountSummary:
     realized_pnl: Decimal = Decimal(0)
     unrealized_pnl: Decimal = Decimal(0)
     currency: str = "USD"
+    #: The day's P&L since the previous close and its % of the equity then; None when not known.
+    day_pnl: Decimal | None = None
+    day_change_pct: Decimal | None = None

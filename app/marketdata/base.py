@@ -25,6 +25,7 @@ order waits with that reason shown rather than filling at a guessed price.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from app.domain.models import Quote
@@ -60,3 +61,9 @@ class QuoteSource(Protocol):
     async def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]: ...
 
     async def close(self) -> None: ...
+
+
+async def previous_closes(source: QuoteSource, symbols: Iterable[str]) -> dict[str, Decimal]:
+    """The previous session's close of each symbol ``source`` gives one for (the reference of the day P&L)."""
+    quotes = await source.quotes(symbols)
+    return {s: q.prev_close for s, q in quotes.items() if q.prev_close is not None}

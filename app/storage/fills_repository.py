@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,22 @@ def recent_fills(session: Session, limit: int = RECENT_FILLS) -> list[tuple[Fill
         .limit(limit)
     ).all()
     return [(fill_of_row(row), TradingMode(mode)) for row, mode in rows]
+
+
+def fills_since(
+    session: Session, since: datetime, mode: TradingMode, *, broker: str | None = None, account_last4: str | None = None
+) -> list[Fill]:
+    """The executions of one mode (and, for live, one account) from ``since`` on, oldest first: today's trades."""
+    query = (
+        select(FillRow)
+        .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
+        .where(OrderRow.mode == mode.value, FillRow.filled_at >= since)
+    )
+    if broker is not None:
+        query = query.where(OrderRow.broker == broker)
+    if account_last4 is not None:
+        query = query.where(OrderRow.account_last4 == account_last4)
+    return [fill_of_row(row) for row in session.scalars(query.order_by(FillRow.filled_at, FillRow.id))]
 
 
 def fill_of_row(row: FillRow) -> Fill:

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from app.domain.models import AccountSummary
-from app.ui.formatting import fmt_money, fmt_signed_money
+from app.ui.formatting import fmt_money, fmt_signed_money, fmt_signed_percent
 
 
 class AccountSummaryBox(QGroupBox):
@@ -20,6 +20,7 @@ class AccountSummaryBox(QGroupBox):
                 ("cash", "Cash"),
                 ("equity", "Equity"),
                 ("buying_power", "Buying power"),
+                ("day_pnl", "Day P&L"),
                 ("unrealized_pnl", "Unrealized P&L"),
                 ("realized_pnl", "Realized P&L"),
             )
@@ -36,5 +37,14 @@ class AccountSummaryBox(QGroupBox):
         self.labels["cash"].setText(fmt_money(summary.cash))
         self.labels["equity"].setText(fmt_money(summary.equity))
         self.labels["buying_power"].setText(fmt_money(summary.buying_power))
+        day = fmt_signed_money(summary.day_pnl)
+        if summary.day_pnl is not None and summary.day_change_pct is not None:
+            day += f" ({fmt_signed_percent(summary.day_change_pct)})"
+        self.labels["day_pnl"].setText(day)
+        self.labels["day_pnl"].setToolTip(
+            "Since the previous close: positions held overnight from that close, today's trades from their price."
+            if summary.day_pnl is not None
+            else "Not known yet: a held position has no mark or no previous close."
+        )
         self.labels["unrealized_pnl"].setText(fmt_signed_money(summary.unrealized_pnl))
         self.labels["realized_pnl"].setText(fmt_signed_money(summary.realized_pnl))

@@ -43,6 +43,13 @@ def fmt_signed_money(value: Decimal | None) -> str:
     return text if value < 0 else f"+{text}" if value > 0 else text
 
 
+def fmt_signed_percent(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    rounded = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return f"+{rounded}%" if rounded > 0 else f"{rounded}%"
+
+
 def fmt_price(value: Decimal | None) -> str:
     if value is None:
         return "—"

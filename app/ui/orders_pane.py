@@ -31,7 +31,7 @@ from app.domain.order_query import StatusGroup
 from app.domain.symbol_display import describe_symbol
 from app.ui.account_box import AccountSummaryBox
 from app.ui.confirm import ask_confirmation
-from app.ui.formatting import fmt_money, fmt_price, fmt_qty, fmt_signed_money, fmt_time
+from app.ui.formatting import fmt_money, fmt_price, fmt_qty, fmt_signed_money, fmt_signed_percent, fmt_time
 from app.ui.fills_pane import FillsPane
 from app.ui.fitting_scroll import FittingScrollArea
 from app.ui.order_ticket import OrderTicket
@@ -74,6 +74,8 @@ POSITION_COLUMNS: tuple[Column[PositionView], ...] = (
         muted=lambda p: p.mark_stale,
     ),
     Column("market_value", "Market value", lambda p: p.market_value, fmt_money, align_right=True, muted=_stale),
+    Column("day_pnl", "Day P&L", lambda p: p.day_pnl, fmt_signed_money, align_right=True, muted=_stale),
+    Column("day_pct", "Day %", lambda p: p.day_change_pct, fmt_signed_percent, align_right=True, muted=_stale),
     Column(
         "unrealized", "Unrealized P&L", lambda p: p.unrealized_pnl, fmt_signed_money, align_right=True, muted=_stale
     ),

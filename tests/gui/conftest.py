@@ -25,17 +25,20 @@ class ScriptedQuotes:
     def __init__(self, clock: "FixedClock") -> None:
         self._clock = clock
         self._quotes: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+        self._prev_closes: dict[str, Decimal] = {}
         self.requests: list[list[str]] = []
 
-    def set(self, symbol: str, bid: str, ask: str, last: str) -> None:
+    def set(self, symbol: str, bid: str, ask: str, last: str, prev_close: str | None = None) -> None:
         self._quotes[symbol] = (Decimal(bid), Decimal(ask), Decimal(last))
+        if prev_close is not None:
+            self._prev_closes[symbol] = Decimal(prev_close)
 
     async def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
         wanted = list(symbols)
         self.requests.append(wanted)
         stamp = self._clock() - timedelta(minutes=1)
         return {
-            s: Quote(symbol=s, bid=b, ask=a, last=l, timestamp=stamp)
+            s: Quote(symbol=s, bid=b, ask=a, last=l, timestamp=stamp, prev_close=self._prev_closes.get(s))
             for s in wanted
             if s in self._quotes
             for (b, a, l) in [self._quotes[s]]
