@@ -47,6 +47,9 @@ from app.storage.worker import DatabaseWorker
 
 log = logging.getLogger(__name__)
 
+#: A reconciliation that keeps failing is retried on a doubling delay up to this many seconds.
+RECONCILE_BACKOFF_CAP = 60.0
+
 AuditHook = Callable[[str, Order], None]
 #: The previous session's close of each symbol the source knows (the reference of the day P&L).
 PreviousCloses = Callable[[list[str]], Awaitable[Mapping[str, Decimal]]]
@@ -83,6 +86,7 @@ class LiveFollower(QObject):
         account_interval: float = 30.0,
         not_found_after: float = 600.0,
         previous_closes: PreviousCloses | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -95,6 +99,9 @@ class LiveFollower(QObject):
         self.not_found_after = not_found_after
         self.audit_hooks: list[AuditHook] = []
         self._previous_closes = previous_closes
+        self._sleep = sleep
+        #: Reconciliations failed in a row; the retry waits longer after each, and this resets on success.
+        self.reconcile_failures = 0
         self._prev_closes: dict[str, Decimal] = {}
         self._today = TodayTrades()
         self._session: LiveSession | None = None
@@ -139,9 +146,11 @@ class LiveFollower(QObject):
         subscribe = getattr(session.broker, "add_order_listener", None)
         if subscribe is not None:
             self._unsubscribe = subscribe(self._on_broker_event)
+        self.reconcile_failures = 0
         ok = await self.reconcile()
         if self._session is session and self._loop_task is None:
-            self._loop_task = asyncio.ensure_future(self._follow_forever(session))
+            first_wait = self.poll_interval if ok else self._reconcile_backoff()
+            self._loop_task = asyncio.ensure_future(self._follow_forever(session, first_wait))
         return ok
 
     async def stop(self, *, mark: bool = True) -> None:
@@ -324,6 +333,7 @@ class LiveFollower(QObject):
                 f"Positions at {session.broker_name} could not be read; they are unknown, not flat."
             )
         self._is_reconciled = True
+        self.reconcile_failures = 0
         self.reconciled.emit(True, "")
         return True
 
@@ -369,12 +379,17 @@ class LiveFollower(QObject):
         self._events.add(task)
         task.add_done_callback(self._events.discard)
 
-    async def _follow_forever(self, session: LiveSession) -> None:
-        while self._session is session:
+    async def _follow_forever(self, session: LiveSession, first_wait: float) -> None:
+        delay = first_wait
+        while True:
+            await self._sleep(delay)
+            if self._session is not session:
+                return
             delay = self.poll_interval
             try:
                 if not self._is_reconciled:
-                    await self.reconcile()
+                    if not await self.reconcile():
+                        delay = self._reconcile_backoff()
                 else:
                     await self.poll_once()
             except RateLimited as exc:
@@ -388,9 +403,17 @@ class LiveFollower(QObject):
                     log.warning("Following live orders: %s", exc)
                 else:
                     log.exception("Following live orders failed")
+                if not self._is_reconciled:
+                    delay = self._reconcile_backoff()
                 if not await self._check_health():
                     return
-            await asyncio.sleep(delay)
+
+    def _reconcile_backoff(self) -> float:
+        """The wait before the next attempt after a failed reconciliation: doubling from the poll interval, capped."""
+        self.reconcile_failures += 1
+        delay = backoff_delay(self.reconcile_failures - 1, base=self.poll_interval, cap=RECONCILE_BACKOFF_CAP)
+        log.info("Reconciliation failed %d time(s) in a row; trying again in %.1fs", self.reconcile_failures, delay)
+        return delay
 
     async def poll_once(self) -> None:
         """One cycle: working orders from the broker's open list, unknown ones by id when due, the account."""
