@@ -369,7 +369,8 @@ def wire_connections(
     connections.disconnected.connect(box.show_disconnected)
     connections.error.connect(box.show_result)
     connections.connection_state.connect(box.show_result)
-    connections.connection_state.connect(window.show_error)
+    # A connection's state has its own status-bar field; the message field stays for results and errors.
+    connections.connection_state.connect(window.show_connection_status)
 
     panel = SecurityPanel()
     window.settings_pane.add_section(panel)

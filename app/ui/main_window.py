@@ -64,7 +64,7 @@ _BADGE_TIPS = {
     "sandbox": "Live routing to your broker's paper/sandbox account: the broker holds the orders, no real money.",
     "held": "Restarting in live mode: order entry is held until the connection is verified and reconciled.",
 }
-TABS = (("orders", "&Orders"), ("mode", "Trading &Mode"), ("settings", "&Settings"))
+TABS = (("orders", "&Orders"), ("mode", "Trading &Mode"), ("settings", "&Settings"), ("audit", "&Audit log"))
 #: Where the guides live beside the package in a checkout (a packaged build bundles them alongside).
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 

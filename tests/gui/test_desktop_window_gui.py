@@ -21,7 +21,7 @@ def test_menus_list_every_command_with_its_shortcut(qtbot, qt_loop: QtLoop, app_
         assert titles == ["File", "View", "Trading", "Help"]
         for name in (
             "menu.file.export", "menu.file.open_data_folder", "menu.file.quit",
-            "menu.view.orders", "menu.view.mode", "menu.view.settings", "menu.view.reset_layout",
+            "menu.view.orders", "menu.view.mode", "menu.view.settings", "menu.view.audit", "menu.view.reset_layout",
             "menu.view.theme.system", "menu.view.theme.light", "menu.view.theme.dark",
             "menu.trading.paper", "menu.trading.live",
             "menu.help.user_guide", "menu.help.broker_guides", "menu.help.open_log_folder", "menu.help.about",
@@ -30,6 +30,9 @@ def test_menus_list_every_command_with_its_shortcut(qtbot, qt_loop: QtLoop, app_
         assert action(window, "menu.view.orders").shortcut() == QKeySequence("Ctrl+1")
         assert action(window, "menu.view.mode").shortcut() == QKeySequence("Ctrl+2")
         assert action(window, "menu.view.settings").shortcut() == QKeySequence("Ctrl+3")
+        assert action(window, "menu.view.audit").shortcut() == QKeySequence("Ctrl+4")
+        # The menu shows each shortcut beside its command.
+        assert action(window, "menu.view.audit").shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         assert action(window, "menu.file.export").shortcut() == QKeySequence("Ctrl+E")
         assert not action(window, "menu.file.quit").shortcut().isEmpty()
         # Paper is the mode in force; live stays disabled until a broker connection is verified.
@@ -48,6 +51,8 @@ def test_ctrl_number_switches_panes(qtbot, qt_loop: QtLoop, app_paths, feed, clo
         window.activateWindow()
         await until(window.isActiveWindow, message="the window never became active")
         tabs = window.findChild(QTabWidget, "main.tabs")
+        qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+        assert tabs.currentWidget() is window.audit_pane
         qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
         assert tabs.currentIndex() == 2
         qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)

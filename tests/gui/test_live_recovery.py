@@ -77,6 +77,14 @@ def test_broker_gone_mid_session_blocks_live_and_goes_back_to_paper(broker, qtbo
             assert label(services, "status.connection").startswith("Connected")
             cid = await place_live(qtbot, services, "AAPL", "buy", "1", "175")
             await until_status(services, cid, "new")
+            status = services.window.status
+            messages: list[str] = []
+            connection_lines: list[str] = []
+            show_message, show_connection = status.show_message, status.show_connection
+            status.show_message = lambda text: (messages.append(text), show_message(text))[1]
+            status.show_connection = lambda text: (connection_lines.append(text), show_connection(text))[1]
+            states: list[str] = []
+            services.connections.connection_state.connect(states.append)
             rig.fake.go_down()
             # Following the open order fails (or the session drops), the connection is checked, the truth shown.
             await until(lambda: services.mode.mode is TradingMode.PAPER, timeout=40, message="still live")
@@ -92,6 +100,11 @@ def test_broker_gone_mid_session_blocks_live_and_goes_back_to_paper(broker, qtbo
                 message="the open live order is not marked as not followed",
             )
             assert (await journal(services, cid)).status is OrderStatus.NEW
+            # The connection's states go to its own status-bar field only, never into the message field.
+            if broker == "ibkr":
+                assert states, "TWS going away reported no connection state"
+            assert all(state in connection_lines for state in states)
+            assert not set(states) & set(messages), messages
         finally:
             await stop(services)
             rig.stop()
