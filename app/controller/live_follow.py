@@ -201,6 +201,11 @@ class LiveFollower(QObject):
         async with self._lock:
             current = self._orders.get(client_order_id)
             if current is None:
+                # Finished while this report waited for the lock (IBKR's commission report right after the last
+                # fill): only the commission is left to book.
+                late = await self._settle_commission(client_order_id, report.commission)
+                if late:
+                    self.fills_corrected.emit(late)
                 return None
             update = apply_report(current, report)
             if not update.changed:
@@ -251,6 +256,9 @@ class LiveFollower(QObject):
         if total is None or self._commissions.get(client_order_id) == total:
             return []
         corrected = await self._worker.run(lambda s: settle_commission(s, client_order_id, total))
+        if corrected is None:
+            # No fill booked yet: the report that books it carries the total again.
+            return []
         self._commissions[client_order_id] = total
         return corrected
 

@@ -67,11 +67,14 @@ def save_live_update(session: Session, order: Order, fills: Iterable[Fill] = ())
     return recorded
 
 
-def settle_commission(session: Session, client_order_id: str, total: Decimal) -> list[Fill]:
-    """Bring the order's fills to the broker's total commission; returns the fills whose commission changed."""
+def settle_commission(session: Session, client_order_id: str, total: Decimal) -> list[Fill] | None:
+    """Bring the order's fills to the broker's total commission; returns the fills whose commission changed,
+    or None when the order has no fill yet to carry it (a commission reported before its execution)."""
     rows = session.scalars(
         select(FillRow).where(FillRow.client_order_id == client_order_id).order_by(FillRow.filled_at, FillRow.id)
     ).all()
+    if not rows:
+        return None
     by_key = {row.fill_id: row for row in rows}
     corrected = commission_corrections([fill_of_row(row) for row in rows], total)
     for fill in corrected:
