@@ -364,10 +364,10 @@ def wire_connections(
     connections.connections_changed.connect(box.show_connections)
     connections.form_rejected.connect(box.show_form_errors)
     connections.test_started.connect(box.show_result)
-    connections.test_failed.connect(box.show_result)
+    connections.test_failed.connect(box.show_failure)
     connections.connected.connect(box.show_connected)
     connections.disconnected.connect(box.show_disconnected)
-    connections.error.connect(box.show_result)
+    connections.error.connect(box.show_failure)
     connections.connection_state.connect(box.show_result)
     # A connection's state has its own status-bar field; the message field stays for results and errors.
     connections.connection_state.connect(window.show_connection_status)

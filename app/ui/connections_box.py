@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -34,6 +35,34 @@ CONNECTION_COLUMNS: tuple[Column[ConnectionView], ...] = (
 )
 
 _ENVIRONMENT_LABELS = {"paper": "Paper / sandbox", "live": "Live (real money)"}
+#: What each broker calls its test account, for the example name ("e.g. My Tradier sandbox").
+_TEST_ACCOUNT_WORDS = {"alpaca": "paper", "tradier": "sandbox", "tastytrade": "sandbox", "ibkr": "paper"}
+#: The repository (or bundle) root the brokers' ``docs/brokers/<key>.md`` guides are relative to.
+_ROOT = Path(__file__).resolve().parent.parent.parent
+_ERROR_STYLE = "color: #c62828;"
+_ERROR_FIELD_STYLE = "border: 1px solid #c62828;"
+
+
+def example_name(display_name: str, broker_key: str, environment: str) -> str:
+    word = "live" if environment == "live" else _TEST_ACCOUNT_WORDS.get(broker_key, "paper")
+    return f"e.g. My {display_name} {word}"
+
+
+class FieldError(QLabel):
+    """The error of one field, in its own row of the form right under it: red, with a warning sign."""
+
+    def __init__(self, name: str, form: QFormLayout) -> None:
+        super().__init__(objectName=f"settings.error.{name}")
+        self._form = form
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setStyleSheet(_ERROR_STYLE)
+
+    def show_error(self, text: str) -> None:
+        self.setText(f"⚠ {text}" if text else "")
+        row, _role = self._form.getWidgetPosition(self)
+        if row >= 0:
+            self._form.setRowVisible(row, bool(text))
 
 
 class ConnectionsBox(QGroupBox):
@@ -57,12 +86,15 @@ class ConnectionsBox(QGroupBox):
         self.status.setWordWrap(True)
         self.broker_select = QComboBox(objectName="settings.broker_select")
         self.environment = QComboBox(objectName="settings.environment")
-        self.label = QLineEdit(objectName="settings.connection_label", placeholderText="e.g. My Alpaca paper")
+        self.label = QLineEdit(objectName="settings.connection_label")
         self.base_url = QLineEdit(objectName="settings.base_url", placeholderText="http://127.0.0.1:PORT")
         self.base_url_label = QLabel("API address (developer)")
         self.base_url_hint = QLabel(objectName="settings.base_url_hint")
         self.base_url_hint.setWordWrap(True)
-        self.fields_form = QFormLayout()
+        self.guide = QLabel(objectName="settings.broker_guide")
+        self.guide.setOpenExternalLinks(True)
+        self._errors: dict[str, FieldError] = {}
+        self._error_inputs: dict[str, QWidget] = {}
         self.test_button = QPushButton("Test and save connection", objectName="settings.test_connection")
         self.result = QLabel(objectName="settings.connection_result")
         self.result.setWordWrap(True)
@@ -77,16 +109,19 @@ class ConnectionsBox(QGroupBox):
         self.edit_button = QPushButton("Edit selected", objectName="settings.edit_connection")
         self.remove_button = QPushButton("Disconnect and forget", objectName="settings.remove_connection")
 
-        form = QFormLayout()
-        form.addRow("Broker", self.broker_select)
-        form.addRow("Environment", self.environment)
-        form.addRow("Name", self.label)
-        form.addRow(self.base_url_label, self.base_url)
-        form.addRow("", self.base_url_hint)
+        # One form for the fixed rows and the broker's own fields, so every label and field lines up.
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._add_row("Broker", "broker", self.broker_select)
+        self.form.addRow("", self.guide)
+        self._add_row("Environment", "environment", self.environment)
+        self._add_row("Name", "label", self.label)
+        self._add_row(self.base_url_label, "base_url", self.base_url)
+        self.form.addRow("", self.base_url_hint)
+        self._fixed_rows = self.form.rowCount()
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
-        layout.addLayout(form)
-        layout.addLayout(self.fields_form)
+        layout.addLayout(self.form)
         layout.addWidget(self.test_button)
         layout.addWidget(self.result)
         layout.addWidget(QLabel("Saved connections"))
@@ -109,6 +144,7 @@ class ConnectionsBox(QGroupBox):
         )
 
         self.broker_select.currentIndexChanged.connect(self._rebuild_fields)
+        self.environment.currentIndexChanged.connect(self._show_example_name)
         self.test_button.clicked.connect(self._test)
         self.edit_button.clicked.connect(self._edit_selected)
         self.remove_button.clicked.connect(self._remove_selected)
@@ -136,16 +172,36 @@ class ConnectionsBox(QGroupBox):
         self.broker_select.blockSignals(False)
         self._rebuild_fields()
 
+    def _add_row(self, label: str | QLabel, name: str, widget: QWidget) -> None:
+        """The field's row, and under it the row of its error (hidden while there is none)."""
+        self.form.addRow(label, widget)
+        error = FieldError(name, self.form)
+        self.form.addRow("", error)
+        error.show_error("")
+        self._errors[name] = error
+        self._error_inputs[name] = widget
+
     def _rebuild_fields(self) -> None:
-        while self.fields_form.rowCount():
-            self.fields_form.removeRow(0)
+        while self.form.rowCount() > self._fixed_rows:
+            self.form.removeRow(self._fixed_rows)
+        for name in list(self._errors):
+            if name.startswith("field."):
+                del self._errors[name], self._error_inputs[name]
         self._inputs.clear()
+        self.clear_errors()
         form = self._forms.get(self.broker_select.currentData())
         self.environment.clear()
         if form is None:
+            self.guide.clear()
             return
+        guide = _ROOT / form.docs
+        self.guide.setText(f'<a href="{guide.as_uri()}">{form.display_name} set-up guide</a>')
+        self.guide.setToolTip(f"Where to find the keys and how to test safely: {form.docs}")
+        self.environment.blockSignals(True)
         for environment in form.environments:
             self.environment.addItem(_ENVIRONMENT_LABELS.get(environment, environment), environment)
+        self.environment.blockSignals(False)
+        self._show_example_name()
         for field in form.fields:
             widget: QLineEdit | QComboBox
             if field.choices:
@@ -162,8 +218,21 @@ class ConnectionsBox(QGroupBox):
             widget.setToolTip(field.help)
             self._inputs[field.name] = widget
             label = field.label + ("" if field.required else " (optional)")
-            self.fields_form.addRow(label, widget)
+            self._add_row(label, f"field.{field.name}", widget)
         self._editing = None
+
+    def _show_example_name(self) -> None:
+        form = self._forms.get(self.broker_select.currentData())
+        if form is not None:
+            self.label.setPlaceholderText(
+                example_name(form.display_name, form.key, str(self.environment.currentData() or ""))
+            )
+
+    def clear_errors(self) -> None:
+        for name, error in self._errors.items():
+            error.show_error("")
+            self._error_inputs[name].setStyleSheet("")
+        self.result.setStyleSheet("")
 
     def _values(self) -> dict[str, str]:
         values = {}
@@ -172,6 +241,7 @@ class ConnectionsBox(QGroupBox):
         return values
 
     def _test(self) -> None:
+        self.clear_errors()
         self.test_requested.emit(
             {
                 "broker": self.broker_select.currentData(),
@@ -244,8 +314,30 @@ class ConnectionsBox(QGroupBox):
 
     @Slot(str)
     def show_result(self, message: str) -> None:
+        self.result.setStyleSheet("")
         self.result.setText(message)
+
+    @Slot(str)
+    def show_failure(self, message: str) -> None:
+        """A test or save that failed: said as an error (red, with a warning sign) under the button."""
+        self.result.setStyleSheet(_ERROR_STYLE)
+        self.result.setText(f"⚠ {message}")
 
     @Slot(dict)
     def show_form_errors(self, errors: dict[str, str]) -> None:
-        self.result.setText(" ".join(errors.values()))
+        """Every problem at once, each under its own field; one without a field goes under the button."""
+        self.clear_errors()
+        general = []
+        for name, text in errors.items():
+            key = name if name in self._errors else f"field.{name}"
+            if key in self._errors:
+                self._errors[key].show_error(text)
+                if isinstance(self._error_inputs[key], QLineEdit):
+                    # A combo box keeps its native look; its error line says enough.
+                    self._error_inputs[key].setStyleSheet(_ERROR_FIELD_STYLE)
+            else:
+                general.append(text)
+        if general:
+            self.show_failure(" ".join(general))
+        else:
+            self.show_result("Fix the fields marked above; nothing was tested or saved.")

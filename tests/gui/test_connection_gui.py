@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import keyring
 import pytest
 from keyring.backends import fail
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTableView, QWidget
 
 from app.main import AppServices, start_app
@@ -182,6 +183,55 @@ def test_without_a_secure_keyring_saving_asks_for_a_passphrase_first(
             assert "master passphrase" in box.findChild(QLabel, "settings.connection_result").text()
             assert fake_alpaca.server.requests == []
             assert await _connection_rows(services) == []
+        finally:
+            await _stop(services)
+
+    qt_loop.run(scenario())
+
+
+def test_the_form_names_each_broker_shows_errors_by_their_fields_and_links_the_guide(
+    qtbot, qt_loop, app_paths, feed, clock, fake_alpaca
+):
+    async def scenario() -> None:
+        services = await _start(qtbot, app_paths, feed, clock)
+        box = services.window.settings_pane.connections
+        try:
+            name = box.findChild(QLineEdit, "settings.connection_label")
+            guide = box.findChild(QLabel, "settings.broker_guide")
+            examples = {}
+            for key in ("alpaca", "tradier", "tastytrade", "ibkr"):
+                box.broker_select.setCurrentIndex(box.broker_select.findData(key))
+                examples[key] = name.placeholderText()
+                link = guide.text().split('href="')[1].split('"')[0]
+                assert link.endswith(f"docs/brokers/{key}.md") and QUrl(link).toLocalFile()
+                assert Path(QUrl(link).toLocalFile()).is_file(), link
+            assert examples == {
+                "alpaca": "e.g. My Alpaca paper", "tradier": "e.g. My Tradier sandbox",
+                "tastytrade": "e.g. My Tastytrade sandbox", "ibkr": "e.g. My Interactive Brokers paper",
+            }
+            box.broker_select.setCurrentIndex(box.broker_select.findData("alpaca"))
+            box.environment.setCurrentIndex(box.environment.findData("live"))
+            assert name.placeholderText() == "e.g. My Alpaca live"
+
+            # Missing fields: each error under its own field, all at once, and nothing tested or saved.
+            box.environment.setCurrentIndex(box.environment.findData("paper"))
+            key_error = box.findChild(QLabel, "settings.error.field.api_key_id")
+            secret_error = box.findChild(QLabel, "settings.error.field.api_secret_key")
+            assert not key_error.isVisibleTo(box) and not secret_error.isVisibleTo(box)
+            qtbot.mouseClick(box.findChild(QPushButton, "settings.test_connection"), Qt.MouseButton.LeftButton)
+            await until(lambda: key_error.isVisibleTo(box), message=box.result.text())
+            assert secret_error.isVisibleTo(box)
+            assert key_error.text().startswith("⚠") and "#c62828" in key_error.styleSheet()
+            assert "#c62828" in box.field("api_key_id").styleSheet()
+            assert "Fix the fields marked above" in box.result.text()
+            assert await _connection_rows(services) == []
+
+            # A refused test is an error too (colour and sign), and the field errors are gone.
+            _fill(qtbot, box, fake_alpaca.url, "wrong-secret-value")
+            qtbot.mouseClick(box.findChild(QPushButton, "settings.test_connection"), Qt.MouseButton.LeftButton)
+            await until(lambda: "nothing was saved" in box.result.text(), message=box.result.text())
+            assert box.result.text().startswith("⚠") and "#c62828" in box.result.styleSheet()
+            assert not key_error.isVisibleTo(box) and box.field("api_key_id").styleSheet() == ""
         finally:
             await _stop(services)
 

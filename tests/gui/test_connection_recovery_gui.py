@@ -177,8 +177,10 @@ def test_a_plain_http_address_off_this_computer_is_refused(qtbot, qt_loop, app_p
         assert "http:// only for this computer" in hint.text() and hint.isVisibleTo(box)
         _new_alpaca(qtbot, box, "http://broker.example.com:5000")
         qtbot.mouseClick(_test_button(box), Qt.MouseButton.LeftButton)
-        result = box.findChild(QLabel, "settings.connection_result")
-        await until(lambda: "unencrypted" in result.text(), message=result.text())
+        # Said under the address field itself.
+        error = box.findChild(QLabel, "settings.error.base_url")
+        await until(lambda: "unencrypted" in error.text(), message=box.result.text())
+        assert error.isVisibleTo(box)
         assert fake_alpaca.server.requests == []
         assert await services.worker.run(lambda s: list(s.query(ConnectionRow))) == []
         await _stop(services)
