@@ -73,8 +73,6 @@ def test_paper_day_pnl_counts_todays_buys_from_their_price_and_survives_a_restar
 @pytest.mark.slow
 def test_live_day_pnl_uses_the_brokers_mark_and_the_previous_close(qtbot, qt_loop, app_paths, feed, clock) -> None:
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55", prev_close="180")
-    # The broker stamps its fills with the real time: the app's day must be that day.
-    clock.now = datetime.now(UTC)
     rig = make_rig("alpaca")
 
     async def scenario() -> None:
@@ -83,15 +81,17 @@ def test_live_day_pnl_uses_the_brokers_mark_and_the_previous_close(qtbot, qt_loo
             await connect(services, rig)
             await switch_to_live(qtbot, services, rig)
             await until(lambda: services.mode.mode is TradingMode.LIVE)
-            cid = await place_live(qtbot, services, "AAPL", "buy", "3", "150")
-            rig.fake.fill(cid, Decimal(3), Decimal("150"))
+            cid = await place_live(qtbot, services, "AAPL", "buy", "3", "175")
+            # The fake broker stamps its fills with the real time: from here the app's day is that day too.
+            clock.now = datetime.now(UTC)
+            rig.fake.fill(cid, Decimal(3), Decimal("175"))
             await until_status(services, cid, "filled")
             await until(lambda: _row(services, "AAPL").get("qty") == "3", timeout=15)
             await until(lambda: _row(services, "AAPL")["day_pnl"] != "—", timeout=15, message=str(_row(services, "AAPL")))
             shown = _row(services, "AAPL")
             mark = Decimal(shown["mark"].replace(",", ""))
-            # Bought today at 150: the day counts from that price; the % is the price's move from the close.
-            assert shown["day_pnl"] == f"+${(mark - 150) * 3:,.2f}"
+            # Bought today at 175: the day counts from that price; the % is the price's move from the close.
+            assert shown["day_pnl"] == f"+${(mark - 175) * 3:,.2f}"
             assert shown["day_pct"] == f"+{((mark - 180) / 180 * 100).quantize(Decimal('0.01'))}%"
             assert label(services, "account.day_pnl").startswith(shown["day_pnl"] + " (+")
         finally:
