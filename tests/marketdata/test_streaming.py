@@ -175,3 +175,48 @@ async def test_ibkr_ticks_drive_the_views_and_a_drop_degrades_to_polling_and_sta
     finally:
         await market.stop()
         await broker.close()
+
+
+class RecordingSource:
+    """A polled source that prices whatever it is asked for at 12.25 and records each request."""
+
+    name = "polled feed"
+    delayed = True
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    async def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        wanted = list(symbols)
+        self.asked.append(wanted)
+        return {s: _quote(s, "12.25") for s in wanted}
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_alpaca_streams_the_stocks_and_the_options_stay_polled(qapp):
+    from app.brokers.alpaca.stream import AlpacaQuoteStream
+    from tests.fakes.alpaca_stream import FakeAlpacaStream
+
+    fake = await FakeAlpacaStream().start()
+    clock = Clock()
+    source = RecordingSource()
+    market = MarketDataController(None, source, clock, poll_interval=3600)  # type: ignore[arg-type]
+    option = "AAPL270115C00200000"
+    try:
+        market.subscribe("watchlist", ["AAPL", option])
+        market.set_quote_stream(AlpacaQuoteStream(fake.url, fake.key_id, fake.secret))
+        await until(lambda: market.streaming and fake.subscriptions("quotes") == {"AAPL"}, message="not subscribed")
+        await fake.push_quote("AAPL", Decimal("189.50"), Decimal("189.60"), OPEN)
+        await fake.push_trade("AAPL", Decimal("189.55"), OPEN)
+        await until(lambda: market.view("AAPL").last == Decimal("189.55"), message="the trade was not shown")
+        view = market.view("AAPL")
+        assert (view.bid, view.ask) == (Decimal("189.50"), Decimal("189.60"))
+        assert view.source == "Alpaca market data (IEX), streaming, real-time"
+        await market.refresh()
+        assert source.asked == [[option]]
+        assert market.view(option).source == "polled feed, 15 min delayed"
+    finally:
+        await market.stop()
+        await fake.stop()

@@ -45,6 +45,7 @@ from app.brokers.alpaca.parse import (
     parse_alpaca_quotes,
     replaced_by,
 )
+from app.brokers.alpaca.stream import AlpacaQuoteStream, stream_url
 from app.brokers.alpaca.sdk import (
     APIError,
     GetOrdersRequest,
@@ -198,6 +199,7 @@ class AlpacaBroker:
         )
         self._limiter = RateLimiter(RATE_PER_MINUTE, 60.0, burst=RATE_BURST)
         self._bars = AlpacaBars(self.endpoints.data, key_id, secret)
+        self._stream_args = (stream_url(base_url), key_id, secret)
         self._read_attempts = max(1, read_attempts)
         self._retry_backoff = retry_backoff
         self._max_retry_wait = max_retry_wait
@@ -205,6 +207,10 @@ class AlpacaBroker:
 
     def __repr__(self) -> str:
         return f"AlpacaBroker(environment={self.environment.value}, trading={self.endpoints.trading})"
+
+    def quote_stream(self) -> AlpacaQuoteStream:
+        """Stock quotes and trades pushed over Alpaca's market-data websocket (see ``stream.py``)."""
+        return AlpacaQuoteStream(*self._stream_args)
 
     # -- plumbing -------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Pure parsers from Alpaca's wire format (Trading API v2, Market Data v2/v1beta1) to broker records."""
+"""Pure parsers from Alpaca's wire format (Trading API v2, Market Data v2/v1beta1 and its stream) to broker records."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import msgpack
 
 from app.brokers.base import AccountInfo, AccountType, BrokerOrder, BrokerPosition
 from app.domain.models import AssetClass, OrderStatus, OrderType, Quote, Side, TimeInForce
@@ -360,3 +362,84 @@ def parse_error_body(text: str | None) -> tuple[int | None, str]:
         code = None
     message = body.get("message")
     return code, str(message).strip() if message is not None else ""
+
+
+# ---- the market-data stream (wss://stream.data.alpaca.markets/v2/iex) ----------------------------
+
+
+class StreamRefused(Exception):
+    """An ``error`` message from the market-data stream; ``code`` is Alpaca's (402 auth failed, 406 …)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+#: Stream error codes that end the connection's use (the rest, e.g. 405 symbol limit, are reported and ignored).
+STREAM_FATAL = {401: "not authenticated", 402: "auth failed", 404: "auth timeout", 406: "connection limit exceeded",
+                407: "slow client", 409: "insufficient subscription"}
+
+
+def stream_messages(frame: bytes | str) -> list[dict[str, Any]]:
+    """One websocket frame as its messages: msgpack when binary (alpaca-py asks for it), JSON when text."""
+    decoded = json.loads(frame) if isinstance(frame, str) else msgpack.unpackb(frame, raw=False)
+    if isinstance(decoded, Mapping):
+        decoded = [decoded]
+    if not isinstance(decoded, list):
+        raise ValueError("a market-data stream frame is a list of messages")
+    return [dict(m) for m in decoded if isinstance(m, Mapping)]
+
+
+def stream_time(value: object) -> datetime:
+    """A stream timestamp: a msgpack Timestamp (binary frames) or RFC 3339 text with nanoseconds (JSON)."""
+    if isinstance(value, msgpack.Timestamp):
+        return value.to_datetime()
+    if isinstance(value, str):
+        text = value.replace("Z", "+00:00")
+        head, dot, rest = text.partition(".")
+        if dot:
+            digits = "".join(ch for ch in rest if ch.isdigit())
+            text = f"{head}.{digits[:6]}{rest[len(digits):]}"
+        stamp = datetime.fromisoformat(text)
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+    raise ValueError(f"not a stream timestamp: {value!r}")
+
+
+def check_stream_control(message: Mapping[str, Any]) -> None:
+    """Raise ``StreamRefused`` for an ``error`` message; other messages pass."""
+    if message.get("T") == "error":
+        code = int(message.get("code") or 0)
+        raise StreamRefused(code, str(message.get("msg") or STREAM_FATAL.get(code, "error")))
+
+
+def apply_stream_message(previous: Quote | None, message: Mapping[str, Any]) -> Quote | None:
+    """Fold one ``q`` (quote: bp/bs, ap/as) or ``t`` (trade: p) message into the symbol's latest quote.
+
+    A quote keeps the last trade it had; a trade keeps the bid and ask. Other messages give None.
+    """
+    kind, symbol = message.get("T"), message.get("S")
+    if kind not in ("q", "t") or not isinstance(symbol, str):
+        return None
+    stamp = stream_time(message.get("t"))
+    if kind == "q":
+        bid, ask = to_decimal(message.get("bp")), to_decimal(message.get("ap"))
+        return Quote(
+            symbol=symbol,
+            bid=bid if bid else None,
+            ask=ask if ask else None,
+            last=previous.last if previous else None,
+            timestamp=stamp,
+            bid_size=to_decimal(message.get("bs")) if bid else None,
+            ask_size=to_decimal(message.get("as")) if ask else None,
+            prev_close=previous.prev_close if previous else None,
+            volume=previous.volume if previous else None,
+        )
+    price = to_decimal(message.get("p"))
+    if not price:
+        return previous
+    if previous is None:
+        return Quote(symbol=symbol, bid=None, ask=None, last=price, timestamp=stamp)
+    return Quote(
+        symbol=symbol, bid=previous.bid, ask=previous.ask, last=price, timestamp=max(stamp, previous.timestamp),
+        bid_size=previous.bid_size, ask_size=previous.ask_size, prev_close=previous.prev_close, volume=previous.volume,
+    )

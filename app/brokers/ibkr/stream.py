@@ -60,6 +60,8 @@ class IbkrQuoteStream:
         self._unlisten = self._session.add_listener(self._on_connection)
 
     async def subscribe(self, symbols: frozenset[str]) -> None:
+        if not self._ib.isConnected():
+            raise StreamDropped("The connection to TWS/IB Gateway was lost; prices are polled until it is back.")
         for symbol in [s for s in self._contracts if s not in symbols]:
             contract = self._contracts.pop(symbol)
             self._symbols.pop(id(contract), None)
