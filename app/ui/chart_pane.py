@@ -15,7 +15,7 @@ from app.controller.chart_views import BarArrays, ChartOverlays, ChartView, bar_
 from app.domain.bars import INTERVAL_LABELS
 from app.domain.models import Bar, BarInterval, Side
 from app.domain.symbol_display import describe_symbol, symbol_tooltip
-from app.ui.candles import CandleItem, VolumeItem
+from app.ui.candles import CandleItem, ChartGrid, VolumeItem
 from app.ui.formatting import fmt_price, fmt_qty
 
 #: Bars in view when a chart opens; the trader pans and zooms from there.
@@ -70,8 +70,10 @@ class ChartPane(QWidget):
         self.view.ci.layout.setRowStretchFactor(1, 1)
         self.volume_plot.setXLink(self.price_plot)
         self.volume_plot.hideAxis("bottom")
+        self.grids = []
         for plot in (self.price_plot, self.volume_plot):
-            plot.showGrid(x=True, y=True, alpha=0.15)
+            self.grids.append(ChartGrid(plot))
+            plot.addItem(self.grids[-1], ignoreBounds=True)
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.showAxis("right")
