@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -36,7 +36,7 @@ async def _buy_paper(qtbot, services: AppServices, qty: str) -> None:
     await until(lambda: bool(placed), message=services.window.orders_pane.message.text())
 
 
-def test_paper_day_pnl_counts_todays_buys_from_their_price_and_survives_a_restart(
+def test_paper_day_pnl_counts_todays_buys_from_their_price_and_yesterdays_from_the_close(
     qtbot, qt_loop, app_paths, feed, clock
 ) -> None:
     # Yesterday's close 100; the market order buys 10 at the ask (105.10) and is marked at the mid.
@@ -66,8 +66,22 @@ def test_paper_day_pnl_counts_todays_buys_from_their_price_and_survives_a_restar
         finally:
             await stop(services)
 
+    async def next_day() -> None:
+        clock.now += timedelta(days=1)
+        feed.set("AAPL", bid="109.90", ask="110.10", last="110.00", prev_close="107")
+        services = await _start_paper(qtbot, app_paths, feed, clock)
+        try:
+            # Held overnight now: yesterday's buy no longer counts from its price but from yesterday's close (107).
+            await until(lambda: _row(services, "AAPL").get("day_pnl") == "+$30.00", message=str(_row(services, "AAPL")))
+            assert _row(services, "AAPL")["day_pct"] == "+2.80%"
+            await until(lambda: label(services, "account.day_pnl").startswith("+$30.00 ("),
+                        message=label(services, "account.day_pnl"))
+        finally:
+            await stop(services)
+
     qt_loop.run(today(), timeout=60)
     qt_loop.run(same_day_restart(), timeout=60)
+    qt_loop.run(next_day(), timeout=60)
 
 
 @pytest.mark.slow
