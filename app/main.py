@@ -378,6 +378,7 @@ def wire_connections(
     dialogs.bind(vault)
     panel.bind(vault, dialogs)
     vault.error.connect(window.show_error)
+    vault.state_changed.connect(box.show_vault_state)
     # A paper-only trader is not interrupted at start: without a secure keyring the passphrase is
     # asked for when the first credentials are saved (or from the Security panel).
     vault.passphrase_setup_offered.disconnect(dialogs.show_setup)

@@ -43,6 +43,13 @@ _ERROR_STYLE = "color: #c62828;"
 _ERROR_FIELD_STYLE = "border: 1px solid #c62828;"
 
 
+_VAULT_NOTES = {
+    "setup_required": "This computer has no secure keyring: saving a connection first asks you to choose a master "
+    "passphrase. It encrypts your broker keys and is asked for at every start.",
+    "locked": "Your saved connections are locked: saving asks for your master passphrase first.",
+}
+
+
 def example_name(display_name: str, broker_key: str, environment: str) -> str:
     word = "live" if environment == "live" else _TEST_ACCOUNT_WORDS.get(broker_key, "paper")
     return f"e.g. My {display_name} {word}"
@@ -95,6 +102,9 @@ class ConnectionsBox(QGroupBox):
         self.guide.setOpenExternalLinks(True)
         self._errors: dict[str, FieldError] = {}
         self._error_inputs: dict[str, QWidget] = {}
+        self.vault_note = QLabel(objectName="settings.vault_note")
+        self.vault_note.setWordWrap(True)
+        self.vault_note.hide()
         self.test_button = QPushButton("Test and save connection", objectName="settings.test_connection")
         self.result = QLabel(objectName="settings.connection_result")
         self.result.setWordWrap(True)
@@ -122,6 +132,7 @@ class ConnectionsBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addLayout(self.form)
+        layout.addWidget(self.vault_note)
         layout.addWidget(self.test_button)
         layout.addWidget(self.result)
         layout.addWidget(QLabel("Saved connections"))
@@ -311,6 +322,13 @@ class ConnectionsBox(QGroupBox):
         self.verify_interval.blockSignals(True)
         self.verify_interval.setValue(minutes)
         self.verify_interval.blockSignals(False)
+
+    @Slot(str)
+    def show_vault_state(self, state: str) -> None:
+        """Before *Test and save*: say when saving will first ask for the master passphrase."""
+        note = _VAULT_NOTES.get(state, "")
+        self.vault_note.setText(note)
+        self.vault_note.setVisible(bool(note))
 
     @Slot(str)
     def show_result(self, message: str) -> None:

@@ -177,6 +177,10 @@ def test_without_a_secure_keyring_saving_asks_for_a_passphrase_first(
             setup = services.window.findChild(QWidget, "vault.setup_dialog")
             assert not setup.isVisible(), "a paper-only trader is not interrupted at start"
             box = services.window.settings_pane.connections
+            # Said before the trader presses Test and save.
+            note = box.findChild(QLabel, "settings.vault_note")
+            await until(lambda: note.isVisibleTo(box), message="no word that a passphrase will be asked for")
+            assert "master passphrase" in note.text()
             _fill(qtbot, box, fake_alpaca.url, SECRET_KEY)
             qtbot.mouseClick(box.findChild(QPushButton, "settings.test_connection"), Qt.MouseButton.LeftButton)
             await until(lambda: setup.isVisible(), message="the passphrase set-up was not offered")
@@ -196,6 +200,8 @@ def test_the_form_names_each_broker_shows_errors_by_their_fields_and_links_the_g
         services = await _start(qtbot, app_paths, feed, clock)
         box = services.window.settings_pane.connections
         try:
+            # A working keyring: nothing to warn about before saving.
+            assert not box.findChild(QLabel, "settings.vault_note").isVisibleTo(box)
             name = box.findChild(QLineEdit, "settings.connection_label")
             guide = box.findChild(QLabel, "settings.broker_guide")
             examples = {}
