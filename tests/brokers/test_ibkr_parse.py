@@ -35,6 +35,7 @@ from app.brokers.ibkr.parse import (
     per_unit_cost,
     rejection_reason,
     symbol_of,
+    order_prices,
 )
 from app.domain.models import AssetClass, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from app.domain.symbols import parse_symbol
@@ -262,3 +263,25 @@ def test_ira_accounts_are_recognised_and_missing_values_are_an_error() -> None:
 def test_asset_class_of_positions() -> None:
     assert asset_class_of("OPT") is AssetClass.OPTION
     assert asset_class_of("STK") is AssetClass.EQUITY
+
+
+@pytest.mark.parametrize(
+    ("order_type", "lmt", "aux", "expected"),
+    [
+        ("LMT", 175.5, 1.7976931348623157e308, (Decimal("175.5"), None)),
+        ("STP LMT", 180.0, 179.25, (Decimal("180.0"), Decimal("179.25"))),
+        ("STP", 0.0, 190.0, (None, Decimal("190.0"))),
+        ("MKT", 1.7976931348623157e308, 0.0, (None, None)),
+    ],
+)
+def test_an_orders_limit_and_stop_come_from_the_fields_its_type_uses(order_type, lmt, aux, expected) -> None:
+    assert order_prices(order_type, lmt, aux) == expected
+
+
+def test_a_report_carries_the_orders_prices_and_a_later_one_without_them_keeps_them() -> None:
+    first = merge_report(None, _report("Submitted", quantity=Decimal(3), limit_price=Decimal("175")), NOW)
+    assert first.limit_price == Decimal("175")
+    modified = merge_report(first, _report("Submitted", quantity=Decimal(4), limit_price=Decimal("177.5")), NOW)
+    assert (modified.quantity, modified.limit_price) == (Decimal(4), Decimal("177.5"))
+    status_only = merge_report(modified, _report("Submitted", filled="1"), NOW)
+    assert (status_only.quantity, status_only.limit_price) == (Decimal(4), Decimal("177.5"))

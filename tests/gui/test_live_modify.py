@@ -210,6 +210,47 @@ def test_tradier_changes_prices_in_place_and_refuses_a_new_quantity_before_askin
     qt_loop.run(scenario(), timeout=120)
 
 
+def test_ibkr_modifies_size_and_price_in_place_under_the_same_order_id(qtbot, qt_loop, app_paths, feed, clock) -> None:
+    feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
+
+    async def scenario() -> None:
+        rig = make_rig("ibkr")
+        services = await start(qtbot, app_paths, feed, clock)
+        window = services.window
+        try:
+            cid = await _live_order(qtbot, services, rig)
+            before = await journal(services, cid)
+            placed = [c for c in rig.order_changes() if c.method == "placeOrder"]
+            dialog = await _open_modify(services, cid)
+            _type(qtbot, dialog.findChild(QLineEdit, "order_modify.quantity"), "4")
+            _type(qtbot, dialog.findChild(QLineEdit, "order_modify.limit_price"), "177.50")
+            qtbot.mouseClick(dialog.findChild(QPushButton, "order_modify.submit"), Qt.MouseButton.LeftButton)
+            confirm = window.findChild(QDialog, "order_change_confirm_dialog")
+            await until(confirm.isVisible, timeout=15, message="no confirmation of the change")
+            summary = confirm.findChild(QLabel, "order_change_confirm.summary").text()
+            assert "Quantity: 3 → 4" in summary and "Limit price: 175.00 → 177.50" in summary
+            qtbot.mouseClick(confirm.findChild(QPushButton, "order_change_confirm.submit"), Qt.MouseButton.LeftButton)
+            await until(lambda: "changed at" in window.orders_pane.message.text(), timeout=15,
+                        message=window.orders_pane.message.text())
+            changed = await journal(services, cid)
+            assert (changed.request.quantity, changed.request.limit_price) == (Decimal(4), Decimal("177.50"))
+            assert changed.broker_order_id == before.broker_order_id
+            assert len([c for c in rig.order_changes() if c.method == "placeOrder"]) == len(placed) + 1
+            (view,) = [v for v in rig.fake.order_views() if v.client_order_id == cid]
+            assert (view.quantity, view.limit_price, view.is_open) == (Decimal(4), Decimal("177.50"), True)
+            # The follower's next reads agree with TWS (its reports carry the size and prices now).
+            reported = await services.live.follower.session.broker.get_order(cid)
+            assert (reported.quantity, reported.limit_price) == (Decimal(4), Decimal("177.5"))
+            await asyncio.sleep(0.5)
+            again = await journal(services, cid)
+            assert (again.request.quantity, again.request.limit_price) == (Decimal(4), Decimal("177.50"))
+        finally:
+            await stop(services)
+            rig.stop()
+
+    qt_loop.run(scenario(), timeout=120)
+
+
 def test_a_change_without_an_answer_stays_unknown_until_the_broker_shows_it_and_is_never_resent(
     qtbot, qt_loop, app_paths, feed, clock
 ) -> None:

@@ -27,6 +27,7 @@ from app.brokers.ibkr.parse import (
     fill_totals,
     ib_decimal,
     ib_price,
+    order_prices,
     is_order_failure,
     merge_report,
     rejection_reason,
@@ -80,6 +81,7 @@ def report_from_trade(trade: Any, fills: Sequence[Any] = ()) -> OrderReport:
         executed, vwap = fill_totals(executions)
         filled = max(filled, executed)
         average = average or vwap
+    limit, stop = order_prices(order.orderType, order.lmtPrice, order.auxPrice)
     return OrderReport(
         order_ref=order.orderRef,
         perm_id=perm_id,
@@ -90,6 +92,8 @@ def report_from_trade(trade: Any, fills: Sequence[Any] = ()) -> OrderReport:
         quantity=ib_decimal(order.totalQuantity),
         side=side_of(order.action),
         commission=commission_of([*trade.fills, *fills], perm_id, order.orderRef),
+        limit_price=limit,
+        stop_price=stop,
     )
 
 

@@ -336,11 +336,21 @@ class OrderReport:
     side: Side | None = None
     #: The commission of the order's executions TWS has reported a commission for; None before any.
     commission: Decimal | None = None
+    #: The order's limit (``lmtPrice``) and stop (``auxPrice``) where its type carries them.
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
 
 
 def side_of(action: str) -> Side | None:
     """TWS's order action as a side; None when TWS did not say (an empty or unknown action)."""
     return {"BUY": Side.BUY, "SELL": Side.SELL, "SSHORT": Side.SELL}.get((action or "").upper())
+
+
+def order_prices(order_type: str, lmt_price: float | None, aux_price: float | None) -> tuple[Decimal | None, Decimal | None]:
+    """(limit, stop) of a TWS order: ``lmtPrice`` for LMT and STP LMT, ``auxPrice`` (the trigger) for STP and STP LMT."""
+    limit = ib_price(lmt_price) if order_type in ("LMT", "STP LMT") else None
+    stop = ib_price(aux_price) if order_type in ("STP", "STP LMT") else None
+    return limit, stop
 
 
 def merge_report(previous: BrokerOrder | None, report: OrderReport, now: datetime) -> BrokerOrder:
@@ -362,6 +372,8 @@ def merge_report(previous: BrokerOrder | None, report: OrderReport, now: datetim
             raw_status=report.ib_status,
             side=report.side,
             commission=report.commission,
+            limit_price=report.limit_price,
+            stop_price=report.stop_price,
         )
     keep = previous.status.is_terminal and (not status.is_terminal or previous.status is OrderStatus.REJECTED)
     filled = max(previous.filled_quantity, report.filled)
@@ -378,6 +390,8 @@ def merge_report(previous: BrokerOrder | None, report: OrderReport, now: datetim
         average_fill_price=average or previous.average_fill_price,
         updated_at=now,
         quantity=report.quantity or previous.quantity,
+        limit_price=report.limit_price or previous.limit_price,
+        stop_price=report.stop_price or previous.stop_price,
         reason=report.reason or previous.reason,
         raw_status=previous.raw_status if keep else report.ib_status,
         side=report.side or previous.side,
