@@ -31,7 +31,7 @@ from app.controller.fills_controller import FillsController
 from app.controller.market_clock_controller import MarketClockController
 from app.controller.mode_controller import TradingModeController
 from app.controller.order_details_controller import OrderDetailsController
-from app.controller.live_change import LiveChangeController
+from app.controller.live_change import LiveChangeController, quantity_refusal
 from app.controller.live_controller import LiveOrderController
 from app.controller.live_follow import LiveFollower
 from app.controller.order_router import OrderRouter
@@ -301,6 +301,7 @@ def wire_changes(window: MainWindow, router: OrderRouter, live_change: LiveChang
     """Modify a working order: the orders table's dialog, routed by the order's mode, confirmed old → new when live."""
     orders = window.orders_pane
     orders.modify_requested.connect(router.modify_order)
+    orders.quantity_fixed = quantity_refusal
     router.change_rejected.connect(orders.show_modify_errors)
     router.change_taken.connect(orders.modify_done)
     router.change_message.connect(orders.show_message)

@@ -319,6 +319,14 @@ def _confirm_view(session: LiveSession, order: Order, change: OrderChange) -> Ch
     )
 
 
+def quantity_refusal(order: Order) -> str:
+    """Why the order's quantity can't be changed where it was placed ('' when it can): the modify form says so."""
+    if order.mode is not TradingMode.LIVE or _replaces_quantity(order.broker):
+        return ""
+    name = get_spec(order.broker).display_name
+    return f"{name} can't change a working order's quantity; cancel it and place a new order for a new size."
+
+
 def _replaces_quantity(broker_key: str) -> bool:
     try:
         return get_spec(broker_key).capabilities.replace_quantity

@@ -86,8 +86,10 @@ class ModifyOrderDialog(QDialog):
     def client_order_id(self) -> str:
         return self._client_order_id
 
-    def ask(self, order: Order) -> None:
-        """Prefill with the order's current values and show the dialog (non-blocking)."""
+    def ask(self, order: Order, quantity_fixed: str = "") -> None:
+        """Prefill with the order's current values and show the dialog (non-blocking).
+
+        ``quantity_fixed`` says why the quantity can't change (a broker that changes prices only)."""
         request = order.request
         self._client_order_id = order.client_order_id
         live = order.mode is TradingMode.LIVE
@@ -98,6 +100,8 @@ class ModifyOrderDialog(QDialog):
             f"{fmt_enum(request.order_type).lower()}, {fmt_enum(request.time_in_force)} ({where}{filled})"
         )
         self.quantity.setText(str(request.quantity))
+        self.quantity.setEnabled(not quantity_fixed)
+        self.quantity.setToolTip(quantity_fixed)
         for line, price, used in (
             (self.limit_price, request.limit_price, request.order_type.needs_limit),
             (self.stop_price, request.stop_price, request.order_type.needs_stop),
@@ -106,14 +110,16 @@ class ModifyOrderDialog(QDialog):
             line.setEnabled(used)
             line.setPlaceholderText("" if used else f"not used by a {fmt_enum(request.order_type).lower()} order")
         self.note.setText(
-            "A new price or a larger size puts the order at the back of the queue."
+            (f"{quantity_fixed} " if quantity_fixed else "")
+            + "A new price or a larger size puts the order at the back of the queue."
             + (" You confirm the change before it is sent to the broker." if live else "")
         )
         self.show_errors({})
         self.submit.setEnabled(True)
         self.open()
-        self.quantity.setFocus()
-        self.quantity.selectAll()
+        first = next((line for line in self.fields.values() if line.isEnabled()), self.quantity)
+        first.setFocus()
+        first.selectAll()
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """What is wrong, next to each field ('' or any other key: under the fields); the dialog stays open."""
@@ -135,5 +141,6 @@ class ModifyOrderDialog(QDialog):
         if not self._client_order_id or not self.submit.isEnabled():
             return
         self.submit.setEnabled(False)
-        values = {key: line.text() for key, line in self.fields.items() if line.isEnabled()}
+        # The quantity always goes (unchanged when greyed out); a price only where the order's type uses it.
+        values = {key: line.text() for key, line in self.fields.items() if line.isEnabled() or key == "quantity"}
         self.submitted.emit(self._client_order_id, values)

@@ -163,6 +163,8 @@ class OrdersPane(QMainWindow):
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask_confirmation(self, title, text)
         self.ticket = OrderTicket()
         self.modify_dialog = ModifyOrderDialog(self)
+        #: Why an order's quantity can't be changed where it was placed ('' when it can); set by the app.
+        self.quantity_fixed: Callable[[Order], str] = lambda _order: ""
         self.modify_dialog.submitted.connect(self.modify_requested)
         self.account = AccountSummaryBox()
         self.orders_model = OrdersTableModel()
@@ -417,7 +419,7 @@ class OrdersPane(QMainWindow):
 
     def modify_order(self, order: Order) -> None:
         """Open the modify dialog on a working order, prefilled with its current size and prices."""
-        self.modify_dialog.ask(order)
+        self.modify_dialog.ask(order, self.quantity_fixed(order))
 
     @Slot(dict)
     def show_modify_errors(self, errors: dict[str, str]) -> None:
