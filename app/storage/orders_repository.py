@@ -56,6 +56,7 @@ def order_to_row(order: Order, broker: str, row: OrderRow | None = None) -> Orde
     row.stop_triggered = order.stop_triggered
     row.created_at = order.created_at
     row.updated_at = order.updated_at
+    row.queued_at = order.queued_at
     return row
 
 
@@ -89,6 +90,7 @@ def row_to_order(row: OrderRow) -> Order:
         broker=row.broker if row.mode == TradingMode.LIVE.value else "",
         account_last4=row.account_last4 or "",
         external=bool(row.external),
+        queued_at=row.queued_at,
     )
 
 

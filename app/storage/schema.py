@@ -108,6 +108,8 @@ class OrderRow(Base):
     account_last4: Mapped[str] = mapped_column(String(4), default="", server_default="")
     #: Live orders placed outside the app and adopted at reconciliation.
     external: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: Paper orders: when a change last cost the order its place in the queue (NULL: when it was placed).
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class FillRow(Base):

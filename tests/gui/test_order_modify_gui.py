@@ -116,7 +116,7 @@ def test_modify_from_the_menu_changes_the_paper_order_in_place(qtbot, qt_loop: Q
     qt_loop.run(scenario())
 
 
-def test_a_modified_order_comes_back_changed_after_a_restart(qtbot, qt_loop: QtLoop, app_paths, feed, clock) -> None:
+def test_a_modified_order_comes_back_changed_with_its_queue_place_after_a_restart(qtbot, qt_loop: QtLoop, app_paths, feed, clock) -> None:
     feed.set("MSFT", bid="410.10", ask="410.30", last="410.20")
 
     async def first_run() -> str:
@@ -125,7 +125,9 @@ def test_a_modified_order_comes_back_changed_after_a_restart(qtbot, qt_loop: QtL
             {"symbol": "MSFT", "side": "buy", "quantity": "8", "order_type": "stop_limit", "limit_price": "420.00",
              "stop_price": "415.00", "time_in_force": "gtc"}
         )
+        clock.now += timedelta(minutes=3)
         assert await services.paper.change(order_id, {"quantity": "6", "limit_price": "420.00", "stop_price": "416.50"})
+        assert services.paper.engine.orders[order_id].queued_at == clock.now
         assert not await services.paper.change(order_id, {"quantity": "6", "limit_price": "420", "stop_price": "416.5"})
         await stop(services)
         return order_id
@@ -136,6 +138,8 @@ def test_a_modified_order_comes_back_changed_after_a_restart(qtbot, qt_loop: QtL
         services = await start(qtbot, app_paths, feed, clock)
         order = services.paper.engine.orders[order_id]
         assert (order.request.quantity, order.request.stop_price) == (Decimal(6), Decimal("416.50"))
+        # Its place in the queue is the change's, not the placement's.
+        assert order.queue_time == clock.now and order.created_at == clock.now - timedelta(minutes=3)
         orders = services.window.findChild(QTableView, "orders.table")
         await until(lambda: orders.model().rowCount() == 1)
         assert texts(orders, "qty") == ["6"]
