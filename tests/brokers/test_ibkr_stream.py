@@ -86,6 +86,24 @@ async def test_ticks_stream_each_change_until_the_symbol_is_dropped(tws: IbkrHar
         await broker.close()
 
 
+async def test_delayed_ticks_say_so(tws: IbkrHarness):
+    # Without a subscription IB sends delayed ticks (66/67/68) after reqMarketDataType 3, as the connector asks.
+    tws.tws.set_quote("SPY", Decimal("512.40"), Decimal("512.45"), Decimal("512.42"), live=False)
+    broker = tws.connector()
+    try:
+        stream = broker.quote_stream()
+        await stream.open()
+        await stream.subscribe(frozenset({"SPY"}))
+        spy = (await _next(stream))["SPY"]
+        assert stream.delayed and spy.bid == Decimal("512.40")
+        await stream.subscribe(frozenset({"SPY", "AAPL"}))
+        aapl = await _next(stream)
+        assert list(aapl) == ["AAPL"] and not stream.delayed
+        await stream.close()
+    finally:
+        await broker.close()
+
+
 async def test_a_dropped_connection_ends_the_stream_with_a_reason(tws: IbkrHarness):
     broker = tws.connector()
     try:

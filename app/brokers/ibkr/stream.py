@@ -22,14 +22,16 @@ from app.domain.symbols import SymbolError, parse_symbol
 log = logging.getLogger(__name__)
 
 _DROPPED = object()
+#: IB's market-data types for delayed (3) and delayed-frozen (4) data.
+DELAYED_TYPES = (3, 4)
 
 
 class IbkrQuoteStream:
     """Market-data ticks from TWS/IB Gateway (see ``app/brokers/streaming.py`` for the contract)."""
 
     name = "IBKR market data, streaming"
-    #: Real-time where the trader has IB's market-data subscription; IB sends delayed ticks otherwise
-    #: (reqMarketDataType 3), which the ticker's market-data type says and each quote's label carries.
+    #: Whether the quotes ``receive`` just returned are delayed: IB sends delayed ticks (market-data type 3,
+    #: after reqMarketDataType 3) where the trader has no subscription, so each batch is of one kind.
     delayed = False
 
     def __init__(self, ib: Any, session: IbkrSession, contract_for: Callable[[Instrument], Any]) -> None:
@@ -78,7 +80,8 @@ class IbkrQuoteStream:
         item = await self._queue.get()
         if item is _DROPPED:
             raise StreamDropped("The connection to TWS/IB Gateway was lost; prices are polled until it is back.")
-        return item  # type: ignore[return-value]
+        self.delayed, quotes = item  # type: ignore[misc]
+        return quotes  # type: ignore[has-type]
 
     async def close(self) -> None:
         self._ib.pendingTickersEvent -= self._on_tickers
@@ -92,16 +95,16 @@ class IbkrQuoteStream:
         self._symbols.clear()
 
     def _on_tickers(self, tickers: Any) -> None:
-        quotes = []
+        batches: dict[bool, list[Quote]] = {}
         for ticker in tickers:
             symbol = self._symbols.get(id(ticker.contract))
             if symbol is None:
                 continue
             quote = ticker_quote(symbol, ticker)
             if quote is not None:
-                quotes.append(quote)
-        if quotes:
-            self._queue.put_nowait(quotes)
+                batches.setdefault(ticker.marketDataType in DELAYED_TYPES, []).append(quote)
+        for delayed, quotes in batches.items():
+            self._queue.put_nowait((delayed, quotes))
 
     def _on_connection(self, event: ConnectionEvent) -> None:
         if event.state is not ConnectionState.CONNECTED:
