@@ -48,7 +48,13 @@ from app.domain.models import (
     Quote,
     TradingMode,
 )
-from app.domain.order_change import build_order_change, change_summary, changed_request, describe_change
+from app.domain.order_change import (
+    build_order_change,
+    change_summary,
+    changed_request,
+    describe_change,
+    price_text,
+)
 from app.domain.validation import TicketError
 from app.marketdata.broker_quotes import BrokerQuoteSource
 
@@ -297,15 +303,16 @@ class LiveChangeController(QObject):
 
 def _confirm_view(session: LiveSession, order: Order, change: OrderChange) -> ChangeConfirmView:
     request = order.request
-    prices = []
-    if request.limit_price is not None:
-        prices.append(f"limit {request.limit_price:f}")
-    if request.stop_price is not None:
-        prices.append(f"stop {request.stop_price:f}")
-    filled = f", {order.filled_quantity:f} filled" if order.filled_quantity else ""
+    filled = f", {_quantity(order.filled_quantity)} filled" if order.filled_quantity else ""
+    prices = [
+        f"{name} {price_text(price)}"
+        for name, price in (("limit", request.limit_price), ("stop", request.stop_price))
+        if price is not None
+    ]
+    priced = f" ({', '.join(prices)})" if prices else ""
     line = (
-        f"{request.side.value.upper()} {_quantity(request.quantity)} {order.symbol} "
-        f"{request.order_type.value.replace('_', '-')}{(' ' + ', '.join(prices)) if prices else ''}, "
+        f"{request.side.value.upper()} {_quantity(request.quantity)} {order.symbol}, "
+        f"{request.order_type.value.replace('_', '-')} order{priced}, "
         f"{request.time_in_force.value.upper()}{filled} (order {order.client_order_id})"
     )
     return ChangeConfirmView(

@@ -114,9 +114,9 @@ def describe_change(order: Order, change: OrderChange) -> list[tuple[str, str, s
     if change.quantity is not None:
         rows.append(("Quantity", _num(request.quantity), _num(change.quantity)))
     if change.limit_price is not None:
-        rows.append(("Limit price", _price(request.limit_price), _price(change.limit_price)))
+        rows.append(("Limit price", price_text(request.limit_price), price_text(change.limit_price)))
     if change.stop_price is not None:
-        rows.append(("Stop price", _price(request.stop_price), _price(change.stop_price)))
+        rows.append(("Stop price", price_text(request.stop_price), price_text(change.stop_price)))
     return rows
 
 
@@ -131,7 +131,8 @@ def _num(value: Decimal) -> str:
     return f"{normalized:f}" if normalized != normalized.to_integral() else f"{int(normalized):,}"
 
 
-def _price(value: Decimal | None) -> str:
+def price_text(value: Decimal | None) -> str:
+    """A limit or stop as the trader reads it: cents, or 4 places below $1; '—' when there is none."""
     if value is None:
         return "—"
     places = Decimal("0.0001") if abs(value) < 1 else Decimal("0.01")
