@@ -82,6 +82,8 @@ async def test_cancel_at_the_broker_and_external_orders_are_seen(pair) -> None:
     # Adopted with what was ordered: an outside buy is never shown as a sell (or the other way round).
     assert listed[external_id].side is Side.BUY
     assert listed[external_id].quantity == Decimal(4)
+    assert listed[external_id].order_type is OrderType.LIMIT
+    assert listed[external_id].limit_price == Decimal("120.00")
     assert listed[external_id].client_order_id != request.client_order_id
     assert fake.order_count() == 1
 

@@ -41,16 +41,16 @@ def test_live_fills_appear_once_with_commission_and_come_back_after_restart(
             await switch_to_live(qtbot, services, rig)
             await until(lambda: services.mode.mode is TradingMode.LIVE)
             cid = ids["order"] = await place_live(qtbot, services, "AAPL", "buy", "3", "175")
-            await until_status(services, cid, "new")
+            await until_status(services, cid, "new", timeout=30)
             rig.fake.fill(cid, Decimal(1), Decimal("175"))
-            await until(lambda: len(_rows_of(services, cid)) == 1, message="the partial fill is not in the Fills table")
+            await until(lambda: len(_rows_of(services, cid)) == 1, timeout=30, message="the partial fill is not in the Fills table")
             rig.fake.fill(cid, Decimal(2), Decimal("174.50"))
-            await until_status(services, cid, "filled")
+            await until_status(services, cid, "filled", timeout=30)
             expected = [("Live", "Buy", "2", "174.50"), ("Live", "Buy", "1", "175.00")]
-            await until(lambda: [r[:4] for r in _rows_of(services, cid)] == expected, message=str(_rows_of(services, cid)))
+            await until(lambda: [r[:4] for r in _rows_of(services, cid)] == expected, timeout=30, message=str(_rows_of(services, cid)))
             if broker == "ibkr":
                 # The commission report follows each execution: the row is updated in place, not added.
-                await until(lambda: [r[4] for r in _rows_of(services, cid)] == ["$1.00", "$1.00"],
+                await until(lambda: [r[4] for r in _rows_of(services, cid)] == ["$1.00", "$1.00"], timeout=30,
                             message=str(_rows_of(services, cid)))
             else:
                 assert [r[4] for r in _rows_of(services, cid)] == ["$0.00", "$0.00"]

@@ -27,9 +27,9 @@ from app.brokers.ibkr.parse import (
     fill_totals,
     ib_decimal,
     ib_price,
-    order_prices,
     is_order_failure,
     merge_report,
+    ordered_terms,
     rejection_reason,
     side_of,
     symbol_of,
@@ -81,7 +81,7 @@ def report_from_trade(trade: Any, fills: Sequence[Any] = ()) -> OrderReport:
         executed, vwap = fill_totals(executions)
         filled = max(filled, executed)
         average = average or vwap
-    limit, stop = order_prices(order.orderType, order.lmtPrice, order.auxPrice)
+    kind, limit_price, stop_price, tif = ordered_terms(order.orderType, order.lmtPrice, order.auxPrice, order.tif)
     return OrderReport(
         order_ref=order.orderRef,
         perm_id=perm_id,
@@ -91,9 +91,11 @@ def report_from_trade(trade: Any, fills: Sequence[Any] = ()) -> OrderReport:
         avg_fill_price=average,
         quantity=ib_decimal(order.totalQuantity),
         side=side_of(order.action),
+        order_type=kind,
+        limit_price=limit_price,
+        stop_price=stop_price,
+        time_in_force=tif,
         commission=commission_of([*trade.fills, *fills], perm_id, order.orderRef),
-        limit_price=limit,
-        stop_price=stop,
     )
 
 

@@ -20,7 +20,17 @@ from app.brokers.base import (
     Environment,
     EnvironmentMismatch,
 )
-from app.domain.models import AssetClass, Instrument, OrderChange, OrderRequest, OrderStatus, OrderType, Quote, Side
+from app.domain.models import (
+    AssetClass,
+    Instrument,
+    OrderChange,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Quote,
+    Side,
+    TimeInForce,
+)
 from app.domain.symbols import SymbolError, compact_occ, padded_occ, parse_symbol
 
 #: IB's default API ports; the trader may change them in TWS/Gateway, so they only suggest an environment.
@@ -336,9 +346,11 @@ class OrderReport:
     side: Side | None = None
     #: The commission of the order's executions TWS has reported a commission for; None before any.
     commission: Decimal | None = None
-    #: The order's limit (``lmtPrice``) and stop (``auxPrice``) where its type carries them.
+    #: What was ordered, as TWS reports it (orders placed in TWS itself are adopted with these).
+    order_type: OrderType | None = None
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
 
 
 def side_of(action: str) -> Side | None:
@@ -351,6 +363,20 @@ def order_prices(order_type: str, lmt_price: float | None, aux_price: float | No
     limit = ib_price(lmt_price) if order_type in ("LMT", "STP LMT") else None
     stop = ib_price(aux_price) if order_type in ("STP", "STP LMT") else None
     return limit, stop
+
+
+_TWS_ORDER_TYPES = {tws: ours for ours, tws in _ORDER_TYPES.items()}
+_TIMES_IN_FORCE = {"DAY": TimeInForce.DAY, "GTC": TimeInForce.GTC}
+
+
+def ordered_terms(
+    order_type: str, limit: float | None, aux: float | None, tif: str
+) -> tuple[OrderType | None, Decimal | None, Decimal | None, TimeInForce | None]:
+    """TWS's orderType, lmtPrice, auxPrice and tif as our terms; None where TWS did not say or we have no word."""
+    kind = _TWS_ORDER_TYPES.get((order_type or "").upper())
+    limit_price = ib_price(limit) if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT) else None
+    stop_price = ib_price(aux) if kind in (OrderType.STOP, OrderType.STOP_LIMIT) else None
+    return kind, limit_price, stop_price, _TIMES_IN_FORCE.get((tif or "").upper())
 
 
 def merge_report(previous: BrokerOrder | None, report: OrderReport, now: datetime) -> BrokerOrder:
@@ -372,8 +398,10 @@ def merge_report(previous: BrokerOrder | None, report: OrderReport, now: datetim
             raw_status=report.ib_status,
             side=report.side,
             commission=report.commission,
+            order_type=report.order_type,
             limit_price=report.limit_price,
             stop_price=report.stop_price,
+            time_in_force=report.time_in_force,
         )
     keep = previous.status.is_terminal and (not status.is_terminal or previous.status is OrderStatus.REJECTED)
     filled = max(previous.filled_quantity, report.filled)
@@ -395,6 +423,8 @@ def merge_report(previous: BrokerOrder | None, report: OrderReport, now: datetim
         reason=report.reason or previous.reason,
         raw_status=previous.raw_status if keep else report.ib_status,
         side=report.side or previous.side,
+        order_type=report.order_type or previous.order_type,
+        time_in_force=report.time_in_force or previous.time_in_force,
         commission=report.commission if report.commission is not None else previous.commission,
     )
 
