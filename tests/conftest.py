@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import os
+import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
@@ -33,7 +36,24 @@ class QtLoop:
         self.loop = loop
 
     def run(self, awaitable: Awaitable[T], timeout: float = 30.0) -> T:
-        return self.loop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+        watchdog = threading.Timer(timeout + 10, self._overdue, args=(timeout,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self.loop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+        finally:
+            watchdog.cancel()
+
+    def _overdue(self, timeout: float) -> None:
+        """The run outlived its own time limit: its timer never fired. Say what waits, then wake the loop."""
+        report = io.StringIO()
+        report.write(f"QtLoop.run still running 10 s after its {timeout} s limit; its tasks:\n")
+        for task in asyncio.all_tasks(self.loop):
+            task.print_stack(limit=12, file=report)
+        sys.stderr.write(report.getvalue())
+        sys.stderr.flush()
+        # If the loop was only asleep, this wake-up lets the overdue time limit end the run.
+        self.loop.call_soon_threadsafe(lambda: None)
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0, message: str = "") -> None:
