@@ -29,6 +29,10 @@ hypothesis_settings.load_profile("tradebridge")
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
 
 
+#: Before pytest-timeout's 120 s ends the whole run, a stuck loop reports what it waits on.
+WATCHDOG_CAP = 105.0
+
+
 class QtLoop:
     """Runs coroutines on a qasync loop, so async slots, Qt events and awaits interleave as in the app."""
 
@@ -36,7 +40,7 @@ class QtLoop:
         self.loop = loop
 
     def run(self, awaitable: Awaitable[T], timeout: float = 30.0) -> T:
-        watchdog = threading.Timer(timeout + 10, self._overdue, args=(timeout,))
+        watchdog = threading.Timer(min(timeout + 10, WATCHDOG_CAP), self._overdue, args=(timeout,))
         watchdog.daemon = True
         watchdog.start()
         try:
@@ -45,9 +49,9 @@ class QtLoop:
             watchdog.cancel()
 
     def _overdue(self, timeout: float) -> None:
-        """The run outlived its own time limit: its timer never fired. Say what waits, then wake the loop."""
+        """The run outlived its time limit (or nears the test's): say what its tasks wait on, then wake the loop."""
         report = io.StringIO()
-        report.write(f"QtLoop.run still running 10 s after its {timeout} s limit; its tasks:\n")
+        report.write(f"QtLoop.run (limit {timeout} s) still running; its tasks:\n")
         for task in asyncio.all_tasks(self.loop):
             task.print_stack(limit=12, file=report)
         sys.stderr.write(report.getvalue())
