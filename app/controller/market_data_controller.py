@@ -93,6 +93,8 @@ class MarketDataController(QObject):
         self._lock = asyncio.Lock()
         self._stream: StreamRunner | None = None
         self._stream_task: asyncio.Task[None] | None = None
+        #: Streams replaced or dropped and still closing; ``stop`` waits for them so no socket outlives the app.
+        self._closing: set[asyncio.Task[None]] = set()
         #: Symbols whose quote came from the stream: when the stream last vouched for it.
         self._streamed: dict[str, datetime] = {}
         self.stream_backoff = Backoff()
@@ -129,6 +131,8 @@ class MarketDataController(QObject):
         self._stream_task, self._stream = None, None
         if old is not None:
             old.cancel()
+            self._closing.add(old)
+            old.add_done_callback(self._closing.discard)
         self._stream_down()
         if stream is None:
             return
@@ -141,10 +145,10 @@ class MarketDataController(QObject):
         self._stream_task, self._stream = None, None
         if task is not None:
             task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            self._closing.add(task)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+            self._closing.clear()
 
     @property
     def streaming(self) -> bool:
