@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from app.domain.bars import INTERVAL_LABELS
 from app.domain.models import Bar, BarInterval, Fill, Order, OrderStatus, Side
 from app.domain.symbol_display import describe_symbol
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,9 @@ class BarArrays:
 
 
 def bar_arrays(bars: Sequence[Bar]) -> BarArrays:
+    # numpy is loaded with the first chart, not at start.
+    import numpy as np
+
     count = len(bars)
     columns = np.empty((6, count), dtype=np.float64)
     for i, bar in enumerate(bars):

@@ -28,7 +28,6 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringError, KeyringLocked, NoKeyringError, PasswordDeleteError
-from zxcvbn import zxcvbn
 
 from app.security.keyring_platform import current_keyring
 from app.security.vault import VaultError
@@ -286,6 +285,9 @@ def passphrase_problem(passphrase: str) -> str | None:
         return f"Use at least {MIN_PASSPHRASE_LENGTH} characters."
     if not passphrase.strip():
         return "The passphrase can't be only spaces."
+    # Loaded when a passphrase is chosen, not at every start (its word lists take a while to import).
+    from zxcvbn import zxcvbn
+
     estimate = zxcvbn(passphrase[:ESTIMATED_PREFIX])
     if estimate["score"] < MIN_PASSPHRASE_SCORE:
         feedback = estimate.get("feedback") or {}

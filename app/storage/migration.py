@@ -12,6 +12,7 @@ database path holds either nothing or a complete database — never an empty or 
 
 from __future__ import annotations
 
+import ast
 import functools
 import logging
 import os
@@ -20,12 +21,13 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool, StaticPool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +41,42 @@ class MigrationFailed(Exception):
 
 
 def alembic_config() -> Config:
+    # Alembic is imported only when a migration runs: a start on an up-to-date database never loads it.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
+@functools.cache
+def _revision_graph() -> dict[str, str | None]:
+    """Each revision and the one it revises, read from the scripts' own assignments (no Alembic import)."""
+    graph: dict[str, str | None] = {}
+    for script in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        found: dict[str, object] = {}
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            if isinstance(node, ast.AnnAssign):
+                target = node.target
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value is not None:
+                found[target.id] = ast.literal_eval(node.value)
+        revision, down = found.get("revision"), found.get("down_revision")
+        if isinstance(revision, str) and (down is None or isinstance(down, str)):
+            graph[revision] = down
+    return graph
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    graph = _revision_graph()
+    heads = set(graph) - {down for down in graph.values() if down is not None}
+    if len(heads) != 1:
+        raise MigrationFailed(f"the migration scripts have {len(heads)} heads, not one: {sorted(heads)}")
+    return heads.pop()
 
 
 def known_revisions() -> set[str]:
-    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    return set(_revision_graph())
 
 
 def _driver_autocommit_off(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -79,10 +104,14 @@ def transactional_engine(url: str, **kwargs: object) -> Engine:
 
 
 def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def _upgrade(connection: Connection, target: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, target)
@@ -143,9 +172,31 @@ def _fsync_folder(folder: Path) -> None:
 
 @functools.cache
 def expected_tables(revision: str | None) -> frozenset[str]:
-    """The tables a database at ``revision`` has, found by migrating an in-memory database to it."""
+    """The tables a database at ``revision`` has.
+
+    For the head they are the tables the app's models declare (a test proves the migrations build exactly
+    those), so opening an up-to-date database imports no Alembic; an older revision is found by migrating
+    an in-memory database to it, which happens only when a migration is due anyway.
+    """
     if revision is None:
         return frozenset()
+    if revision == head_revision():
+        return head_tables()
+    return migrated_tables(revision)
+
+
+def head_tables() -> frozenset[str]:
+    """The tables of the current schema: those of the models, plus Alembic's revision record."""
+    # Every model shares one metadata; these modules declare the tables outside schema.py.
+    from app.storage import audit_repository, vault_schema  # noqa: F401
+    from app.storage.schema import Base
+
+    return frozenset({*Base.metadata.tables, "alembic_version"})
+
+
+@functools.cache
+def migrated_tables(revision: str) -> frozenset[str]:
+    """The tables a database at ``revision`` has, found by migrating an in-memory database to it."""
     engine = transactional_engine("sqlite://", poolclass=StaticPool)
     try:
         with engine.begin() as connection:

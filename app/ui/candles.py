@@ -8,12 +8,17 @@ the screen can show, not what the history holds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QRectF
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 
-from app.controller.chart_views import BarArrays, FloatArray
+from app.controller.chart_views import BarArrays
+
+if TYPE_CHECKING:
+    from app.controller.chart_views import FloatArray
 
 UP = QColor("#2e7d4f")
 DOWN = QColor("#c0392b")

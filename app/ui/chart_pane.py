@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -15,31 +13,13 @@ from app.controller.chart_views import BarArrays, ChartOverlays, ChartView, bar_
 from app.domain.bars import INTERVAL_LABELS
 from app.domain.models import Bar, BarInterval, Side
 from app.domain.symbol_display import describe_symbol, symbol_tooltip
-from app.ui.candles import CandleItem, ChartGrid, VolumeItem
 from app.ui.formatting import fmt_price, fmt_qty
+
+if TYPE_CHECKING:
+    from app.ui.chart_plot import ChartPlot
 
 #: Bars in view when a chart opens; the trader pans and zooms from there.
 INITIAL_BARS = 150
-
-
-class TimeAxis(pg.AxisItem):
-    """Bars sit at x = 0, 1, 2 … (no gaps for nights and weekends); ticks show each bar's time."""
-
-    def __init__(self) -> None:
-        super().__init__(orientation="bottom")
-        self.starts: np.ndarray = np.empty(0)
-        self.daily = False
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's name
-        labels = []
-        for value in values:
-            index = int(round(value))
-            if 0 <= index < len(self.starts):
-                moment = datetime.fromtimestamp(self.starts[index], UTC).astimezone()
-                labels.append(moment.strftime("%d %b %y" if self.daily else "%d %b %H:%M"))
-            else:
-                labels.append("")
-        return labels
 
 
 class ChartPane(QWidget):
@@ -60,50 +40,17 @@ class ChartPane(QWidget):
         self.readout = QLabel(objectName="chart.readout")
         self.readout.setStyleSheet("font-family: monospace;")
 
-        self.axis = TimeAxis()
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setObjectName("chart.view")
-        self.view.setBackground("w")
-        self.price_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": self.axis})
-        self.volume_plot = self.view.addPlot(row=1, col=0)
-        self.view.ci.layout.setRowStretchFactor(0, 4)
-        self.view.ci.layout.setRowStretchFactor(1, 1)
-        self.volume_plot.setXLink(self.price_plot)
-        self.volume_plot.hideAxis("bottom")
-        self.grids = []
-        for plot in (self.price_plot, self.volume_plot):
-            self.grids.append(ChartGrid(plot))
-            plot.addItem(self.grids[-1], ignoreBounds=True)
-            plot.setMenuEnabled(False)
-            plot.hideButtons()
-            plot.showAxis("right")
-            plot.hideAxis("left")
-        self.price_plot.getViewBox().setAutoVisible(y=True)
-        self.volume_plot.getViewBox().setAutoVisible(y=True)
-        self.volume_plot.setMouseEnabled(x=True, y=False)
-        self.candles = CandleItem()
-        self.volume = VolumeItem()
-        self.price_plot.addItem(self.candles)
-        self.volume_plot.addItem(self.volume)
-        self.fill_markers = pg.ScatterPlotItem(size=13, pen=pg.mkPen("k", width=0.8))
-        self.fill_markers.setZValue(10)
-        self.price_plot.addItem(self.fill_markers)
-        self.order_lines: list[pg.InfiniteLine] = []
-        self.cross_x = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine))
-        self.cross_y = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine))
-        self.volume_cross = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine))
-        for plot, line in ((self.price_plot, self.cross_x), (self.price_plot, self.cross_y), (self.volume_plot, self.volume_cross)):
-            plot.addItem(line, ignoreBounds=True)
-            line.hide()
+        # The plot (pyqtgraph, numpy) is built when the pane is first shown or given bars to draw.
+        self._plot: ChartPlot | None = None
+        self.order_lines: list[Any] = []
 
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(QLabel("Interval"))
         top.addWidget(self.interval)
-        layout = QVBoxLayout(self)
+        self._layout = layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.note)
-        layout.addWidget(self.view, 1)
         layout.addWidget(self.readout)
         self.note.hide()
 
@@ -111,7 +58,34 @@ class ChartPane(QWidget):
         self._bars: list[Bar] = []
         self._overlays: ChartOverlays | None = None
         self.interval.currentIndexChanged.connect(lambda _i: self.interval_changed.emit(self.interval.currentData()))
-        self.view.scene().sigMouseMoved.connect(self._mouse_moved)
+
+    # ---- the plot, built on first use --------------------------------------------------------
+
+    @property
+    def plot(self) -> ChartPlot:
+        if self._plot is None:
+            from app.ui.chart_plot import ChartPlot
+
+            self._plot = ChartPlot()
+            self._layout.insertWidget(2, self._plot.view, 1)
+            self._plot.view.scene().sigMouseMoved.connect(self._mouse_moved)
+        return self._plot
+
+    @property
+    def candles(self) -> Any:
+        return self.plot.candles
+
+    @property
+    def axis(self) -> Any:
+        return self.plot.axis
+
+    @property
+    def fill_markers(self) -> Any:
+        return self.plot.fill_markers
+
+    @property
+    def view(self) -> Any:
+        return self.plot.view
 
     # ---- showing --------------------------------------------------------------------------------
 
@@ -130,11 +104,11 @@ class ChartPane(QWidget):
             self.interval.blockSignals(False)
         self._draw(chart.arrays)
         count = len(chart.arrays)
-        for plot in (self.price_plot, self.volume_plot):
+        for plot in (self.plot.price_plot, self.plot.volume_plot):
             plot.getViewBox().setLimits(xMin=-5, xMax=max(count + 20, 30))
-        self.price_plot.setXRange(max(-0.5, count - INITIAL_BARS), count + 1, padding=0)
-        self.price_plot.enableAutoRange(axis="y")
-        self.volume_plot.enableAutoRange(axis="y")
+        self.plot.price_plot.setXRange(max(-0.5, count - INITIAL_BARS), count + 1, padding=0)
+        self.plot.price_plot.enableAutoRange(axis="y")
+        self.plot.volume_plot.enableAutoRange(axis="y")
         if self._overlays is not None and self._overlays.symbol == chart.symbol:
             self.show_overlays(self._overlays)
 
@@ -142,7 +116,7 @@ class ChartPane(QWidget):
         self.axis.starts = arrays.start
         self.axis.daily = self._chart is not None and self._chart.interval is BarInterval.DAY
         self.candles.set_bars(arrays)
-        self.volume.set_bars(arrays)
+        self.plot.volume.set_bars(arrays)
 
     @Slot(object)
     def update_bar(self, bar: Bar) -> None:
@@ -157,6 +131,8 @@ class ChartPane(QWidget):
             appended = True
         else:
             return
+        import numpy as np
+
         arrays = self.candles.arrays
         tail = bar_arrays([bar])
         columns = ("start", "open", "high", "low", "close", "volume")
@@ -177,6 +153,9 @@ class ChartPane(QWidget):
         self._overlays = overlays
         if self._chart is None or overlays.symbol != self._chart.symbol:
             return
+        import numpy as np
+        import pyqtgraph as pg
+
         starts = self.axis.starts
         spots = []
         for fill in overlays.fills:
@@ -194,7 +173,7 @@ class ChartPane(QWidget):
             )
         self.fill_markers.setData(spots)
         for line in self.order_lines:
-            self.price_plot.removeItem(line)
+            self.plot.price_plot.removeItem(line)
         self.order_lines = []
         for order in overlays.orders:
             color = QColor("#1d5fa8" if order.side is Side.BUY else "#b3261e")
@@ -207,24 +186,24 @@ class ChartPane(QWidget):
                 labelOpts={"position": 0.08, "color": color, "fill": (255, 255, 255, 200)},
             )
             line.order = order  # type: ignore[attr-defined]
-            self.price_plot.addItem(line, ignoreBounds=True)
+            self.plot.price_plot.addItem(line, ignoreBounds=True)
             self.order_lines.append(line)
 
     # ---- crosshair ------------------------------------------------------------------------------
 
     def _mouse_moved(self, position: QPointF) -> None:
-        box = self.price_plot.getViewBox()
-        if not self._bars or not self.price_plot.sceneBoundingRect().contains(position):
+        box = self.plot.price_plot.getViewBox()
+        if not self._bars or not self.plot.price_plot.sceneBoundingRect().contains(position):
             return
         point = box.mapSceneToView(position)
         index = int(round(point.x()))
         if not 0 <= index < len(self._bars):
             return
-        for line in (self.cross_x, self.volume_cross):
+        for line in (self.plot.cross_x, self.plot.volume_cross):
             line.setPos(index)
             line.show()
-        self.cross_y.setPos(point.y())
-        self.cross_y.show()
+        self.plot.cross_y.setPos(point.y())
+        self.plot.cross_y.show()
         self.readout.setText(self.readout_text(index))
 
     def readout_text(self, index: int) -> str:

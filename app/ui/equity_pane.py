@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.controller.equity_views import EquityCurveView
 from app.domain.equity_curve import EquityPoint
 from app.ui.formatting import fmt_money
+
+if TYPE_CHECKING:
+    from app.ui.equity_plot import EquityPlot
 
 
 def _percent(fraction: Decimal) -> str:
@@ -23,39 +25,24 @@ class EquityPane(QWidget):
         super().__init__(parent)
         self.setObjectName("equity")
         self.summary = QLabel("The paper account's history appears after its first session.", objectName="equity.summary")
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setObjectName("equity.view")
-        self.view.setBackground("w")
-        self.curve_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem()})
-        self.drawdown_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem()})
-        self.cash_plot = self.view.addPlot(row=2, col=0, axisItems={"bottom": pg.DateAxisItem()})
-        self.view.ci.layout.setRowStretchFactor(0, 3)
-        self.view.ci.layout.setRowStretchFactor(1, 1)
-        self.view.ci.layout.setRowStretchFactor(2, 1)
-        self.drawdown_plot.setXLink(self.curve_plot)
-        self.cash_plot.setXLink(self.curve_plot)
-        for plot in (self.curve_plot, self.drawdown_plot):
-            plot.hideAxis("bottom")
-        # Equity, drawdown and cash on scales of their own: a cash swing must not flatten the equity line.
-        for plot, label in ((self.curve_plot, "equity"), (self.drawdown_plot, "drawdown %"), (self.cash_plot, "cash")):
-            plot.showGrid(x=True, y=True, alpha=0.15)
-            plot.setMenuEnabled(False)
-            plot.hideButtons()
-            plot.setLabel("left", label)
-            # Dollars and percentages as written, never rescaled to "x0.001".
-            plot.getAxis("left").enableAutoSIPrefix(False)
-        self.equity_line = self.curve_plot.plot([], [], pen=pg.mkPen("#1d5fa8", width=2))
-        self.cash_line = self.cash_plot.plot([], [], pen=pg.mkPen("#5f6368", width=1.5), stepMode=None)
-        self.drawdown_line = self.drawdown_plot.plot(
-            [], [], pen=pg.mkPen("#b3261e"), fillLevel=0, brush=pg.mkBrush(179, 38, 30, 60)
-        )
-        layout = QVBoxLayout(self)
+        # The plot (pyqtgraph, numpy) is built when the pane is first shown; until then only the points are kept.
+        self._plot: EquityPlot | None = None
+        self._layout = layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(self.view, 1)
         self._points: list[EquityPoint] = []
         self._drawdowns: list[float] = []
         self._peak = Decimal(0)
         self._worst = (Decimal(0), Decimal(0))
+
+    @property
+    def plot(self) -> EquityPlot:
+        if self._plot is None:
+            from app.ui.equity_plot import EquityPlot
+
+            self._plot = EquityPlot()
+            self._layout.addWidget(self._plot.view, 1)
+            self._draw()
+        return self._plot
 
     @Slot(object)
     def show_curve(self, curve: EquityCurveView) -> None:
@@ -77,11 +64,15 @@ class EquityPane(QWidget):
             self._worst = (fall, point.equity - self._peak)
         self._redraw()
 
+    def _draw(self) -> None:
+        if self._plot is not None:
+            points = self._points
+            self._plot.draw(
+                [p.at.timestamp() for p in points], [float(p.equity) for p in points], [float(p.cash) for p in points], self._drawdowns
+            )
+
     def _redraw(self) -> None:
-        x = np.array([p.at.timestamp() for p in self._points], dtype=np.float64)
-        self.equity_line.setData(x, np.array([float(p.equity) for p in self._points]))
-        self.cash_line.setData(x, np.array([float(p.cash) for p in self._points]))
-        self.drawdown_line.setData(x, np.array(self._drawdowns))
+        self._draw()
         if self._points:
             last = self._points[-1]
             self.summary.setText(

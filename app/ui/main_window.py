@@ -122,9 +122,12 @@ class MainWindow(QMainWindow):
         self.watchlist_pane = WatchlistPane()
         self.add_pane_dock("watchlist", "Watchlist", self.watchlist_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.chart_pane = ChartPane()
-        self.add_pane_dock("chart", "Chart", self.chart_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        chart_dock = self.add_pane_dock("chart", "Chart", self.chart_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.equity_pane = EquityPane()
-        self.add_pane_dock("equity", "Equity curve", self.equity_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        equity_dock = self.add_pane_dock("equity", "Equity curve", self.equity_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # The plots (pyqtgraph, numpy) are built the first time their dock is in view, not with the window.
+        chart_dock.visibilityChanged.connect(lambda shown: shown and self.chart_pane.plot)
+        equity_dock.visibilityChanged.connect(lambda shown: shown and self.equity_pane.plot)
         self.status = StatusFields()
         self.setStatusBar(self.status)
         self.quotes_status = self.status.quotes

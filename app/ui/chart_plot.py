@@ -1,0 +1,79 @@
+"""The chart's drawing surface in pyqtgraph: price and volume plots, candles, fill markers and the crosshair lines.
+
+Kept apart from `chart_pane` so pyqtgraph and numpy are imported when a chart is first shown or drawn,
+not when the main window is built.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from app.ui.candles import CandleItem, ChartGrid, VolumeItem
+
+
+class TimeAxis(pg.AxisItem):
+    """Bars sit at x = 0, 1, 2 … (no gaps for nights and weekends); ticks show each bar's time."""
+
+    def __init__(self) -> None:
+        super().__init__(orientation="bottom")
+        self.starts: np.ndarray = np.empty(0)
+        self.daily = False
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's name
+        labels = []
+        for value in values:
+            index = int(round(value))
+            if 0 <= index < len(self.starts):
+                moment = datetime.fromtimestamp(self.starts[index], UTC).astimezone()
+                labels.append(moment.strftime("%d %b %y" if self.daily else "%d %b %H:%M"))
+            else:
+                labels.append("")
+        return labels
+
+
+def crosshair_line(angle: int) -> pg.InfiniteLine:
+    return pg.InfiniteLine(angle=angle, movable=False, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine))
+
+
+class ChartPlot:
+    """The widgets and items of one chart: `view` (``chart.view``), candles, volume, fills and crosshair."""
+
+    def __init__(self) -> None:
+        self.axis = TimeAxis()
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setObjectName("chart.view")
+        self.view.setBackground("w")
+        self.price_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": self.axis})
+        self.volume_plot = self.view.addPlot(row=1, col=0)
+        self.view.ci.layout.setRowStretchFactor(0, 4)
+        self.view.ci.layout.setRowStretchFactor(1, 1)
+        self.volume_plot.setXLink(self.price_plot)
+        self.volume_plot.hideAxis("bottom")
+        self.grids = []
+        for plot in (self.price_plot, self.volume_plot):
+            self.grids.append(ChartGrid(plot))
+            plot.addItem(self.grids[-1], ignoreBounds=True)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.showAxis("right")
+            plot.hideAxis("left")
+        self.price_plot.getViewBox().setAutoVisible(y=True)
+        self.volume_plot.getViewBox().setAutoVisible(y=True)
+        self.volume_plot.setMouseEnabled(x=True, y=False)
+        self.candles = CandleItem()
+        self.volume = VolumeItem()
+        self.price_plot.addItem(self.candles)
+        self.volume_plot.addItem(self.volume)
+        self.fill_markers = pg.ScatterPlotItem(size=13, pen=pg.mkPen("k", width=0.8))
+        self.fill_markers.setZValue(10)
+        self.price_plot.addItem(self.fill_markers)
+        self.cross_x = crosshair_line(90)
+        self.cross_y = crosshair_line(0)
+        self.volume_cross = crosshair_line(90)
+        for plot, line in ((self.price_plot, self.cross_x), (self.price_plot, self.cross_y), (self.volume_plot, self.volume_cross)):
+            plot.addItem(line, ignoreBounds=True)
+            line.hide()
