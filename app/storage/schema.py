@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -110,6 +111,13 @@ class OrderRow(Base):
     external: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     #: Paper orders: when a change last cost the order its place in the queue (NULL: when it was placed).
     queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    # The orders table's pages: its order (a column, then newest first, then id) under the mode filter.
+    __table_args__ = (
+        Index("ix_orders_mode_created_page", "mode", created_at.desc(), "client_order_id"),
+        Index("ix_orders_mode_symbol_page", "mode", "symbol", created_at.desc(), "client_order_id"),
+        Index("ix_orders_mode_status_page", "mode", "status", created_at.desc(), "client_order_id"),
+    )
 
 
 class FillRow(Base):

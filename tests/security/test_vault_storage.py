@@ -19,6 +19,7 @@ from sqlalchemy import create_engine
 from app.paths import AppPaths
 from app.security.crash_report import write_crash_report
 from app.storage import vault_schema  # noqa: F401 - registers the vault tables on Base.metadata
+from app.storage import audit_repository  # noqa: F401 - registers the audit table on Base.metadata
 from app.storage.connections_repository import (
     ConnectionDraft,
     ConnectionNotFound,
