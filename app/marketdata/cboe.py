@@ -253,7 +253,9 @@ class CboeDelayedQuotes:
             raise ValueError("max_concurrency must be at least 1")
         self._base_url = base_url.rstrip("/")
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        # Made on the first request: building one (its TLS context) costs start-up time a quiet start never uses.
+        self._client = client
+        self._timeout = timeout
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         self._gate = asyncio.Semaphore(max_concurrency)
         self._chain_ttl = chain_ttl
@@ -263,8 +265,14 @@ class CboeDelayedQuotes:
 
     async def close(self) -> None:
         self._chains.clear()
-        if self._owns_client:
+        if self._owns_client and self._client is not None:
             await self._client.aclose()
+            self._client = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout)
+        return self._client
 
     async def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
         equities: dict[str, str] = {}
@@ -342,7 +350,7 @@ class CboeDelayedQuotes:
         url = f"{self._base_url}{path}"
         async with self._gate:
             try:
-                response = await self._client.get(url, headers=self._headers)
+                response = await self._http().get(url, headers=self._headers)
             except httpx.HTTPError as exc:
                 log.warning("Cboe request %s failed: %s", path, type(exc).__name__)
                 raise QuoteUnavailable(f"Cboe delayed quotes could not be reached ({type(exc).__name__}).") from exc

@@ -117,12 +117,14 @@ class CboeDelayedBars:
     def __init__(self, base_url: str = CBOE_CDN, *, client: httpx.AsyncClient | None = None) -> None:
         self._base_url = base_url.rstrip("/")
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+        # Made on the first request: most starts never draw a chart from Cboe.
+        self._client = client
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
 
     async def close(self) -> None:
-        if self._owns_client:
+        if self._owns_client and self._client is not None:
             await self._client.aclose()
+            self._client = None
 
     async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]:
         try:
@@ -143,6 +145,8 @@ class CboeDelayedBars:
 
     async def _get(self, path: str) -> Mapping[str, Any] | None:
         try:
+            if self._client is None:
+                self._client = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
             response = await self._client.get(f"{self._base_url}{path}", headers=self._headers)
         except httpx.HTTPError as exc:
             log.warning("Cboe chart request %s failed: %s", path, type(exc).__name__)
