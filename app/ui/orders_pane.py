@@ -41,6 +41,7 @@ from app.ui.orders_model import OrdersTableModel
 from app.ui.table_menus import attach_row_menu
 from app.ui.table_model import Column, RecordTableModel, symbol_column
 from app.ui.table_sort import RecordSortProxy
+from app.ui.view_throttle import PaintThrottle
 
 #: The ticket column's first width; the tables take the rest.
 TICKET_WIDTH = 320
@@ -175,6 +176,10 @@ class OrdersPane(QMainWindow):
         self.positions_proxy = RecordSortProxy(self.positions_model, self)
         self.positions_table = _table("positions.table", self.positions_proxy)  # type: ignore[arg-type]
         self.fills = FillsPane()
+        # A burst of orders redraws the orders, the positions and the account at most once per interval.
+        self.paint_throttles = (PaintThrottle(self.orders_table), PaintThrottle(self.positions_table), PaintThrottle(self.account))
+        self.paint_throttles[0].watch(self.orders_model)
+        self.paint_throttles[1].watch(self.positions_model)
         self.export_button = QPushButton("Export…", objectName="orders.export")
         self.export_button.setToolTip("Write the orders shown, in their order, to a CSV file")
         self.positions_export = QPushButton("Export…", objectName="positions.export")
@@ -368,6 +373,7 @@ class OrdersPane(QMainWindow):
 
     @Slot(object)
     def show_account(self, summary: AccountSummary) -> None:
+        self.paint_throttles[2].changed()
         self.account.show_summary(summary)
 
     @Slot(dict)
