@@ -87,6 +87,14 @@ class ChartPane(QWidget):
     def view(self) -> Any:
         return self.plot.view
 
+    @property
+    def price_plot(self) -> Any:
+        return self.plot.price_plot
+
+    @property
+    def volume_plot(self) -> Any:
+        return self.plot.volume_plot
+
     # ---- showing --------------------------------------------------------------------------------
 
     @Slot(object)
