@@ -126,8 +126,8 @@ class MainWindow(QMainWindow):
         self.equity_pane = EquityPane()
         equity_dock = self.add_pane_dock("equity", "Equity curve", self.equity_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
         # The plots (pyqtgraph, numpy) are built the first time their dock is in view, not with the window.
-        chart_dock.visibilityChanged.connect(lambda shown: shown and self.chart_pane.plot)
-        equity_dock.visibilityChanged.connect(lambda shown: shown and self.equity_pane.plot)
+        chart_dock.visibilityChanged.connect(self._chart_in_view)
+        equity_dock.visibilityChanged.connect(self._equity_in_view)
         self.status = StatusFields()
         self.setStatusBar(self.status)
         self.quotes_status = self.status.quotes
@@ -163,6 +163,17 @@ class MainWindow(QMainWindow):
         every pane fits an 800x600 window; the trader moves it anywhere from there."""
         del area  # the first place is the stack; the saved layout remembers where the trader put it
         return self.orders_pane.add_pane(name, title, pane, stack_with="positions")
+
+    @Slot(bool)
+    def _chart_in_view(self, shown: bool) -> None:
+        # Only while the window is up: a dock whose tab comes to the front as the window is torn down builds nothing.
+        if shown and self.isVisible():
+            self.chart_pane.plot  # noqa: B018 - builds it
+
+    @Slot(bool)
+    def _equity_in_view(self, shown: bool) -> None:
+        if shown and self.isVisible():
+            self.equity_pane.plot  # noqa: B018 - builds it
 
     def pane_docks(self) -> list[QDockWidget]:
         """Every dockable pane: the window's own and the Orders tab's (ticket, orders, positions, …)."""
