@@ -1,7 +1,7 @@
 """Orders table indexes: one page of the journal, newest first or by symbol or status, read without sorting it all.
 
-Revision ID: 0007_order_table_indexes
-Revises: 0006_live_orders
+Revision ID: 0008_order_table_indexes
+Revises: 0007_order_queue
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_order_table_indexes"
-down_revision = "0006_live_orders"
+revision = "0008_order_table_indexes"
+down_revision = "0007_order_queue"
 branch_labels = None
 depends_on = None
 
