@@ -26,13 +26,16 @@ class PaintThrottle(QObject):
         self._widget = widget
         self._interval = interval_ms
         self._since = QElapsedTimer()
+        #: True while the widget's updates are off; the timer is not a witness (a single-shot timer is
+        #: no longer active by the time its timeout is delivered).
+        self._held = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.paint_now)
 
     @property
     def holding(self) -> bool:
-        return self._timer.isActive()
+        return self._held
 
     def watch(self, model: QAbstractItemModel) -> None:
         """Row-level changes of ``model`` are throttled; a reset (a new page, sort or filter) paints at once."""
@@ -42,18 +45,21 @@ class PaintThrottle(QObject):
         model.modelReset.connect(self.paint_now)
 
     def changed(self, *_args: object) -> None:
-        if self._timer.isActive():
+        if self._held:
             return
         quiet = self._since.elapsed() if self._since.isValid() else self._interval
         self._since.start()
         if quiet >= self._interval:
             return  # this change paints as usual
+        self._held = True
         self._widget.setUpdatesEnabled(False)
         self._timer.start(self._interval - quiet)
 
     def paint_now(self) -> None:
         """Repaint now with every change held back (re-enabling updates repaints the widget)."""
-        if self._timer.isActive():
-            self._timer.stop()
-            self._since.start()
-            self._widget.setUpdatesEnabled(True)
+        if not self._held:
+            return
+        self._held = False
+        self._timer.stop()
+        self._since.start()
+        self._widget.setUpdatesEnabled(True)

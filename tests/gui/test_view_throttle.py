@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTableView
-
 from dataclasses import replace
+
+from PySide6.QtWidgets import QTableView
 
 from app.domain.models import OrderStatus
 from app.domain.order_query import OrderSort
@@ -56,3 +56,21 @@ def test_a_new_page_is_drawn_at_once_even_during_a_burst(qtbot) -> None:  # type
     model.show_page((make_order(20),), has_more=False, first=True, sort=OrderSort())
     assert view.updatesEnabled() and not throttle.holding
 
+
+
+def test_a_held_burst_is_drawn_when_its_interval_ends_without_anything_else_happening(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view, model = _table(qtbot)
+    throttle = PaintThrottle(view, interval_ms=50)
+    throttle.watch(model)
+    model.upsert([make_order(10)])
+    model.upsert([make_order(11)])
+    assert throttle.holding and not view.updatesEnabled()
+    # The interval's own timer lifts the hold: no later change or reset is needed to see the burst.
+    qtbot.waitUntil(lambda: view.updatesEnabled(), timeout=5000)
+    assert not throttle.holding
+    # And the next burst is held and released the same way, again and again.
+    model.upsert([make_order(12)])
+    model.upsert([make_order(13)])
+    model.upsert([make_order(14)])
+    qtbot.waitUntil(lambda: view.updatesEnabled() and not throttle.holding, timeout=5000)
+    assert model.rowCount() == 8
