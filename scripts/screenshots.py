@@ -168,7 +168,11 @@ async def capture() -> None:
     window.grab().save(str(IMAGES / "workspace.png"))
     chart.grab().save(str(IMAGES / "chart.png"))
     ticket.grab().save(str(IMAGES / "ticket-quote.png"))
-    window.orders_pane.findChild(QDockWidget, "dock.positions").grab().save(str(IMAGES / "positions.png"))
+    # The positions as a trader sees them after clicking their tab (in the workspace the chart is in front).
+    positions_dock = window.orders_pane.findChild(QDockWidget, "dock.positions")
+    positions_dock.raise_()
+    await asyncio.sleep(0.3)
+    positions_dock.grab().save(str(IMAGES / "positions.png"))
     # The watchlist on its own, floated wide enough for every column (in the workspace it shares a dock).
     watch_dock = window.findChild(QDockWidget, "dock.watchlist")
     watch_dock.setFloating(True)
