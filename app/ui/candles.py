@@ -165,6 +165,11 @@ class ChartGrid(pg.GraphicsObject):
         self.setZValue(-10)
         plot.getViewBox().sigRangeChanged.connect(lambda *_args: self.prepareGeometryChange())
 
+    def set_color(self, color: QColor) -> None:
+        """The lines' colour (the theme's text colour, faint)."""
+        self._pen.setColor(color)
+        self.update()
+
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         return self._plot.getViewBox().viewRect()
 

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from app.ui.candles import CandleItem, ChartGrid, VolumeItem
+from app.ui.plot_theme import PlotTheme
 
 
 class TimeAxis(pg.AxisItem):
@@ -46,7 +47,6 @@ class ChartPlot:
         self.axis = TimeAxis()
         self.view = pg.GraphicsLayoutWidget()
         self.view.setObjectName("chart.view")
-        self.view.setBackground("w")
         self.price_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": self.axis})
         self.volume_plot = self.view.addPlot(row=1, col=0)
         self.view.ci.layout.setRowStretchFactor(0, 4)
@@ -61,6 +61,7 @@ class ChartPlot:
             plot.hideButtons()
             plot.showAxis("right")
             plot.hideAxis("left")
+        self.theme = PlotTheme(self.view, (self.price_plot, self.volume_plot), self.grids)
         self.price_plot.getViewBox().setAutoVisible(y=True)
         self.volume_plot.getViewBox().setAutoVisible(y=True)
         self.volume_plot.setMouseEnabled(x=True, y=False)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 
+from app.ui.plot_theme import PlotTheme
+
 
 class EquityPlot:
     """`view` (``equity.view``) with equity (`equity_line`), drawdown % (`drawdown_line`) and cash (`cash_line`)."""
@@ -17,7 +19,6 @@ class EquityPlot:
     def __init__(self) -> None:
         self.view = pg.GraphicsLayoutWidget()
         self.view.setObjectName("equity.view")
-        self.view.setBackground("w")
         self.curve_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem()})
         self.drawdown_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem()})
         self.cash_plot = self.view.addPlot(row=2, col=0, axisItems={"bottom": pg.DateAxisItem()})
@@ -36,6 +37,7 @@ class EquityPlot:
             plot.setLabel("left", label)
             # Dollars and percentages as written, never rescaled to "x0.001".
             plot.getAxis("left").enableAutoSIPrefix(False)
+        self.theme = PlotTheme(self.view, (self.curve_plot, self.drawdown_plot, self.cash_plot))
         self.equity_line = self.curve_plot.plot([], [], pen=pg.mkPen("#1d5fa8", width=2))
         self.cash_line = self.cash_plot.plot([], [], pen=pg.mkPen("#5f6368", width=1.5), stepMode=None)
         self.drawdown_line = self.drawdown_plot.plot(
