@@ -158,13 +158,16 @@ class LiveFollower(QObject):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        # The session ends before its tasks are cancelled: a task whose cancellation is swallowed on the way
+        # (a library that catches it) still finds its session gone at its next step and returns, so the
+        # wait below always ends.
+        was_following = self._session is not None
+        self._session = None
         task, self._loop_task = self._loop_task, None
         pending = [t for t in (task, *self._events) if t is not None and t is not asyncio.current_task()]
         for t in pending:
             t.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        was_following = self._session is not None
-        self._session = None
         self._is_reconciled = False
         self._resolving.clear()
         self._changed_at.clear()
@@ -415,6 +418,8 @@ class LiveFollower(QObject):
                     delay = self._reconcile_backoff()
                 if not await self._check_health():
                     return
+            if self._session is not session:
+                return
 
     def _reconcile_backoff(self) -> float:
         """The wait before the next attempt after a failed reconciliation: doubling from the poll interval, capped."""

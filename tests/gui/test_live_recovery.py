@@ -213,3 +213,34 @@ def test_start_up_reconciliation_brings_the_journal_to_the_broker(qtbot, qt_loop
         qt_loop.run(second_run(), timeout=90)
     finally:
         rig.stop()
+
+
+def test_following_stops_even_when_a_broker_call_swallows_the_cancellation(qtbot, qt_loop, app_paths, feed, clock):
+    """A broker library that catches the cancellation meant for the follower must not keep it polling forever."""
+    rig = make_rig("alpaca")
+
+    async def scenario() -> None:
+        services = await start(qtbot, app_paths, feed, clock)
+        follower = services.live.follower
+        entered = asyncio.Event()
+
+        async def swallowing_reconcile() -> bool:
+            entered.set()
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                pass  # as a misbehaving library would
+            return False
+
+        try:
+            await connect(services, rig)
+            follower.reconcile = swallowing_reconcile  # type: ignore[method-assign]
+            follower._is_reconciled = False
+            await asyncio.wait_for(entered.wait(), 10)
+            await asyncio.wait_for(follower.stop(mark=False), 10)
+            assert follower.session is None
+        finally:
+            await stop(services)
+            rig.stop()
+
+    qt_loop.run(scenario(), timeout=60)
