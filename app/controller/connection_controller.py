@@ -99,6 +99,7 @@ class ConnectionController(QObject):
         self._verified_at = 0.0
         self._verify_lock = asyncio.Lock()
         self._health_task: asyncio.Task[None] | None = None
+        self._checking_health = False
         self._health_wake = asyncio.Event()
         self._lost_connection_id: str | None = None
 
@@ -397,6 +398,7 @@ class ConnectionController(QObject):
     def start_health_checks(self) -> None:
         """Verify the active connection every ``verify_interval_minutes``; retry a lost one as often."""
         if self._health_task is None:
+            self._checking_health = True
             self._health_task = asyncio.ensure_future(self._health_forever())
 
     async def load_settings(self) -> None:
@@ -423,7 +425,7 @@ class ConnectionController(QObject):
         return True
 
     async def _health_forever(self) -> None:
-        while True:
+        while self._checking_health:
             self._health_wake.clear()
             try:
                 await asyncio.wait_for(self._health_wake.wait(), self.verify_interval_minutes * 60.0)
@@ -499,6 +501,8 @@ class ConnectionController(QObject):
             self.status_changed.emit(error or "No broker connected")
 
     async def close(self) -> None:
+        # Off before the cancel: its wait_for can swallow a cancellation (Python 3.11), the flag can't be missed.
+        self._checking_health = False
         if self._health_task is not None:
             self._health_task.cancel()
             await asyncio.gather(self._health_task, return_exceptions=True)

@@ -89,6 +89,7 @@ class MarketDataController(QObject):
         self._ticket_symbol: str | None = None
         self._lookup: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._polling = False
         self._watchlists = Watchlists()
         self._lock = asyncio.Lock()
         self._stream: StreamRunner | None = None
@@ -108,9 +109,12 @@ class MarketDataController(QObject):
         self._subscribe(WATCHLIST, self._watchlists.current.symbols)
         self._publish_watchlists()
         if self._poller is None:
+            self._polling = True
             self._poller = asyncio.ensure_future(self._poll_forever())
 
     async def stop(self) -> None:
+        # Off before the cancel: a poll whose cancellation is swallowed on the way still ends at its next turn.
+        self._polling = False
         await self._stop_stream()
         for task in (self._poller, self._lookup):
             if task is not None:
@@ -283,12 +287,13 @@ class MarketDataController(QObject):
     # ---- polling --------------------------------------------------------------------------------
 
     async def _poll_forever(self) -> None:
-        while True:
+        while self._polling:
             try:
                 await self.refresh()
             except Exception:
                 log.exception("Quote refresh failed")
-            await asyncio.sleep(self._poll_interval)
+            if self._polling:
+                await asyncio.sleep(self._poll_interval)
 
     async def refresh(self, symbols: Iterable[str] | None = None) -> None:
         """Fetch quotes (the subscribed symbols by default), one request per asset class, and publish changes."""

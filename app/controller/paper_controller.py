@@ -83,6 +83,7 @@ class PaperTradingController(QObject):
         self._today = TodayTrades()
         self._lock = asyncio.Lock()
         self._poller: asyncio.Task[None] | None = None
+        self._polling = False
         self._risk: RiskController | None = None
 
     # ---- life cycle -------------------------------------------------------------------------
@@ -92,9 +93,12 @@ class PaperTradingController(QObject):
         await self._load()
         self._emit_account()
         if self._poller is None:
+            self._polling = True
             self._poller = asyncio.ensure_future(self._poll_forever())
 
     async def stop(self) -> None:
+        # Off before the cancel: a poll whose cancellation is swallowed on the way still ends at its next turn.
+        self._polling = False
         if self._poller is not None:
             self._poller.cancel()
             try:
@@ -314,12 +318,13 @@ class PaperTradingController(QObject):
     # ---- quotes and clock ---------------------------------------------------------------------
 
     async def _poll_forever(self) -> None:
-        while True:
+        while self._polling:
             try:
                 await self.refresh()
             except Exception:
                 log.exception("Paper quote refresh failed")
-            await asyncio.sleep(self._poll_interval)
+            if self._polling:
+                await asyncio.sleep(self._poll_interval)
 
     async def refresh(self) -> None:
         """One cycle: fresh quotes for watched symbols, work resting orders, expire at the close."""
