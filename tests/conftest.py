@@ -36,8 +36,10 @@ WATCHDOG_CAP = 105.0
 class QtLoop:
     """Runs coroutines on a qasync loop, so async slots, Qt events and awaits interleave as in the app."""
 
-    def __init__(self, loop: qasync.QEventLoop) -> None:
+    def __init__(self, loop: qasync.QEventLoop, started: list[object] | None = None) -> None:
         self.loop = loop
+        #: The apps ``start_app`` built during the test (see ``_track_started_apps``).
+        self.started: list[object] = started if started is not None else []
 
     def run(self, awaitable: Awaitable[T], timeout: float = 30.0) -> T:
         watchdog = threading.Timer(min(timeout + 10, WATCHDOG_CAP), self._overdue, args=(timeout,))
@@ -69,14 +71,57 @@ async def until(predicate: Callable[[], bool], timeout: float = 10.0, message: s
         await asyncio.sleep(0.02)
 
 
+def _track_started_apps(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every app ``start_app`` builds during the test, so one a failing test left running can be shut down."""
+    import app.main
+
+    started: list[object] = []
+
+    class TrackedServices(app.main.AppServices):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            self.stopped = False
+            started.append(self)
+
+        async def shutdown(self) -> None:
+            self.stopped = True
+            await super().shutdown()
+
+    monkeypatch.setattr(app.main, "AppServices", TrackedServices)
+    return started
+
+
+def _shut_down_leftovers(qt_loop: QtLoop) -> None:
+    """A test that failed before its own shutdown leaves its app running: stop it before the next test starts."""
+    for services in qt_loop.started:
+        if getattr(services, "stopped", True):
+            continue
+        services.window.close()  # type: ignore[attr-defined]
+        try:
+            qt_loop.loop.run_until_complete(asyncio.wait_for(services.shutdown(), 30))  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - the test has already failed; say why the clean-up did too
+            sys.stderr.write(f"A running app left by the test did not shut down cleanly: {exc!r}\n")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Leftover apps are shut down while their windows still exist, before pytest-qt closes the test's widgets."""
+    qt_loop = getattr(item, "funcargs", {}).get("qt_loop")
+    if isinstance(qt_loop, QtLoop):
+        _shut_down_leftovers(qt_loop)
+    return (yield)
+
+
 @pytest.fixture
-def qt_loop(qapp) -> Iterator[QtLoop]:
+def qt_loop(qapp, monkeypatch: pytest.MonkeyPatch) -> Iterator[QtLoop]:
     qapp.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
+    qt_loop = QtLoop(loop, _track_started_apps(monkeypatch))
     try:
-        yield QtLoop(loop)
+        yield qt_loop
     finally:
+        _shut_down_leftovers(qt_loop)
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         asyncio.set_event_loop(None)
