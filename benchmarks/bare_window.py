@@ -1,7 +1,8 @@
 """The baselines' bare PySide6 programs, run in a fresh process: a window with 3 tabs, optionally a table of rows.
 
 `python -m benchmarks.bare_window [DATABASE]`: with a database, the window shows every order row of it in
-a QTableView over a minimal model, as the bare side of the memory and table benchmarks.
+a QTableView over a minimal model, as the bare side of the memory and table benchmarks. Like the app's
+smoke test, it prints one line when its window's first frame has been drawn (the same `FirstPaint` watcher).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow, QTableView, QTabWidget, QWidget
+
+from app.ui.first_paint import FirstPaint
 
 COLUMNS = ("created_at", "mode", "symbol", "side", "quantity", "order_type", "limit_price", "status", "status_reason")
 
@@ -60,9 +63,14 @@ def main(argv: list[str]) -> int:
     tabs.addTab(QWidget(), "Settings")
     window.setCentralWidget(tabs)
     window.resize(1200, 800)
+
+    def shown() -> None:
+        print("bare window shown", flush=True)
+        # The app's smoke test lets the loop run 0.1 s after the window shows; so does the baseline.
+        QTimer.singleShot(100, app.quit)
+
+    FirstPaint(window).painted.connect(shown)
     window.show()
-    # The app's smoke test lets the loop run 0.1 s after the window shows; so does the baseline.
-    QTimer.singleShot(100, app.quit)
     app.exec()
     return 0
 

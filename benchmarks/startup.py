@@ -1,9 +1,15 @@
 """#2 cold start to the main window (empty, and with 100k orders) and #6 peak memory with 100k orders, fresh processes.
 
-Ours is `python -m app --smoke-test`: it builds and shows the main window (orders table included), lets
-the loop run 0.1 s and exits. The baseline is `benchmarks/bare_window.py`: a bare PySide6 window with 3
-tabs that also runs the loop 0.1 s; for memory, the same window holding every journal row in a
-QTableView over a minimal model. Quotes point at a closed local port so no run touches the network.
+Ours is `python -m app --smoke-test`: it builds and shows the main window (orders table included), prints
+a line once the window's first frame is drawn, lets the loop run 0.1 s, shuts down in order and exits. The
+baseline is `benchmarks/bare_window.py`: a bare PySide6 window with 3 tabs that prints the same line at the
+same moment (the same first-paint watcher) and also runs the loop 0.1 s; for memory, the same window holding
+every journal row in a QTableView over a minimal model. Quotes point at a closed local port so no run touches
+the network.
+
+The figure is what the issue asks for: from spawning the process to the moment its line arrives on the pipe
+(read and time-stamped by this process, so both sides are timed by one clock and one method). The whole run,
+to the process's exit, is reported beside it in the note, so the shutdown's cost stays visible.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.harness import Figure, interleaved, median
@@ -23,20 +30,33 @@ ORDERS = 100_000
 NO_QUOTES = "http://127.0.0.1:9"
 
 
-def _run(args: list[str]) -> tuple[float, float]:
-    """Wall time (s) and peak resident memory (MiB) of one fresh process."""
+@dataclass(frozen=True)
+class Run:
+    """One fresh process: spawn to its window's first frame, spawn to its exit (s), peak resident memory (MiB)."""
+
+    shown: float
+    whole: float
+    peak: float
+
+
+def _run(args: list[str]) -> Run:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"{args} exited with {child.returncode}: {child.stderr.read().decode()[-2000:]}")
-    child.stderr.close()
-    return elapsed, usage.ru_maxrss / 1024
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors)
+        assert child.stdout is not None
+        shown = None
+        for line in child.stdout:
+            if shown is None and b"window shown" in line:
+                shown = time.perf_counter() - started
+        _, status, usage = os.wait4(child.pid, 0)
+        whole = time.perf_counter() - started
+        child.stdout.close()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0 or shown is None:
+            errors.seek(0)
+            raise RuntimeError(f"{args} exited with {child.returncode}: {errors.read().decode()[-2000:]}")
+    return Run(shown, whole, usage.ru_maxrss / 1024)
 
 
 def run(repeats: int = 5) -> list[Figure]:
@@ -44,37 +64,43 @@ def run(repeats: int = 5) -> list[Figure]:
         root = Path(folder)
         full = filled_folder(root / "full", ORDERS)
         fresh = iter(range(repeats))
-        memory: dict[str, list[float]] = {"ours": [], "bare": []}
+        runs: dict[str, list[Run]] = {"empty": [], "full": [], "bare": [], "bare_table": []}
 
-        def app(data_dir: Path) -> tuple[float, float]:
-            return _run(["-m", "app", "--smoke-test", "--data-dir", str(data_dir), "--quotes-url", NO_QUOTES])
+        def measure(name: str, args: list[str]) -> float:
+            run = _run(args)
+            runs[name].append(run)
+            return run.shown
 
-        def ours_empty() -> float:
-            return app(root / f"empty-{next(fresh)}")[0]
+        def app(data_dir: Path) -> list[str]:
+            return ["-m", "app", "--smoke-test", "--data-dir", str(data_dir), "--quotes-url", NO_QUOTES]
 
-        def ours_full() -> float:
-            elapsed, peak = app(full.data_dir)
-            memory["ours"].append(peak)
-            return elapsed
-
-        def bare() -> float:
-            return _run(["-m", "benchmarks.bare_window"])[0]
-
-        def bare_table() -> float:
-            elapsed, peak = _run(["-m", "benchmarks.bare_window", str(full.database)])
-            memory["bare"].append(peak)
-            return elapsed
-
-        samples = interleaved(
-            {"empty": ours_empty, "full": ours_full, "bare": bare, "bare_table": bare_table}, repeats
+        interleaved(
+            {
+                "empty": lambda: measure("empty", app(root / f"empty-{next(fresh)}")),
+                "full": lambda: measure("full", app(full.data_dir)),
+                "bare": lambda: measure("bare", ["-m", "benchmarks.bare_window"]),
+                "bare_table": lambda: measure("bare_table", ["-m", "benchmarks.bare_window", str(full.database)]),
+            },
+            repeats,
         )
-    base = median(samples["bare"])
-    empty, loaded = median(samples["empty"]), median(samples["full"])
-    ours_peak, bare_peak = median(memory["ours"]), median(memory["bare"])
+
+    def shown(name: str) -> float:
+        return median([run.shown for run in runs[name]])
+
+    def whole(name: str) -> float:
+        return median([run.whole for run in runs[name]])
+
+    base, empty, loaded = shown("bare"), shown("empty"), shown("full")
+    ours_peak, bare_peak = median([r.peak for r in runs["full"]]), median([r.peak for r in runs["bare_table"]])
+    smoke = (
+        f"whole smoke run, spawn to exit (0.1 s of loop after the window shows, then the orderly shutdown): "
+        f"new data folder {whole('empty'):.2f} s, 100k orders {whole('full'):.2f} s, bare window {whole('bare'):.2f} s "
+        f"({whole('empty') / whole('bare'):.2f}× / {whole('full') / whole('bare'):.2f}×)"
+    )
     return [
-        Figure("2a", "cold start to main window shown, new data folder", empty, base, "s",
-               "≤ 2.5×", empty / base <= 2.5),
-        Figure("2b", "cold start to main window shown, 100k orders stored", loaded, base, "s",
+        Figure("2a", "cold start to main window shown (first frame drawn), new data folder", empty, base, "s",
+               "≤ 2.5×", empty / base <= 2.5, note=smoke),
+        Figure("2b", "cold start to main window shown (first frame drawn), 100k orders stored", loaded, base, "s",
                "≤ 2.5×", loaded / base <= 2.5),
         Figure("6", "peak RSS, 100k orders stored, orders table open (bare: window + table of the same rows)",
                ours_peak, bare_peak, "MiB", "≤ 1.5×", ours_peak / bare_peak <= 1.5),
