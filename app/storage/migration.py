@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool, StaticPool
 
+from app.storage import head_schema
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -142,13 +144,23 @@ def discard_unfinished_build(db_path: Path) -> None:
 
 
 def create_new(db_path: Path, target: str, file_mode: int) -> None:
-    """Build a new database aside, migrated and committed, then rename it into place."""
+    """Build a new database aside, migrated and committed, then rename it into place.
+
+    At the head it is built in one step from the head schema the migrations produce (``head_schema``, proven
+    identical by a test), without importing Alembic; at any other revision the migrations run.
+    """
     discard_unfinished_build(db_path)
     building = building_path(db_path)
     fd = os.open(building, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_mode)
     os.close(fd)
     try:
-        migrate_in_place(building, target)
+        if target == head_revision() and head_schema.file_revision() == target:
+            try:
+                head_schema.build(building)
+            except sqlite3.Error as exc:
+                raise MigrationFailed(f"the new database could not be written ({exc})") from exc
+        else:
+            migrate_in_place(building, target)
         _fsync(building)
         os.replace(building, db_path)
         _fsync_folder(db_path.parent)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,16 @@ def _counted(steps: Steps, fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _traced_when_building(steps: Steps, connect: Callable[..., sqlite3.Connection]) -> Callable[..., sqlite3.Connection]:
+    def wrapper(database_path: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = connect(database_path, *args, **kwargs)
+        if str(database_path).endswith(migration.BUILDING_SUFFIX):
+            connection.set_trace_callback(steps.step)
+        return connection
+
+    return wrapper
+
+
 def _start(folder: Path) -> None:
     database.open_database(folder / "tradebridge.sqlite3", folder / "backups").dispose()
 
@@ -59,6 +70,8 @@ def main() -> int:
     os.fsync = _counted(steps, os.fsync)  # type: ignore[assignment]
     database.backup_database = _counted(steps, database.backup_database)  # type: ignore[assignment]
     database.migrate_in_place = _counted(steps, database.migrate_in_place)  # type: ignore[assignment]
+    # A new database at the head is written by plain sqlite3 (the head schema): each of its statements too.
+    sqlite3.connect = _traced_when_building(steps, sqlite3.connect)  # type: ignore[assignment]
 
     counting = work_root / "count"
     shutil.copytree(template, counting)

@@ -75,19 +75,28 @@ def test_a_new_database_is_built_aside_and_renamed_into_place(paths: AppPaths) -
 def test_a_failed_first_start_leaves_no_database_and_the_next_start_succeeds(
     paths: AppPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = {"n": 0}
+    # The new database is written by plain sqlite3 from the head schema: its 12th table or index fails.
+    created = {"n": 0}
+    connect = sqlite3.connect
 
-    def disk_full(conn, cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 12:
-            raise sqlite3.OperationalError("database or disk is full")
+    def refuse_the_twelfth(action: int, *_args: object) -> int:
+        if action in (sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_INDEX):
+            created["n"] += 1
+            if created["n"] == 12:
+                return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
 
-    event.listen(Engine, "before_cursor_execute", disk_full)
-    try:
-        with pytest.raises(DatabaseError, match="Nothing was changed"):
-            open_database(paths.database, paths.backups)
-    finally:
-        event.remove(Engine, "before_cursor_execute", disk_full)
+    def connect_failing(database: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        connection = connect(database, *args, **kwargs)  # type: ignore[arg-type]
+        if str(database) == str(building_path(paths.database)):
+            connection.set_authorizer(refuse_the_twelfth)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", connect_failing)
+    with pytest.raises(DatabaseError, match="Nothing was changed"):
+        open_database(paths.database, paths.backups)
+    monkeypatch.undo()
+    assert created["n"] == 12, "the build stopped after some of its tables were created"
     assert not paths.database.exists()
     assert not building_path(paths.database).exists()
     open_database(paths.database, paths.backups).dispose()

@@ -47,7 +47,14 @@ def _open_in_a_fresh_process(folder: Path) -> str:
 
 
 @pytest.mark.subprocess
-def test_alembic_is_imported_only_when_a_migration_runs(tmp_path: Path) -> None:
-    # A new database is built by the migrations; the next start finds it at the head and needs none.
-    assert "alembic.command" in _open_in_a_fresh_process(tmp_path)
-    assert _open_in_a_fresh_process(tmp_path) == "[]"
+def test_alembic_is_imported_only_when_an_existing_database_is_upgraded(tmp_path: Path) -> None:
+    # A new database is built from the head schema; the next start finds it at the head: neither needs Alembic.
+    new = tmp_path / "new"
+    assert _open_in_a_fresh_process(new) == "[]"
+    assert _open_in_a_fresh_process(new) == "[]"
+    # A database of an earlier revision is upgraded by the migrations, through Alembic.
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "db.sqlite3").touch()
+    migration.migrate_in_place(old / "db.sqlite3", "0001_initial")
+    assert "alembic.command" in _open_in_a_fresh_process(old)
