@@ -105,6 +105,10 @@ class LiveOrderController(QObject):
         #: Orders past the risk check and not yet in the journal: they count as open orders meanwhile.
         self._checked: set[str] = set()
         self._unverified: set[str] = set()
+        #: Confirmed orders on their way to the broker. Cancelling all (and the kill switch) leaves them to
+        #: ``place``: it refuses to send once halted, and cancels the order as soon as the broker has it.
+        self._sending: set[str] = set()
+        self._cancel_when_sent: set[str] = set()
         self._risk: RiskController | None = None
         for name in ("orders_upserted", "fills_recorded", "fills_corrected", "positions_changed", "account_changed", "positions_status"):
             getattr(follower, name).connect(getattr(self, name))
@@ -315,6 +319,21 @@ class LiveOrderController(QObject):
 
     async def place(self, client_order_id: str) -> Order | None:
         """Send a confirmed order: journal row first, then one request; never resent."""
+        self._sending.add(client_order_id)
+        try:
+            order = await self._place(client_order_id)
+        finally:
+            self._sending.discard(client_order_id)
+        wanted = client_order_id in self._cancel_when_sent or (self._risk is not None and self._risk.halted)
+        self._cancel_when_sent.discard(client_order_id)
+        if order is not None and wanted and order.status.is_cancelable:
+            # Cancel all or the kill switch came while the request was on its way: the broker holds it now.
+            self.message.emit(f"Order {client_order_id} was on its way to the broker when trading was halted or all "
+                              "orders were cancelled: cancelling it now.")
+            return await self.cancel(client_order_id) or order
+        return order
+
+    async def _place(self, client_order_id: str) -> Order | None:
         request = self._awaiting.pop(client_order_id, None)
         session = self.follower.session
         if request is None:
@@ -344,6 +363,17 @@ class LiveOrderController(QObject):
                 return None
         finally:
             self._release(client_order_id)
+        # The journal write gave the kill switch a moment: checked again with nothing awaited before the send.
+        if self._risk is not None and (
+            halted := self._risk.halt_denial(TradingMode.LIVE, request, account=session.account_key)
+        ):
+            refused = BrokerReport(
+                OrderStatus.REJECTED, pending.filled_quantity, None, self._clock(), reason=f"Not sent: {halted.message}"
+            )
+            order = await self.follower.apply(client_order_id, refused)
+            self.ticket_rejected.emit({"risk": halted.message})
+            self.order_rejected.emit(f"Order not sent: {halted.message}")
+            return order
         self.follower.audit("sent", pending)
         try:
             answer = await asyncio.wait_for(session.broker.place_order(request), PLACE_TIMEOUT_SECONDS)
@@ -433,8 +463,12 @@ class LiveOrderController(QObject):
             for o in self.follower.followed()
             if not o.external and o.status.is_cancelable and not self.follower.is_unresolved(o.client_order_id)
         ]
+        # An order still being sent is cancelled by ``place`` once the broker has answered, never before.
+        in_flight = [o for o in targets if o.client_order_id in self._sending]
+        self._cancel_when_sent.update(o.client_order_id for o in in_flight)
         for order in targets:
-            await self.cancel(order.client_order_id)
+            if order.client_order_id not in self._sending:
+                await self.cancel(order.client_order_id)
         if not targets:
             self.message.emit("No open live orders to cancel.")
         return len(targets)
