@@ -32,40 +32,25 @@ from app.brokers.base import (
 )
 from app.brokers.registry import get_spec
 from app.controller.live_follow import LiveFollower
-from app.controller.entry_quote import look_up
-from app.controller.live_views import LiveSession, account_summary, position_view, report_of
-from app.controller.risk_controller import Admission, RiskController
+from app.controller.live_pretrade import PreSendCheck, admit_live, pre_send_refusal, read_pretrade_facts
+from app.controller.live_views import LiveSession, report_of
+from app.controller.risk_controller import RiskController
 from app.controller.trading_views import ChangeConfirmView
 from app.domain.live_orders import mark_change_unknown
 from app.domain.market_calendar import local_date
-from app.domain.models import (
-    AccountSummary,
-    Order,
-    OrderChange,
-    OrderRequest,
-    OrderStatus,
-    Position,
-    Quote,
-    TradingMode,
-)
+from app.domain.models import Order, OrderChange, OrderStatus, TradingMode
 from app.domain.order_change import (
-    build_order_change,
     change_summary,
     changed_request,
     describe_change,
+    order_change_from_form,
     price_text,
 )
 from app.domain.validation import TicketError
-from app.marketdata.broker_quotes import BrokerQuoteSource
 
 log = logging.getLogger(__name__)
 
 REPLACE_TIMEOUT_SECONDS = 30.0
-VERIFY_MAX_AGE_SECONDS = 60.0
-READ_TIMEOUT_SECONDS = 15.0
-
-#: A pre-send check returns the reason an order must not be sent, or None to let it through.
-PreSendCheck = Callable[[OrderRequest, LiveSession], "str | None"]
 
 
 _HOW = {
@@ -124,13 +109,7 @@ class LiveChangeController(QObject):
             return False
         assert session is not None and order is not None
         try:
-            change = build_order_change(
-                order,
-                quantity=str(values.get("quantity", "") or ""),
-                limit_price=str(values.get("limit_price", "") or ""),
-                stop_price=str(values.get("stop_price", "") or ""),
-                today=local_date(self._clock()),
-            )
+            change = order_change_from_form(order, values, today=local_date(self._clock()))
             check_change(change, broker=session.broker_name, quantity_allowed=_replaces_quantity(session.broker_key))
         except TicketError as exc:
             self.change_rejected.emit(dict(exc.errors))
@@ -139,25 +118,29 @@ class LiveChangeController(QObject):
             self.change_rejected.emit({"quantity" if change.quantity is not None else "": _sentence(exc.reason)})
             return False
         request = changed_request(order.request, change)
-        for check in self.pre_send_checks:
-            problem = check(request, session)
-            if problem:
-                self.change_rejected.emit({"": f"Change not sent: {problem}"})
-                return False
-        with self._admit(session) as admission:
+        problem = pre_send_refusal(self.pre_send_checks, request, session)
+        if problem:
+            self.change_rejected.emit({"": f"Change not sent: {problem}"})
+            return False
+        with admit_live(self._risk, session) as admission:
             if admission.denial is not None:
                 self.change_rejected.emit({"": admission.denial.message})
                 return False
-            facts = await self._pre_trade_facts(session, request)
+            facts = await read_pretrade_facts(
+                session, request.symbol, ensure_verified=self._ensure_verified, what="change"
+            )
             if isinstance(facts, str):
                 self.change_rejected.emit({"": f"Change not sent: {facts}"})
                 return False
             if self._risk is not None:
-                account, positions, quotes = facts
                 working = sum(1 for o in self.follower.followed() if not o.status.is_terminal)
                 # The changed order replaces itself: it is not one more open order.
                 denial = admission.check(
-                    request, account=account, positions=positions, quotes=quotes, open_orders=max(working - 1, 0)
+                    request,
+                    account=facts.account,
+                    positions=facts.positions,
+                    quotes=facts.found.quotes,
+                    open_orders=max(working - 1, 0),
                 )
                 if denial is not None:
                     self.change_rejected.emit({"": denial.message})
@@ -181,35 +164,6 @@ class LiveChangeController(QObject):
         if client_order_id in self._awaiting:
             return "A change of this order is already waiting for your confirmation."
         return ""
-
-    async def _pre_trade_facts(
-        self, session: LiveSession, request: OrderRequest
-    ) -> tuple[AccountSummary, dict[str, Position], dict[str, Quote]] | str:
-        """The verified account, the broker's positions and a fresh broker quote, read at once; or why not."""
-        verified, held, found = await asyncio.gather(
-            self._ensure_verified(VERIFY_MAX_AGE_SECONDS),
-            asyncio.wait_for(session.broker.positions(), READ_TIMEOUT_SECONDS),
-            look_up(BrokerQuoteSource(session.broker), [request.symbol], READ_TIMEOUT_SECONDS),
-            return_exceptions=True,
-        )
-        if isinstance(verified, BaseException):
-            if not isinstance(verified, BrokerError):
-                raise verified
-            return f"the connection to {session.broker_name} failed ({verified})."
-        if isinstance(found, BaseException):
-            raise found
-        if isinstance(held, BaseException):
-            if not isinstance(held, (BrokerError, asyncio.TimeoutError)):
-                raise held
-            why = str(held) or "no answer in time"
-            return f"your positions at {session.broker_name} could not be read ({why}), so the change can't be checked."
-        views = [position_view(p) for p in held if p.quantity != 0]
-        return account_summary(verified, views), {v.symbol: v.position for v in views}, found.quotes
-
-    def _admit(self, session: LiveSession) -> Admission:
-        if self._risk is None:
-            return Admission.ungated()
-        return self._risk.admit(TradingMode.LIVE, account=session.account_key)
 
     # ---- answering ----------------------------------------------------------------------------
 

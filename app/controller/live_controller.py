@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 import qasync
@@ -31,42 +31,20 @@ from app.brokers.base import (
     OrderRejected,
     RateLimited,
 )
-from app.controller.entry_quote import UNVERIFIED, EntryQuote, judge_entry, look_up
+from app.controller.entry_quote import UNVERIFIED, judge_entry
 from app.controller.live_follow import AuditHook, LiveFollower
-from app.controller.live_views import (
-    LiveSession,
-    OrderConfirmView,
-    account_summary,
-    confirm_view,
-    position_view,
-    report_of,
-)
-from app.controller.risk_controller import Admission, RiskController
+from app.controller.live_pretrade import PreSendCheck, admit_live, pre_send_refusal, read_pretrade_facts
+from app.controller.live_views import LiveSession, confirm_view, report_of
+from app.controller.risk_controller import RiskController
 from app.domain.live_orders import BrokerReport, mark_unknown, pending_live_order, same_intent
-from app.domain.models import AccountSummary, Order, OrderRequest, OrderStatus, Position, TradingMode
-from app.domain.validation import TicketError, build_order_request
-from app.marketdata.broker_quotes import BrokerQuoteSource
+from app.domain.models import AccountSummary, Order, OrderRequest, OrderStatus, TradingMode
+from app.domain.validation import TicketError, order_request_from_ticket
 
 log = logging.getLogger(__name__)
 
 PREVIEW_TIMEOUT_SECONDS = 15.0
 QUOTE_TIMEOUT_SECONDS = 10.0
 PLACE_TIMEOUT_SECONDS = 30.0
-#: Verify the connection before a live order when the last verification is older than this.
-VERIFY_MAX_AGE_SECONDS = 60.0
-
-#: A pre-send check returns the reason an order must not be sent, or None to let it through.
-PreSendCheck = Callable[[OrderRequest, LiveSession], "str | None"]
-
-
-@dataclass(frozen=True, slots=True)
-class PreTradeFacts:
-    """What the risk checks look at, read from the broker right before the confirmation."""
-
-    info: AccountInfo
-    account: AccountSummary
-    positions: dict[str, Position]
-    entry: EntryQuote
 
 
 class LiveOrderController(QObject):
@@ -159,11 +137,6 @@ class LiveOrderController(QObject):
         if self._risk is not None and session is not None:
             self._risk.observe_equity(TradingMode.LIVE, summary.equity, account=session.account_key)
 
-    def _admit(self, session: LiveSession) -> Admission:
-        if self._risk is None:
-            return Admission.ungated()
-        return self._risk.admit(TradingMode.LIVE, account=session.account_key)
-
     def open_order_count(self) -> int:
         """Working orders in the followed account, plus orders checked and not yet in the journal."""
         followed = {o.client_order_id for o in self.follower.followed() if not o.status.is_terminal}
@@ -172,34 +145,6 @@ class LiveOrderController(QObject):
     def _release(self, client_order_id: str) -> None:
         self._checked.discard(client_order_id)
         self._unverified.discard(client_order_id)
-
-    async def _pre_trade_facts(self, session: LiveSession, request: OrderRequest) -> PreTradeFacts | str:
-        """The verified account, the broker's positions and a fresh broker quote, read at once; or why not."""
-        source = BrokerQuoteSource(session.broker)
-        verified, held, found = await asyncio.gather(
-            self._ensure_verified(VERIFY_MAX_AGE_SECONDS),
-            asyncio.wait_for(session.broker.positions(), PREVIEW_TIMEOUT_SECONDS),
-            look_up(source, [request.symbol], QUOTE_TIMEOUT_SECONDS),
-            return_exceptions=True,
-        )
-        if isinstance(verified, BaseException):
-            if not isinstance(verified, BrokerError):
-                raise verified
-            return f"the connection to {session.broker_name} failed ({verified})."
-        if isinstance(found, BaseException):
-            raise found
-        if isinstance(held, BaseException):
-            if not isinstance(held, (BrokerError, asyncio.TimeoutError)):
-                raise held
-            why = str(held) or "no answer in time"
-            return f"your positions at {session.broker_name} could not be read ({why}), so the order can't be checked."
-        views = [position_view(p) for p in held if p.quantity != 0]
-        return PreTradeFacts(
-            info=verified,
-            account=account_summary(verified, views),
-            positions={v.symbol: v.position for v in views},
-            entry=judge_entry(request, found.quotes, found.unreachable, session.broker_name),
-        )
 
     # ---- placing ----------------------------------------------------------------------------
 
@@ -215,16 +160,7 @@ class LiveOrderController(QObject):
     async def submit(self, ticket: Mapping[str, object]) -> str | None:
         """Validate, check and preview a live order, then ask the trader; returns the id awaiting confirmation."""
         try:
-            request = build_order_request(
-                symbol=str(ticket.get("symbol", "")),
-                side=str(ticket.get("side", "")),
-                quantity=str(ticket.get("quantity", "")),
-                order_type=str(ticket.get("order_type", "")),
-                limit_price=str(ticket.get("limit_price", "") or ""),
-                stop_price=str(ticket.get("stop_price", "") or ""),
-                time_in_force=str(ticket.get("time_in_force", "day")),
-                extended_hours=bool(ticket.get("extended_hours", False)),
-            )
+            request = order_request_from_ticket(ticket)
         except TicketError as exc:
             self.ticket_rejected.emit(dict(exc.errors))
             return None
@@ -239,26 +175,29 @@ class LiveOrderController(QObject):
                     "it can't be sent again until the broker says what happened to it."
                 )
                 return None
-        with self._admit(session) as admission:
+        with admit_live(self._risk, session) as admission:
             if admission.denial is not None:
                 self.ticket_rejected.emit({"risk": admission.denial.message})
                 return None
-            for check in self.pre_send_checks:
-                refusal = check(request, session)
-                if refusal:
-                    self.order_rejected.emit(f"Order not sent: {refusal}")
-                    return None
-            facts = await self._pre_trade_facts(session, request)
+            refusal = pre_send_refusal(self.pre_send_checks, request, session)
+            if refusal:
+                self.order_rejected.emit(f"Order not sent: {refusal}")
+                return None
+            facts = await read_pretrade_facts(
+                session, request.symbol, ensure_verified=self._ensure_verified, what="order",
+                quote_timeout=QUOTE_TIMEOUT_SECONDS,
+            )
             if isinstance(facts, str):
                 self.order_rejected.emit(f"Order not sent: {facts}")
                 return None
-            if facts.entry.refusal:
-                self.ticket_rejected.emit({"symbol": facts.entry.refusal})
+            entry = judge_entry(request, facts.found.quotes, facts.found.unreachable, session.broker_name)
+            if entry.refusal:
+                self.ticket_rejected.emit({"symbol": entry.refusal})
                 return None
             if self.follower.session is not session or not self.entry_enabled:
                 self.order_rejected.emit("The broker connection changed before the order was checked; nothing was sent.")
                 return None
-            quote = facts.entry.quote
+            quote = entry.quote
             denial = admission.check(
                 request,
                 account=facts.account,
@@ -271,7 +210,7 @@ class LiveOrderController(QObject):
                 return None
         cid = request.client_order_id
         self._checked.add(cid)
-        if facts.entry.unverified:
+        if entry.unverified:
             self._unverified.add(cid)
         preview: OrderPreview | None = None
         try:
@@ -290,7 +229,7 @@ class LiveOrderController(QObject):
             self.order_rejected.emit("The broker connection changed before the confirmation; nothing was sent.")
             return None
         view = confirm_view(session, request, preview, quote, facts.info.buying_power)
-        if facts.entry.unverified:
+        if entry.unverified:
             view = replace(
                 view,
                 warnings=(

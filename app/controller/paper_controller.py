@@ -22,11 +22,11 @@ from app.controller.day_views import day_positions, with_day
 from app.domain.day_change import TodayTrades, day_start, trading_day
 from app.domain.market_calendar import local_date
 from app.domain.models import AccountSummary, Order, OrderRequest, OrderStatus, Quote, TradingMode
-from app.domain.order_change import build_order_change, change_summary, changed_request
+from app.domain.order_change import change_summary, changed_request, order_change_from_form
 from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperError, PaperSettings
 from app.domain.risk import RiskDenial
 from app.domain.settings_validation import SettingsError, parse_paper_settings
-from app.domain.validation import TicketError, build_order_request
+from app.domain.validation import TicketError, order_request_from_ticket
 from app.marketdata.base import QuoteSource
 from app.storage.fills_repository import fills_since
 from app.storage.paper_repository import PaperState, load_paper_state, reset_paper_account, save_paper_update
@@ -140,16 +140,7 @@ class PaperTradingController(QObject):
     async def submit(self, ticket: Mapping[str, object]) -> str | None:
         """Validate and place one paper order; returns its client order id, None when refused."""
         try:
-            request = build_order_request(
-                symbol=str(ticket.get("symbol", "")),
-                side=str(ticket.get("side", "")),
-                quantity=str(ticket.get("quantity", "")),
-                order_type=str(ticket.get("order_type", "")),
-                limit_price=str(ticket.get("limit_price", "") or ""),
-                stop_price=str(ticket.get("stop_price", "") or ""),
-                time_in_force=str(ticket.get("time_in_force", "day")),
-                extended_hours=bool(ticket.get("extended_hours", False)),
-            )
+            request = order_request_from_ticket(ticket)
         except TicketError as exc:
             self.ticket_rejected.emit(dict(exc.errors))
             return None
@@ -213,13 +204,7 @@ class PaperTradingController(QObject):
                     )
                     return False
                 try:
-                    change = build_order_change(
-                        order,
-                        quantity=str(values.get("quantity", "") or ""),
-                        limit_price=str(values.get("limit_price", "") or ""),
-                        stop_price=str(values.get("stop_price", "") or ""),
-                        today=local_date(now),
-                    )
+                    change = order_change_from_form(order, values, today=local_date(now))
                 except TicketError as exc:
                     self.change_rejected.emit(dict(exc.errors))
                     return False

@@ -7,6 +7,7 @@ order as changed must pass the same checks as a new one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -105,6 +106,18 @@ def build_order_change(
     if problems:
         raise TicketError(problems)
     return change
+
+
+def order_change_from_form(order: Order, values: Mapping[str, object], *, today: date | None = None) -> OrderChange:
+    """The modify form's values (quantity, limit_price, stop_price as typed) as a change of ``order``, paper and
+    live alike; raises TicketError as ``build_order_change`` does."""
+    return build_order_change(
+        order,
+        quantity=str(values.get("quantity", "") or ""),
+        limit_price=str(values.get("limit_price", "") or ""),
+        stop_price=str(values.get("stop_price", "") or ""),
+        today=today,
+    )
 
 
 def describe_change(order: Order, change: OrderChange) -> list[tuple[str, str, str]]:

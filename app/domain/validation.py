@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
@@ -91,6 +92,24 @@ def build_order_request(
         limit_price=limit,
         stop_price=stop,
         extended_hours=bool(extended_hours),
+    )
+
+
+def order_request_from_ticket(ticket: Mapping[str, object]) -> OrderRequest:
+    """The order ticket's values (field name -> what was typed or chosen) as a request, paper and live alike.
+
+    A field the ticket left out reads as empty (DAY for the time in force); raises TicketError as
+    ``build_order_request`` does.
+    """
+    return build_order_request(
+        symbol=str(ticket.get("symbol", "")),
+        side=str(ticket.get("side", "")),
+        quantity=str(ticket.get("quantity", "")),
+        order_type=str(ticket.get("order_type", "")),
+        limit_price=str(ticket.get("limit_price", "") or ""),
+        stop_price=str(ticket.get("stop_price", "") or ""),
+        time_in_force=str(ticket.get("time_in_force", "day")),
+        extended_hours=bool(ticket.get("extended_hours", False)),
     )
 
 

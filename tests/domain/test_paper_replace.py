@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.domain.models import OrderChange, OrderStatus, OrderType, Position, AssetClass, Side, TimeInForce
-from app.domain.order_change import build_order_change, change_summary
+from app.domain.order_change import build_order_change, change_summary, order_change_from_form
 from app.domain.paper_engine import PaperEngine, PaperError, PaperSettings
 from app.domain.validation import TicketError
 from tests.domain.paper_support import D, engine, ny, only_order, open_order, quote, request
@@ -163,3 +163,13 @@ def test_the_modify_form_reads_only_what_changed_and_names_each_bad_field() -> N
     with pytest.raises(TicketError) as priced:
         build_order_change(market, quantity="5", limit_price="100")
     assert priced.value.errors == {"limit_price": "A market order takes no limit price; leave it empty."}
+
+
+def test_the_modify_forms_values_read_as_typed_with_absent_and_empty_fields_alike() -> None:
+    order = open_order(request(Side.BUY, 10, OrderType.LIMIT, limit="195.00"))
+    assert order_change_from_form(order, {"quantity": "12", "limit_price": "195.00", "stop_price": None}) == OrderChange(
+        quantity=D(12)
+    )
+    with pytest.raises(TicketError) as missing:
+        order_change_from_form(order, {"limit_price": "194.50"})
+    assert missing.value.errors == {"quantity": "Enter a quantity."}

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.domain.models import AssetClass, OrderType, Side, TimeInForce
-from app.domain.validation import TicketError, build_order_request
+from app.domain.validation import TicketError, build_order_request, order_request_from_ticket
 
 
 def ticket(**overrides: object) -> dict[str, object]:
@@ -149,3 +149,20 @@ def test_ticket_error_message_reads_as_sentences() -> None:
     with pytest.raises(TicketError) as caught:
         build_order_request(**ticket(side="", quantity="0"))  # type: ignore[arg-type]
     assert str(caught.value) == "Choose buy or sell. Enter a quantity of at least 1 (shares)."
+
+
+def test_the_order_tickets_values_build_the_request_paper_and_live_share() -> None:
+    request = order_request_from_ticket(
+        {"symbol": "msft", "side": "sell", "quantity": "5", "order_type": "stop", "stop_price": "401.25",
+         "limit_price": None, "time_in_force": "gtc", "extended_hours": False}
+    )
+    assert (request.symbol, request.side, request.quantity) == ("MSFT", Side.SELL, Decimal(5))
+    assert (request.order_type, request.stop_price, request.limit_price) == (OrderType.STOP, Decimal("401.25"), None)
+    assert request.time_in_force is TimeInForce.GTC
+
+
+def test_a_ticket_missing_fields_names_each_one_and_defaults_to_day() -> None:
+    with pytest.raises(TicketError) as caught:
+        order_request_from_ticket({"symbol": "AAPL"})
+    assert set(caught.value.errors) == {"side", "quantity", "order_type"}
+    assert order_request_from_ticket(ticket()).time_in_force is TimeInForce.DAY
