@@ -177,6 +177,40 @@ async def test_ibkr_ticks_drive_the_views_and_a_drop_degrades_to_polling_and_sta
         await broker.close()
 
 
+async def test_a_broken_ibkr_market_data_farm_ends_the_stream_until_tws_reports_it_ok(qapp, tws: IbkrHarness):
+    broker = tws.connector()
+    clock = Clock()
+    source = CountingSource(broker)
+    market = MarketDataController(None, source, clock, poll_interval=3600)  # type: ignore[arg-type]
+    market.stream_backoff = Backoff(first=0.05, most=0.2)
+    notices: list[str] = []
+    market.stream_status.connect(notices.append)
+    try:
+        market.subscribe("watchlist", ["AAPL"])
+        market.set_quote_stream(broker.quote_stream())
+        await until(lambda: market.view("AAPL").last == Decimal("189.55"), timeout=10, message="no streamed quote")
+        assert market.streaming
+
+        # TWS stays connected, but its market data farm is gone: ticks would just stop.
+        tws.tws.broadcast(2103, "Market data farm connection is broken:usfarm")
+        await until(lambda: not market.streaming, timeout=10, message="the broken farm was not noticed")
+        assert notices[-1].startswith("Quote stream down: TWS reports its market data farm connection broken (usfarm)")
+        # The stream stays down while the farm is (each reopen is refused), and AAPL is polled meanwhile.
+        await asyncio.sleep(0.5)
+        assert not market.streaming
+        await market.refresh()
+        assert source.asked[-1] == ["AAPL"]
+        clock.now += timedelta(seconds=45)
+        tws.tws.broadcast(2104, "Market data farm connection is OK:usfarm")
+        await until(lambda: market.streaming, timeout=10, message="the stream did not come back with the farm")
+        tws.tws.push_quote("AAPL", Decimal("189.90"), Decimal("190.00"), Decimal("189.95"))
+        await until(lambda: market.view("AAPL").last == Decimal("189.95"), timeout=10)
+        assert not market.view("AAPL").stale
+    finally:
+        await market.stop()
+        await broker.close()
+
+
 class RecordingSource:
     """A polled source that prices whatever it is asked for at 12.25 and records each request."""
 

@@ -55,6 +55,10 @@ CANCEL_TARGET_MISSING = frozenset({135, 10147})
 NOT_CANCELLABLE = frozenset({161, 10148})
 IB_LINK_LOST = frozenset({1100, 2110})
 IB_LINK_RESTORED = frozenset({1101, 1102})
+#: "Market data farm connection is broken:usfarm" / "... is OK:usfarm"; 2108 "... is inactive but should be
+#: available upon demand" is an idle farm, not a broken one.
+MARKET_DATA_FARM_BROKEN = 2103
+MARKET_DATA_FARM_OK = frozenset({2104, 2108})
 # Codes ib_insync treats as informational on an order (wrapper.error); the order stays alive.
 _ORDER_WARNINGS = frozenset({110, 165, 399, 404, 434, 492, 10167})
 

@@ -20,6 +20,8 @@ from app.brokers.ibkr.parse import (
     CLIENT_ID_IN_USE,
     IB_LINK_LOST,
     IB_LINK_RESTORED,
+    MARKET_DATA_FARM_BROKEN,
+    MARKET_DATA_FARM_OK,
     IbkrEndpoint,
     choose_account,
     is_paper_account,
@@ -132,6 +134,9 @@ class IbkrSession:
         self.account = ""
         self.state = ConnectionState.DISCONNECTED
         self._listeners: list[ConnectionListener] = []
+        #: Market-data farms TWS reports broken (2103) and not yet OK again (2104/2108), by farm name.
+        self._farms_down: set[str] = set()
+        self._market_data_listeners: list[Callable[[str | None], None]] = []
         self._handshake: asyncio.Future[str] | None = None
         self._connected = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -150,6 +155,36 @@ class IbkrSession:
     def add_listener(self, listener: ConnectionListener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    @property
+    def market_data_down(self) -> str | None:
+        """Why TWS's market data can't be trusted right now (a farm it reports broken), or None."""
+        if not self._farms_down:
+            return None
+        farms = ", ".join(sorted(self._farms_down))
+        return f"TWS reports its market data farm connection broken ({farms}); prices are polled until it is back."
+
+    def add_market_data_listener(self, listener: Callable[[str | None], None]) -> Callable[[], None]:
+        """``listener(why)`` when a farm breaks (why) or every farm is OK again (None)."""
+        self._market_data_listeners.append(listener)
+        return lambda: self._market_data_listeners.remove(listener)
+
+    def _on_farm_message(self, code: int, text: str) -> None:
+        farm = text.rpartition(":")[2].strip() or "market data"
+        was_down = bool(self._farms_down)
+        if code == MARKET_DATA_FARM_BROKEN:
+            self._farms_down.add(farm)
+            log.warning("IBKR market data farm %s: connection broken", farm)
+        else:
+            self._farms_down.discard(farm)
+        if bool(self._farms_down) == was_down and code != MARKET_DATA_FARM_BROKEN:
+            return
+        why = self.market_data_down
+        for listener in list(self._market_data_listeners):
+            try:
+                listener(why)
+            except Exception:
+                log.exception("A market data listener failed")
 
     def set_state(self, state: ConnectionState, message: str) -> None:
         self.state = state
@@ -213,6 +248,8 @@ class IbkrSession:
         endpoint = self._endpoint()
         handshake: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._handshake = handshake
+        # A new connection: TWS reports each farm's state again.
+        self._farms_down.clear()
         connect = asyncio.ensure_future(
             self._ib.connectAsync(
                 endpoint.host,
@@ -310,6 +347,10 @@ class IbkrSession:
                         f"TWS/IB Gateway at {endpoint.address}. Choose a different client id in the connection settings."
                     )
                 )
+            return
+        if code == MARKET_DATA_FARM_BROKEN or code in MARKET_DATA_FARM_OK:
+            # Farm news comes with every connect, before the session counts as connected.
+            self._on_farm_message(code, text)
             return
         if not self._connected.is_set():
             return

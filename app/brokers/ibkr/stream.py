@@ -41,7 +41,7 @@ class IbkrQuoteStream:
         self._contracts: dict[str, Any] = {}
         self._symbols: dict[int, str] = {}
         self._queue: asyncio.Queue[object] = asyncio.Queue()
-        self._unlisten: Callable[[], None] | None = None
+        self._unlisten: list[Callable[[], None]] = []
 
     def serves(self, symbol: str) -> bool:
         try:
@@ -55,11 +55,17 @@ class IbkrQuoteStream:
             await self._session.ready()
         except Exception as exc:
             raise StreamDropped(str(exc) or "TWS/IB Gateway is not connected.") from exc
+        if (why := self._session.market_data_down) is not None:
+            # Ticks from a broken farm would stop without a word: a price must age, not look current.
+            raise StreamDropped(why)
         self._queue = asyncio.Queue()
         self._contracts.clear()
         self._symbols.clear()
         self._ib.pendingTickersEvent += self._on_tickers
-        self._unlisten = self._session.add_listener(self._on_connection)
+        self._unlisten = [
+            self._session.add_listener(self._on_connection),
+            self._session.add_market_data_listener(self._on_market_data),
+        ]
 
     async def subscribe(self, symbols: frozenset[str]) -> None:
         if not self._ib.isConnected():
@@ -80,14 +86,16 @@ class IbkrQuoteStream:
         item = await self._queue.get()
         if item is _DROPPED:
             raise StreamDropped("The connection to TWS/IB Gateway was lost; prices are polled until it is back.")
+        if isinstance(item, str):
+            raise StreamDropped(item)
         self.delayed, quotes = item  # type: ignore[misc]
         return quotes  # type: ignore[has-type]
 
     async def close(self) -> None:
         self._ib.pendingTickersEvent -= self._on_tickers
-        if self._unlisten is not None:
-            self._unlisten()
-            self._unlisten = None
+        for unlisten in self._unlisten:
+            unlisten()
+        self._unlisten = []
         if self._ib.isConnected():
             for contract in self._contracts.values():
                 self._ib.cancelMktData(contract)
@@ -109,3 +117,7 @@ class IbkrQuoteStream:
     def _on_connection(self, event: ConnectionEvent) -> None:
         if event.state is not ConnectionState.CONNECTED:
             self._queue.put_nowait(_DROPPED)
+
+    def _on_market_data(self, why: str | None) -> None:
+        if why is not None:
+            self._queue.put_nowait(why)
