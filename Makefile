@@ -23,8 +23,10 @@ run: $(STAMP)
 	@$(BIN)/python -m app.platform_check
 	$(BIN)/python -m app $(ARGS)
 
+# The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 smoke: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app --smoke-test --data-dir "$$(mktemp -d)"
