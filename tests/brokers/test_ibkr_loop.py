@@ -93,5 +93,10 @@ async def test_fake_tws_runs_standalone_until_interrupted() -> None:
         assert set(quotes) == {"MSFT", "SPY"}
     finally:
         process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        try:
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
+            raise AssertionError("the fake TWS did not stop within 30 s of Ctrl-C") from None
     assert process.returncode == 0, stderr.decode()

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import signal
 import threading
 import time
 from collections import deque
@@ -569,10 +570,16 @@ async def _serve_forever(port: int, account: str) -> None:
     tws.set_quote("AAPL", Decimal("189.50"), Decimal("189.60"), Decimal("189.55"))
     tws.set_quote("MSFT", Decimal("410.10"), Decimal("410.30"), Decimal("410.20"))
     tws.set_quote("SPY", Decimal("512.40"), Decimal("512.45"), Decimal("512.42"), live=False)
+    # Ctrl-C (or SIGTERM) sets an event rather than cancelling the loop's tasks: the server stops in order.
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt
+            loop.add_signal_handler(number, stopped.set)
     await tws.start(port)
     print(f"fake TWS listening on 127.0.0.1:{tws.port} (account {account}); Ctrl-C stops it", flush=True)
     try:
-        await asyncio.Event().wait()
+        await stopped.wait()
     finally:
         await tws.stop()
 
