@@ -43,6 +43,9 @@ EXPECTED_KEYRING = {
     "darwin": "keyring.backends.macOS.Keyring",
     "win32": "keyring.backends.Windows.WinVaultKeyring",
 }
+#: Qt modules the charts load by a computed name (pyqtgraph: ``importlib.import_module(f"{QT_LIB}.QtOpenGL")``),
+#: which PyInstaller can't follow. Charts are imported when first shown, which no headless check does.
+CHART_QT_MODULES = ("QtOpenGL", "QtOpenGLWidgets")
 APP_TIMEOUT = 180
 SMOKE_PASSPHRASE = "smoke-check passphrase"
 
@@ -101,6 +104,14 @@ def check_version(exe: Path) -> str:
     if result.returncode != 0 or result.stdout.strip() != expected:
         raise CheckFailed(f"--version printed {result.stdout.strip()!r} (exit {result.returncode}), expected {expected!r}")
     return expected
+
+
+def check_chart_modules(bundle: Path) -> str:
+    bundled = {path.name.split(".")[0] for path in bundle.rglob("Qt*.*") if path.parent.name == "PySide6"}
+    missing = [name for name in CHART_QT_MODULES if name not in bundled]
+    if missing:
+        raise CheckFailed(f"the charts' Qt modules are missing from the bundle: {', '.join(missing)}")
+    return ", ".join(CHART_QT_MODULES)
 
 
 def check_smoke_test(exe: Path, data_dir: Path) -> str:
@@ -214,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     checks = [
         ("version", lambda: check_version(exe)),
         ("headless start", lambda: check_smoke_test(exe, work / "start")),
+        ("chart modules", lambda: check_chart_modules(args.bundle)),
         ("Alpaca connection", lambda: check_alpaca(exe, work / "alpaca")),
         ("IBKR connection", lambda: check_ibkr(exe, work / "ibkr")),
     ]

@@ -98,3 +98,15 @@ def test_the_spec_bundles_what_the_app_reads_at_run_time() -> None:
     for needed in ('"resources"', "migrations", 'collect_submodules("keyring.backends")', 'copy_metadata("keyring")', "tzdata"):
         assert needed in spec
     assert sys.platform in ("win32", "darwin") or "tradebridge-256.png" in spec
+
+
+def test_the_bundle_check_finds_the_charts_qt_modules(tmp_path: Path) -> None:
+    smoke = _load("smoke_bundle")
+    pyside = tmp_path / "_internal" / "PySide6"
+    pyside.mkdir(parents=True)
+    (pyside / "QtWidgets.abi3.so").write_bytes(b"")
+    (pyside / "QtOpenGL.abi3.so").write_bytes(b"")
+    with pytest.raises(smoke.CheckFailed, match="missing from the bundle: QtOpenGLWidgets$"):
+        smoke.check_chart_modules(tmp_path)
+    (pyside / "QtOpenGLWidgets.abi3.so").write_bytes(b"")
+    assert smoke.check_chart_modules(tmp_path) == "QtOpenGL, QtOpenGLWidgets"
