@@ -1,24 +1,12 @@
-"""Composition root: parses arguments, builds every layer, wires views to controllers, runs the loop."""
+"""Composition root: builds every layer and wires views to controllers (``app.launch`` runs the process)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import logging
-import os
-import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-import qasync
-from PySide6.QtCore import QtMsgType, qInstallMessageHandler
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
 from app.brokers.streaming import StreamingBroker
@@ -41,68 +29,20 @@ from app.controller.qt_gc import QtThreadGarbageCollector
 from app.controller.paper_controller import PaperTradingController
 from app.controller.risk_controller import RiskController
 from app.controller.vault_controller import VaultController
-from app.logs import configure_logging
 from app.marketdata.bars import BarSource, BrokerBars
 from app.marketdata.base import QuoteSource, previous_closes
 from app.marketdata.cboe_bars import CboeDelayedBars
 from app.marketdata.cboe import CboeDelayedQuotes
 from app.marketdata.fallback import FallbackQuotes
-from app.paths import AppPaths, resolve_paths
+from app.paths import AppPaths
 from app.security.api_address import API_ADDRESS_RULE
-from app.security.crash_report import CrashReporter
-from app.security.redaction import redact
 from app.security.vault_service import VaultService
-from app.single_instance import AlreadyRunning, InstanceGuard, claim_data_folder
-from app.smoke import SmokeFormError, keyring_check, load_connect_form, smoke_connect
-from app.storage.database import DatabaseError, open_database, restore_backup
-from app.storage.sqlite_version import sqlite_version_warning
+from app.storage.database import open_database
 from app.storage.worker import DatabaseWorker
 from app.ui.live_dialogs import LiveDialogs
-from app.ui.first_paint import FirstPaint
 from app.ui.main_window import MainWindow
 from app.ui.security_panel import SecurityPanel
 from app.ui.vault_dialogs import VaultDialogs
-
-log = logging.getLogger("app")
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_DATABASE = 2
-EXIT_ALREADY_RUNNING = 3
-DEVELOPER_ENV = "TRADEBRIDGE_DEVELOPER"
-#: A smoke start whose window is not drawn within this is broken, not slow.
-SMOKE_PAINT_TIMEOUT = 60.0
-#: Beside the package in a checkout; bundled next to it by the packaged build.
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="tradebridge", description="TradeBridge desktop trading client")
-    parser.add_argument("--data-dir", help="folder for the database, logs and backups (or $TRADEBRIDGE_DATA_DIR)")
-    parser.add_argument(
-        "--smoke-test", action="store_true", help="build the main window, run migrations, process events once, exit"
-    )
-    parser.add_argument("--debug", action="store_true", help="log at DEBUG level (secrets are still scrubbed)")
-    parser.add_argument("--quotes-url", help="base URL of the delayed-quotes service (developer setting)")
-    parser.add_argument(
-        "--developer",
-        action="store_true",
-        default=os.environ.get(DEVELOPER_ENV) == "1",
-        help=f"developer settings: point a connection at a fake broker's address (or ${DEVELOPER_ENV}=1)",
-    )
-    parser.add_argument(
-        "--smoke-connect",
-        metavar="FILE",
-        type=Path,
-        help="developer check: start headless, connect the broker described in FILE (a JSON connection form), "
-        "print the account, exit",
-    )
-    parser.add_argument(
-        "--keyring-check", action="store_true", help="print the system keyring the vault would use and whether it can, exit"
-    )
-    parser.add_argument("--version", action="version", version=f"TradeBridge {__version__}")
-    return parser.parse_args(argv)
-
 
 @dataclass
 class AppServices:
@@ -468,8 +408,12 @@ async def start_app(
     developer_mode: bool = False,
     bars: BarSource | None = None,
     live_poll_interval: float = 1.0,
+    window: MainWindow | None = None,
 ) -> AppServices:
-    """Open the database (off the Qt thread), build the controllers and the window, load state."""
+    """Open the database (off the Qt thread), build the controllers and the window, load state.
+
+    ``window`` is one already shown (disabled, loading) by the launcher; without it a new one is built.
+    """
     worker = DatabaseWorker()
     try:
         await worker.open(lambda: open_database(paths.database, paths.backups))
@@ -517,7 +461,8 @@ async def start_app(
         paper, live, lambda: mode.mode, lambda: mode.held, lambda cid: follower.order(cid) is not None or cid not in paper.engine.orders,
         live_change=live_change,
     )
-    window = MainWindow()
+    owns_window = window is None
+    window = MainWindow() if window is None else window
     orders_table = OrdersTableController(worker, clock)
     window.set_locations(paths.data_dir, paths.logs, __version__)
     wire(window, paper, mode, router)
@@ -567,7 +512,8 @@ async def start_app(
         await follower.mark_not_followed()
     except BaseException:
         await services.shutdown()
-        window.deleteLater()
+        if owns_window:
+            window.deleteLater()
         raise
     market_clock.start()
     mode.publish()
@@ -576,200 +522,3 @@ async def start_app(
     # The vault opens in the background: a slow keyring must never hold up the window.
     services.background.append(vault.start())
     return services
-
-
-async def open_app(
-    args: argparse.Namespace, paths: AppPaths, ask: Callable[[str, Path], bool] | None = None
-) -> AppServices | int:
-    """Start the app; a database refused with a usable backup is restored only on the trader's yes."""
-    ask = ask or ask_to_restore
-    offered: set[Path] = set()
-    while True:
-        try:
-            return await start_app(paths, quotes_url=args.quotes_url, developer_mode=args.developer)
-        except DatabaseError as exc:
-            log.error("The database can't be opened: %s", exc)
-            backup = exc.restorable
-            if backup is None or backup in offered or _headless(args) or not ask(str(exc), backup):
-                _show_fatal(str(exc), interactive=not _headless(args))
-                return EXIT_DATABASE
-            offered.add(backup)
-            await asyncio.to_thread(restore_backup, paths.database, backup, paths.backups)
-
-
-async def _run(
-    app: QApplication, args: argparse.Namespace, paths: AppPaths, guard: InstanceGuard, started: float
-) -> int:
-    services = await open_app(args, paths)
-    if isinstance(services, int):
-        return services
-    window = services.window
-    first_paint = asyncio.get_running_loop().create_future()
-    FirstPaint(window).painted.connect(lambda: first_paint.done() or first_paint.set_result(time.perf_counter()))
-    window.show()
-    guard.on_activate(lambda: bring_to_front(window))
-    log.info("Main window shown")
-    if (old_sqlite := sqlite_version_warning()) is not None:
-        log.warning("%s", old_sqlite)
-        window.show_error(old_sqlite)
-    if args.smoke_connect is not None:
-        form, passphrase = load_connect_form(args.smoke_connect)
-        started = services.background[0] if services.background else None
-        code = await smoke_connect(services.connections, services.vault, started, form, passphrase)
-        window.close()
-        await services.shutdown()
-        return code
-    if args.smoke_test:
-        # The start's figure is the moment the trader would see the window: its first frame drawn.
-        shown = await asyncio.wait_for(first_paint, SMOKE_PAINT_TIMEOUT) - started
-        print(f"TradeBridge: main window shown {shown:.3f} s after start", flush=True)
-        # Let the loop run a little longer (slots queued by the start run, the quote poll starts).
-        await asyncio.sleep(0.1)
-        log.info("Smoke test passed: main window built on %s, shown %.3f s after start", paths.data_dir, shown)
-        window.close()
-        await services.shutdown()
-        print(f"TradeBridge: smoke test passed, shut down {time.perf_counter() - started:.3f} s after start", flush=True)
-        return EXIT_OK
-    closed = asyncio.Event()
-    app.lastWindowClosed.connect(closed.set)
-    await closed.wait()
-    await services.shutdown()
-    return EXIT_OK
-
-
-def bring_to_front(window: MainWindow) -> None:
-    if window.isMinimized():
-        window.showNormal()
-    window.raise_()
-    window.activateWindow()
-
-
-def claim_or_hand_over(args: argparse.Namespace, paths: AppPaths) -> InstanceGuard | int:
-    """The data folder's lock, or the exit code of a start that found another app on the folder."""
-    claim = claim_data_folder(paths.data_dir, contact_running=not _headless(args))
-    if isinstance(claim, AlreadyRunning):
-        if claim.reached:
-            print(f"TradeBridge: {claim.message}", file=sys.stderr)
-            return EXIT_OK
-        _show_fatal(claim.message, interactive=not _headless(args))
-        return EXIT_ALREADY_RUNNING
-    return claim
-
-
-def ask_to_restore(problem: str, backup: Path) -> bool:
-    """Restoring a backup replaces the database: only on the trader's yes."""
-    answer = QMessageBox.question(
-        None,
-        "TradeBridge: restore a backup?",
-        f"{problem}\n\nRestore the backup {backup.name}? Trades made after it was taken are not in it. "
-        "The current database file is kept in the backups folder.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
-
-
-def _headless(args: argparse.Namespace) -> bool:
-    """A check run: no dialogs, offscreen unless told otherwise."""
-    return bool(args.smoke_test or args.smoke_connect is not None)
-
-
-def _show_fatal(message: str, *, interactive: bool) -> None:
-    print(f"TradeBridge: {message}", file=sys.stderr)
-    if interactive and QApplication.instance() is not None:
-        QMessageBox.critical(None, "TradeBridge can't start", message)
-
-
-def _qt_message_handler(mode: QtMsgType, _context: Any, message: str) -> None:
-    level = {
-        QtMsgType.QtDebugMsg: logging.DEBUG,
-        QtMsgType.QtInfoMsg: logging.INFO,
-        QtMsgType.QtWarningMsg: logging.WARNING,
-        QtMsgType.QtCriticalMsg: logging.ERROR,
-        QtMsgType.QtFatalMsg: logging.CRITICAL,
-    }.get(mode, logging.WARNING)
-    logging.getLogger("qt").log(level, "%s", message)
-
-
-def install_error_handlers(loop: asyncio.AbstractEventLoop, paths: AppPaths, *, interactive: bool) -> CrashReporter:
-    """Unexpected errors are logged and written to a crash report (both scrubbed) and shown, never lost."""
-
-    def show(summary: str, report: Path | None) -> None:
-        if interactive and QApplication.instance() is not None:
-            where = f"\n\nA report was saved to {report}." if report else ""
-            QMessageBox.critical(None, "Unexpected error", f"{summary}{where}\n\nDetails are in the log file.")
-
-    reporter = CrashReporter(paths.crash_reports, app_version=__version__, show=show)
-
-    def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        error = context.get("exception")
-        if isinstance(error, BaseException):
-            reporter.report((type(error), error, error.__traceback__), context="in a background task")
-        else:
-            log.error("Event loop error: %s", context.get("message"))
-
-    sys.excepthook = reporter.excepthook
-    threading.excepthook = reporter.thread_excepthook
-    loop.set_exception_handler(loop_handler)
-    return reporter
-
-
-def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
-    """Run the app; ``started`` is the ``time.perf_counter()`` of the process's start, for the smoke test's figures."""
-    started = time.perf_counter() if started is None else started
-    args = parse_args(argv)
-    if args.keyring_check:
-        return keyring_check()
-    if args.smoke_connect is not None:
-        try:
-            load_connect_form(args.smoke_connect)
-        except SmokeFormError as exc:
-            print(f"TradeBridge: {exc}.", file=sys.stderr)
-            return EXIT_ERROR
-    headless = _headless(args)
-    if headless:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    paths = resolve_paths(args.data_dir)
-    try:
-        paths.ensure()
-    except OSError as exc:
-        print(f"TradeBridge: the data folder {paths.data_dir} can't be used ({exc.strerror or exc}).", file=sys.stderr)
-        return EXIT_ERROR
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    # Before anything is logged or opened: a second app on this folder writes nothing.
-    guard = claim_or_hand_over(args, paths)
-    if isinstance(guard, int):
-        return guard
-    try:
-        # A failing log handler must not print the record it was given (it may hold a secret) to stderr.
-        logging.raiseExceptions = False
-        configure_logging(paths, logging.DEBUG if args.debug else logging.INFO)
-    except OSError as exc:
-        guard.release()
-        print(f"TradeBridge: the data folder {paths.data_dir} can't be used ({exc.strerror or exc}).", file=sys.stderr)
-        return EXIT_ERROR
-    log.info("TradeBridge %s starting; data in %s", __version__, paths.data_dir)
-    qInstallMessageHandler(_qt_message_handler)
-    app.setApplicationName("TradeBridge")
-    app.setApplicationVersion(__version__)
-    # Matches the installed desktop entry (tradebridge.desktop), so Wayland shells show the right icon.
-    app.setDesktopFileName("tradebridge")
-    icon = RESOURCES / "tradebridge.svg"
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
-    # Closing the window must not stop the loop before the orderly shutdown in _run has finished.
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    install_error_handlers(loop, paths, interactive=not headless)
-    try:
-        with loop:
-            return loop.run_until_complete(_run(app, args, paths, guard, started))
-    except Exception as exc:
-        log.critical("TradeBridge stopped on an unexpected error", exc_info=True)
-        _show_fatal(redact(f"{type(exc).__name__}: {exc}"), interactive=not headless)
-        return EXIT_ERROR
-    finally:
-        guard.release()
-        qInstallMessageHandler(None)
-        logging.shutdown()

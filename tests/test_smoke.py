@@ -25,12 +25,16 @@ def test_smoke_test_on_a_fresh_then_existing_data_dir(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert (data_dir / "tradebridge.sqlite3").exists()
     assert (data_dir / "logs" / "tradebridge.log").read_text().count("Smoke test passed") == 1
-    # Its figures, in the order they happen: the window's first frame drawn, then the orderly shutdown.
+    # Its figures, in the order they happen: the window's first frame drawn (loading), the window ready for
+    # orders (state loaded, input enabled), then the orderly shutdown.
     lines = first.stdout.splitlines()
     assert [line.split(" s after start")[0].rsplit(" ", 1)[0] for line in lines] == [
         "TradeBridge: main window shown",
+        "TradeBridge: main window ready",
         "TradeBridge: smoke test passed, shut down",
     ]
+    shown, ready, ended = (float(line.split(" s after start")[0].rsplit(" ", 1)[1]) for line in lines)
+    assert 0 < shown <= ready <= ended
     second = _smoke(data_dir)
     assert second.returncode == 0, second.stderr
 

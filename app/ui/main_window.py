@@ -63,7 +63,9 @@ _BADGE_TIPS = {
     "live": "Live: orders go to your broker with real money.",
     "sandbox": "Live routing to your broker's paper/sandbox account: the broker holds the orders, no real money.",
     "held": "Restarting in live mode: order entry is held until the connection is verified and reconciled.",
+    "opening": "Loading your account, orders and settings: nothing can be entered yet.",
 }
+LOADING_MESSAGE = "Loading your account, orders and settings…"
 TABS = (("orders", "&Orders"), ("mode", "Trading &Mode"), ("settings", "&Settings"), ("audit", "&Audit log"))
 #: Where the guides live beside the package in a checkout (a packaged build bundles them alongside).
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
@@ -157,6 +159,25 @@ class MainWindow(QMainWindow):
         self.show_mode_view(ModeView(TradingMode.PAPER))
 
     # ---- state shown -------------------------------------------------------------------------
+
+    def show_loading(self) -> None:
+        """Shown before the app's state is loaded: nothing takes input, and the badge claims no mode yet."""
+        self.setEnabled(False)
+        self.badge.setText("Opening…")
+        self.badge.setStyleSheet(BADGE_KIND_STYLES["held"])
+        self.badge.setToolTip(_BADGE_TIPS["opening"])
+        # The ticket's mode line is replaced with the mode's own once it is loaded (show_mode_view).
+        self.orders_pane.ticket.mode_label.setText("Order entry opens once your account is loaded.")
+        self.orders_pane.ticket.mode_label.setStyleSheet("color: #6b6b6b; font-weight: bold;")
+        self.status.show_message(LOADING_MESSAGE)
+
+    def show_loaded(self) -> None:
+        """Everything is wired and loaded (the badge already shows the mode): the window takes input."""
+        self.setEnabled(True)
+        # The live menu item follows the mode pane's button, which read as disabled while the window was.
+        self.sync_trading_menu()
+        if self.status.message.text() == LOADING_MESSAGE:
+            self.status.show_message("")
 
     def add_pane_dock(self, name: str, title: str, pane: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """A pane in a dock of the Orders tab (``dock.<name>``), stacked with the positions at first so

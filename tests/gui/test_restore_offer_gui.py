@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app import main
+from app import launch as main
 from app.paths import AppPaths
 from app.storage import backups
 from app.storage.database import head_revision

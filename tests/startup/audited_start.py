@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
     detected = platform_keyring()
     keyring.set_keyring(null.Keyring())
 
-    from app.main import main as app_main
+    from app.launch import main as app_main
 
     code = app_main(app_args)
     report = {
