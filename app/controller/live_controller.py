@@ -142,6 +142,11 @@ class LiveOrderController(QObject):
         followed = {o.client_order_id for o in self.follower.followed() if not o.status.is_terminal}
         return len(followed) + len(self._checked - followed)
 
+    def _withdraw(self, client_order_id: str) -> None:
+        """An order never sent gives its place in the per-minute rate back."""
+        if self._risk is not None:
+            self._risk.withdraw(TradingMode.LIVE, client_order_id)
+
     def _release(self, client_order_id: str) -> None:
         self._checked.discard(client_order_id)
         self._unverified.discard(client_order_id)
@@ -253,6 +258,7 @@ class LiveOrderController(QObject):
     async def decline_order(self, client_order_id: str) -> None:
         if self._awaiting.pop(client_order_id, None) is not None:
             self._release(client_order_id)
+            self._withdraw(client_order_id)
             self.message.emit("Order not sent.")
         self.submission_finished.emit()
 
@@ -280,12 +286,14 @@ class LiveOrderController(QObject):
         unverified = client_order_id in self._unverified
         try:
             if session is None or not self.entry_enabled:
+                self._withdraw(client_order_id)
                 self.order_rejected.emit("The broker connection was lost before sending; nothing was sent.")
                 return None
             # The kill switch may have been pressed while the confirmation was open.
             if self._risk is not None and (
                 halted := self._risk.halt_denial(TradingMode.LIVE, request, account=session.account_key)
             ):
+                self._withdraw(client_order_id)
                 self.ticket_rejected.emit({"risk": halted.message})
                 self.order_rejected.emit(f"Order not sent: {halted.message}")
                 return None
@@ -298,6 +306,7 @@ class LiveOrderController(QObject):
                 await self.follower.record_pending(pending)
             except Exception:
                 log.exception("Journal write before a live order failed")
+                self._withdraw(client_order_id)
                 self.order_rejected.emit("The order could not be recorded locally, so it was not sent.")
                 return None
         finally:
@@ -310,6 +319,7 @@ class LiveOrderController(QObject):
                 OrderStatus.REJECTED, pending.filled_quantity, None, self._clock(), reason=f"Not sent: {halted.message}"
             )
             order = await self.follower.apply(client_order_id, refused)
+            self._withdraw(client_order_id)
             self.ticket_rejected.emit({"risk": halted.message})
             self.order_rejected.emit(f"Order not sent: {halted.message}")
             return order

@@ -26,7 +26,7 @@ import asyncio
 import inspect
 import logging
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -100,6 +100,8 @@ class RiskController(QObject):
         self._halt = HaltState(False)
         self._day_starts: dict[TradingMode, DayStart] = {}
         self._recent: dict[TradingMode, deque[datetime]] = {mode: deque() for mode in TradingMode}
+        #: When each order that passed was counted in the rate, so one that is never sent can be withdrawn.
+        self._counted: OrderedDict[tuple[TradingMode, str], datetime] = OrderedDict()
         #: Orders admitted by ``admit`` and not yet checked: they hold their place in the rate.
         self._pending: dict[TradingMode, int] = dict.fromkeys(TradingMode, 0)
         self._last_logged: dict[tuple[TradingMode, RiskRule], datetime] = {}
@@ -209,7 +211,17 @@ class RiskController(QObject):
             self._deny(mode, request, denial, account_key)
             return denial
         self._recent[mode].append(now)
+        self._counted[(mode, request.client_order_id)] = now
+        while self._counted and next(iter(self._counted.values())) <= now - RATE_WINDOW:
+            self._counted.popitem(last=False)
         return None
+
+    def withdraw(self, mode: TradingMode, client_order_id: str) -> None:
+        """An order that passed but was never sent (the trader declined it, or it was refused before the
+        request) no longer counts against the per-minute rate."""
+        counted = self._counted.pop((mode, client_order_id), None)
+        if counted is not None and counted in self._recent[mode]:
+            self._recent[mode].remove(counted)
 
     def _release(self, mode: TradingMode) -> None:
         self._pending[mode] = max(0, self._pending[mode] - 1)
