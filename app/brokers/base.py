@@ -35,6 +35,11 @@ change)``              (``OrderChange``; None keeps the current value). Returns 
                        end``, oldest first, starts aligned as ``domain.bars.bucket_start`` aligns
                        them; an unknown symbol or no data gives ``[]``. Raises ``BrokerUnavailable``
                        when the API serves no bars for it (``Capabilities.bars`` False: none at all).
+``equity_history(      The account's value over time as the broker records it, ``EquityPoint``s from
+since)``               ``since`` on, oldest first (cash ``None``: histories give equity only); a new
+                       account gives ``[]``. Optional: ``HistoryNotOffered`` when the API has no such
+                       history or refuses it to this account (``Capabilities.equity_history`` False:
+                       never offered), so the caller falls back to the balances it read itself.
 ``close()``            Releases connections; afterwards every call raises ``BrokerUnavailable``
                        ("… connection is closed") and nothing reaches the broker.
 =====================  ==========================================================================
@@ -56,6 +61,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from app.domain.equity_curve import EquityPoint
 from app.domain.models import (
     AssetClass,
     Bar,
@@ -198,6 +204,10 @@ class BrokerUnavailable(BrokerError):
     """The broker could not be reached or failed on its side; nothing is known to have happened."""
 
 
+class HistoryNotOffered(BrokerError):
+    """The broker keeps no account history this API gives out (or not to this account); nothing failed."""
+
+
 class OutcomeUnknown(BrokerError):
     """An order request may or may not have reached the broker; look it up before doing anything else."""
 
@@ -236,6 +246,8 @@ class Capabilities:
     bars: bool = True
     #: ``quote_stream()`` streams quotes (``app/brokers/streaming.py``); otherwise quotes are polled.
     quote_stream: bool = False
+    #: ``equity_history()`` serves the account's value over time; otherwise it raises ``HistoryNotOffered``.
+    equity_history: bool = False
 
 
 def check_change(change: OrderChange, *, broker: str, quantity_allowed: bool = True) -> None:
@@ -279,6 +291,8 @@ class Broker(Protocol):
     async def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]: ...
 
     async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]: ...
+
+    async def equity_history(self, since: datetime) -> list[EquityPoint]: ...
 
     async def close(self) -> None: ...
 

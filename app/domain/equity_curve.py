@@ -22,8 +22,10 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True, slots=True)
 class EquityPoint:
+    """An account's value at a moment; ``cash`` is None where the source gives equity only (a broker's history)."""
+
     at: datetime
-    cash: Decimal
+    cash: Decimal | None
     equity: Decimal
 
 

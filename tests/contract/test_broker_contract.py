@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -181,6 +182,7 @@ async def test_every_call_after_close_raises_a_broker_error_and_sends_nothing(ha
         "list_orders": lambda: connector.list_orders(),
         "positions": lambda: connector.positions(),
         "quotes": lambda: connector.quotes(["AAPL"]),
+        "equity_history": lambda: connector.equity_history(datetime.now(UTC) - timedelta(days=30)),
     }
     for name, call in calls.items():
         with pytest.raises(BrokerError) as raised:

@@ -15,7 +15,8 @@ What it reproduces, and from where (see docs/brokers/alpaca.md and shared broker
   "client_order_id must be unique"; 403 40310000 for insufficient buying power or quantity;
 - fault switches for the next matching request: reject, unauthorized, rate_limit (429 + Retry-After),
   server_error (500, nothing stored), gateway_timeout (504 after the order was stored), drop_response
-  (order stored, connection closed), slow (answer after a delay), reject_later (accepted, then rejected).
+  (order stored, connection closed), slow (answer after a delay), reject_later (accepted, then rejected);
+- ``equity_history``: the account's value served at ``/v2/account/portfolio/history``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from tests.fakes.alpaca_book import (
     wire_time,
 )
 from tests.fakes.alpaca_controls import AlpacaControls
+from tests.fakes.equity_history import EquityHistory, alpaca_portfolio_history, alpaca_query_problem
 from tests.fakes.http_server import (
     DropConnection,
     FakeHTTPServer,
@@ -118,6 +120,8 @@ class FakeAlpaca(AlpacaControls):
         self.async_cancel = False
         #: Bars served at /v2/stocks/{symbol}/bars, by (symbol, timeframe), as wire rows oldest first.
         self.bar_rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        #: The account's value over time served at /v2/account/portfolio/history (``tests/fakes/equity_history.py``).
+        self.equity_history = EquityHistory()
         self._faults: list[Fault] = []
         self._accepted = 0
         self._router = Router()
@@ -209,6 +213,7 @@ class FakeAlpaca(AlpacaControls):
     def _add_routes(self) -> None:
         add = self._router.add
         add("GET", "/v2/account", self._account)
+        add("GET", "/v2/account/portfolio/history", self._portfolio_history)
         add("POST", "/v2/orders", self._submit)
         add("GET", "/v2/orders", self._list)
         add("DELETE", "/v2/orders", self._cancel_all)
@@ -229,6 +234,13 @@ class FakeAlpaca(AlpacaControls):
     def _account(self, request: Request) -> Response:
         with self.book.lock:
             return Response(200, self.book.account_wire(self.account_number, self.account_id))
+
+    def _portfolio_history(self, request: Request) -> Response:
+        problem = alpaca_query_problem(request.query)
+        if problem is not None:
+            return _error(422, 42210000, problem)
+        points = self.equity_history.points(request.query)
+        return Response(200, alpaca_portfolio_history(points, request.arg("timeframe") or "1D"))
 
     def _submit(self, request: Request) -> Response:
         try:

@@ -15,6 +15,9 @@ what REST quotes answer a login without market data), ``rate_limited`` (429, Ret
 optional), ``server_error`` (500), ``drop_response`` (processed, then the connection closes
 unanswered) and ``slow`` (processed, answered late).
 
+``equity_history`` holds the net liquidating value served at ``/accounts/{n}/net-liq/history`` in
+production; the sandbox answers that path 404.
+
 Run ``python -m tests.fakes.tastytrade --port 8765`` to serve it for the app.
 """
 
@@ -39,6 +42,7 @@ from tests.fakes.http_server import (
     Router,
     serve_until_stopped,
 )
+from tests.fakes.equity_history import EquityHistory, tastytrade_net_liq_items, tastytrade_query_problem
 from tests.fakes.tastytrade_book import ACTIONS, TERMINAL, FakeAccount, FakeOrder, TastytradeBook, compact
 from tests.fakes.tastytrade_controls import TastytradeControls
 
@@ -87,6 +91,8 @@ class TastytradeFake(TastytradeControls):
         )
         #: None = ``/orders/live`` answers in one piece (documented for accounts); N = N per page.
         self.live_orders_page_size: int | None = None
+        #: Net liquidating value over time (production only; ``tests/fakes/equity_history.py``).
+        self.equity_history = EquityHistory()
         self._faults: list[_Fault] = []
         self.server = FakeHTTPServer(self.dispatch, order_action=self.order_action)
         router = Router()
@@ -94,6 +100,7 @@ class TastytradeFake(TastytradeControls):
         router.add("GET", "/customers/me/accounts", self._accounts)
         router.add("GET", "/accounts/{account}/balances", self._balances)
         router.add("GET", "/accounts/{account}/positions", self._positions)
+        router.add("GET", "/accounts/{account}/net-liq/history", self._net_liq_history)
         router.add("GET", "/accounts/{account}/orders/live", self._live_orders)
         router.add("POST", "/accounts/{account}/orders/dry-run", self._dry_run)
         router.add("GET", "/accounts/{account}/orders", self._search_orders)
@@ -234,6 +241,17 @@ class TastytradeFake(TastytradeControls):
 
     def _balances(self, request: Request, account: str) -> Response:
         return self._account(request, account) or self._envelope(request, self.book.balances(account))
+
+    def _net_liq_history(self, request: Request, account: str) -> Response:
+        refused = self._account(request, account)
+        if refused is not None:
+            return refused
+        if self.sandbox:
+            return error(404, "not_found", "Not found")
+        problem = tastytrade_query_problem(request.query)
+        if problem is not None:
+            return error(400, "invalid_input", problem)
+        return self._envelope(request, {"items": tastytrade_net_liq_items(self.equity_history.points(request.query))})
 
     def _positions(self, request: Request, account: str) -> Response:
         refused = self._account(request, account)

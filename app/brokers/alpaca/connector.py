@@ -7,7 +7,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
@@ -40,6 +40,7 @@ from app.brokers.alpaca.parse import (
     parse_alpaca_account,
     parse_alpaca_option_snapshots,
     parse_alpaca_order,
+    parse_alpaca_portfolio_history,
     parse_alpaca_position,
     parse_alpaca_positions,
     parse_alpaca_quotes,
@@ -49,6 +50,7 @@ from app.brokers.alpaca.stream import AlpacaQuoteStream, stream_url
 from app.brokers.alpaca.sdk import (
     APIError,
     GetOrdersRequest,
+    GetPortfolioHistoryRequest,
     OptionHistoricalDataClient,
     OptionSnapshotRequest,
     QueryOrderStatus,
@@ -67,6 +69,7 @@ from app.brokers.base import (
     BrokerUnavailable,
     Environment,
     EnvironmentMismatch,
+    HistoryNotOffered,
     OrderNotFound,
     OrderPreview,
     OrderRef,
@@ -76,6 +79,7 @@ from app.brokers.base import (
     check_change,
 )
 from app.brokers.rate_limit import RateLimiter
+from app.domain.equity_curve import EquityPoint
 from app.domain.models import AssetClass, Bar, BarInterval, OrderChange, OrderRequest, PositionEffect, Quote
 from app.domain.symbols import SymbolError, parse_symbol
 
@@ -148,6 +152,15 @@ def _market_day_start(now: datetime | None = None) -> datetime:
     """Midnight in New York today, in UTC: the start of the trading day orders are listed from."""
     local = (now or datetime.now(timezone.utc)).astimezone(_MARKET_TZ)
     return datetime.combine(local.date(), time(0), tzinfo=_MARKET_TZ).astimezone(timezone.utc)
+
+
+def history_period(since: datetime, now: datetime) -> str:
+    """The shortest of Alpaca's portfolio-history periods (``1W``, ``1M``, ``3M``, ``6M``, ``nA``) reaching back to ``since``."""
+    days = max(1, -(-(now - since) // timedelta(days=1)))
+    for limit, period in ((7, "1W"), (31, "1M"), (92, "3M"), (183, "6M")):
+        if days <= limit:
+            return period
+    return f"{-(-days // 365)}A"
 
 
 def _is_uuid(value: str | None) -> bool:
@@ -535,6 +548,19 @@ class AlpacaBroker:
             raise BrokerUnavailable("The Alpaca connection is closed.")
         await self._limiter.acquire()
         return await self._bars.bars(symbol, interval, start, end)
+
+    async def equity_history(self, since: datetime) -> list[EquityPoint]:
+        """``GET /v2/account/portfolio/history`` at one point a day (``timeframe=1D``), from ``since`` on."""
+        query = GetPortfolioHistoryRequest(
+            period=history_period(since, datetime.now(timezone.utc)), timeframe="1D"
+        )
+        try:
+            raw = await self._read(self._trading.get_portfolio_history, query, what="reading the portfolio history")
+        except APIError as exc:
+            if exc.status_code == 404:
+                raise HistoryNotOffered("Alpaca has no portfolio history for this account.") from exc
+            raise self._read_error(exc, "reading the portfolio history") from exc
+        return [point for point in self._parse(parse_alpaca_portfolio_history, raw) if point.at >= since]
 
     async def close(self) -> None:
         self._closed = True

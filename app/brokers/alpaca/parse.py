@@ -12,6 +12,7 @@ from typing import Any
 import msgpack
 
 from app.brokers.base import AccountInfo, AccountType, BrokerOrder, BrokerPosition
+from app.domain.equity_curve import EquityPoint
 from app.domain.models import AssetClass, OrderStatus, OrderType, Quote, Side, TimeInForce
 
 #: Every status of alpaca-py's ``OrderStatus`` enum (alpaca/trading/enums.py) mapped onto ours.
@@ -286,6 +287,31 @@ def parse_alpaca_positions(raw: Any) -> list[BrokerPosition]:
         if str(item.get("asset_class") or "us_equity") in _ASSET_CLASSES:
             positions.append(parse_alpaca_position(item))
     return positions
+
+
+def parse_alpaca_portfolio_history(raw: Any) -> list[EquityPoint]:
+    """``GET /v2/account/portfolio/history``: the equity at each ``timestamp`` (unix seconds), oldest first.
+
+    ``timestamp`` and ``equity`` are parallel arrays; an equity of null (the account was not funded
+    yet) is no point at all, and a time sent twice counts once (the later value).
+    """
+    if not isinstance(raw, Mapping):
+        raise AlpacaParseError("the portfolio history is not an object")
+    stamps, values = raw.get("timestamp") or [], raw.get("equity") or []
+    if not isinstance(stamps, list) or not isinstance(values, list):
+        raise AlpacaParseError("the portfolio history's timestamp and equity are not lists")
+    if len(stamps) != len(values):
+        raise AlpacaParseError(f"the portfolio history has {len(stamps)} times for {len(values)} equity values")
+    points: dict[datetime, EquityPoint] = {}
+    for stamp, value in zip(stamps, values):
+        equity = to_decimal(value)
+        if equity is None:
+            continue
+        if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+            raise AlpacaParseError(f"not a unix time: {stamp!r}")
+        at = datetime.fromtimestamp(int(stamp), tz=timezone.utc)
+        points[at] = EquityPoint(at, None, equity)
+    return [points[at] for at in sorted(points)]
 
 
 def _price(value: Any) -> Decimal | None:

@@ -21,6 +21,7 @@ with warnings.catch_warnings():
     from alpaca.trading.enums import TimeInForce as AlpacaTimeInForce
     from alpaca.trading.requests import (
         GetOrdersRequest,
+        GetPortfolioHistoryRequest,
         LimitOrderRequest,
         MarketOrderRequest,
         ReplaceOrderRequest,
@@ -34,6 +35,7 @@ __all__ = [
     "AlpacaOrderRequest",
     "AlpacaTimeInForce",
     "GetOrdersRequest",
+    "GetPortfolioHistoryRequest",
     "LimitOrderRequest",
     "MarketOrderRequest",
     "OptionHistoricalDataClient",

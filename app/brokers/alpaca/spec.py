@@ -26,7 +26,7 @@ SPEC = BrokerSpec(
     environments=(Environment.PAPER, Environment.LIVE),
     capabilities=Capabilities(
         options=True, stop_limit=True, preview=False, extended_hours=True, fractional=True, replace=True,
-        replace_quantity=True, quote_stream=True,
+        replace_quantity=True, quote_stream=True, equity_history=True,
     ),
     docs="docs/brokers/alpaca.md",
 )

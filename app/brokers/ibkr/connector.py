@@ -25,6 +25,7 @@ from app.brokers.base import (
     BrokerOrder,
     BrokerPosition,
     BrokerUnavailable,
+    HistoryNotOffered,
     Environment,
     OrderNotFound,
     OrderPreview,
@@ -65,6 +66,7 @@ from app.brokers.ibkr.session import (
     bind_running_loop,
     request,
 )
+from app.domain.equity_curve import EquityPoint
 from app.domain.models import Bar, BarInterval, Instrument, OrderChange, OrderRequest, OrderStatus, Quote
 from app.domain.symbols import SymbolError, parse_symbol
 
@@ -383,6 +385,13 @@ class IbkrBroker:
             self._timeouts.quotes,
         )
         return [bar for bar in parse_ibkr_bars(rows or [], instrument.symbol, interval) if bar.start < end]
+
+    async def equity_history(self, since: datetime) -> list[EquityPoint]:
+        """The TWS API gives the account's values now, not their history (docs/brokers/ibkr.md); the app
+        builds the curve from the balances it reads itself."""
+        if self._session.closed:
+            raise BrokerUnavailable("This Interactive Brokers connection was closed.")
+        raise HistoryNotOffered("Interactive Brokers gives no history of the account's value through its API.")
 
     async def close(self) -> None:
         for task in list(self._background):

@@ -33,6 +33,7 @@ from app.brokers.base import (
     BrokerPosition,
     BrokerUnavailable,
     Environment,
+    HistoryNotOffered,
     OrderNotFound,
     OrderPreview,
     OrderRef,
@@ -50,6 +51,7 @@ from app.brokers.tastytrade.parse import (
     items_of,
     order_of,
     parse_error,
+    parse_net_liq_history,
     parse_tastytrade_account,
     parse_tastytrade_order,
     parse_tastytrade_positions,
@@ -61,6 +63,7 @@ from app.brokers.tastytrade.parse import (
     resolve_position_effect,
     unwrap,
 )
+from app.domain.equity_curve import EquityPoint
 from app.domain.models import Bar, BarInterval, OrderChange, OrderRequest, PositionEffect, Quote
 from app.domain.symbols import compact_occ
 
@@ -87,6 +90,8 @@ HISTORY_DAYS = 30
 HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGES = 10
 LIVE_MAX_PAGES = 20
+#: ``time-back`` spans of the net-liq history, shortest first, with the days each reaches back.
+NET_LIQ_SPANS = ((1, "1d"), (7, "1w"), (31, "1m"), (92, "3m"), (183, "6m"), (366, "1y"))
 
 
 class TastytradeBroker:
@@ -446,6 +451,21 @@ class TastytradeBroker:
         raise BrokerUnavailable(
             "Tastytrade serves price history only through its DXLink streamer, which TradeBridge does not use yet."
         )
+
+    async def equity_history(self, since: datetime) -> list[EquityPoint]:
+        """``GET /accounts/{n}/net-liq/history``: the net liquidating value's candles over the shortest
+        ``time-back`` span reaching back to ``since``. Refused (404, 403 ``not_permitted``: the sandbox
+        has no such history) it is ``HistoryNotOffered``, not a failure."""
+        account = await self._account()
+        days = -(-(datetime.now(UTC) - since) // timedelta(days=1))
+        span = next((name for limit, name in NET_LIQ_SPANS if days <= limit), "all")
+        response = await self._send("GET", f"/accounts/{account}/net-liq/history", params={"time-back": span})
+        if response.status_code in (403, 404):
+            info = parse_error(_json(response), response.status_code)
+            raise HistoryNotOffered(f"Tastytrade gives no net-liq history for this account ({info.code}).")
+        if response.status_code >= 400:
+            _fail(response, "read the net-liq history")
+        return [point for point in parse_net_liq_history(items_of(_json(response))) if point.at >= since]
 
     async def close(self) -> None:
         await self._transport.close()

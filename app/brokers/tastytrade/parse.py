@@ -1,4 +1,4 @@
-"""Tastytrade wire format, both ways, as pure functions: orders, accounts, positions, quotes, errors.
+"""Tastytrade wire format, both ways, as pure functions: orders, accounts, positions, quotes, net-liq history, errors.
 
 Tastytrade speaks dasherized JSON inside a ``{"data": ..., "context": ...}`` envelope; lists sit in
 ``data.items``. Nothing here does I/O, so every function is tested against recorded payloads.
@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.brokers.base import AccountInfo, AccountType, BrokerOrder, BrokerPosition, OrderPreview
+from app.domain.equity_curve import EquityPoint
 from app.domain.models import (
     AssetClass,
     OrderChange,
@@ -519,3 +520,29 @@ def parse_tastytrade_quotes(items: Iterable[Mapping[str, Any]]) -> dict[str, Quo
             ask_size=to_decimal(item.get("ask-size")),
         )
     return quotes
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("-")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _field(item: Mapping[str, Any], key: str) -> Any:
+    """A field under its dasherized name (the official SDK's form) or its camelCase one (one developer note's)."""
+    return item[key] if key in item else item.get(_camel(key))
+
+
+def parse_net_liq_history(items: Iterable[Mapping[str, Any]]) -> list[EquityPoint]:
+    """``GET /accounts/{n}/net-liq/history`` candles: the net liquidating value at each candle's ``close``.
+
+    Oldest first, one point per ``time`` (the later candle wins); a candle without a readable time or
+    close is no point.
+    """
+    points: dict[datetime, EquityPoint] = {}
+    for item in items:
+        at = to_datetime(_field(item, "time"))
+        close = to_decimal(_field(item, "close"))
+        if at is None or close is None:
+            continue
+        points[at] = EquityPoint(at, None, close)
+    return [points[at] for at in sorted(points)]

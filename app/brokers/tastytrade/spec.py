@@ -33,7 +33,7 @@ SPEC = BrokerSpec(
     environments=(Environment.PAPER, Environment.LIVE),
     capabilities=Capabilities(
         options=True, stop_limit=True, preview=True, extended_hours=True, fractional=False, replace=True,
-        replace_quantity=False, bars=False,
+        replace_quantity=False, bars=False, equity_history=True,
     ),
     docs="docs/brokers/tastytrade.md",
 )

@@ -27,6 +27,7 @@ from app.brokers.base import (
     BrokerOrder,
     BrokerPosition,
     BrokerUnavailable,
+    HistoryNotOffered,
     Environment,
     OrderNotFound,
     OrderPreview,
@@ -63,6 +64,7 @@ from app.brokers.tradier.parse import (
     tradier_side,
     unmatched_symbols,
 )
+from app.domain.equity_curve import EquityPoint
 from app.domain.models import Bar, BarInterval, OrderChange, OrderRequest, OrderStatus, PositionEffect, Quote
 from app.domain.symbols import compact_occ
 
@@ -319,6 +321,13 @@ class TradierBroker:
         return await fetch_tradier_bars(
             lambda path, params: self._get(self._market, path, params=params), compact_occ(symbol), interval, start, end
         )
+
+    async def equity_history(self, since: datetime) -> list[EquityPoint]:
+        """Tradier's API documents no history of the account's value (docs/brokers/tradier.md); the app
+        builds the curve from the balances it reads itself."""
+        if self._closed:
+            raise BrokerUnavailable("The Tradier connection is closed.")
+        raise HistoryNotOffered("Tradier gives no history of the account's value through its API.")
 
     async def close(self) -> None:
         self._closed = True
