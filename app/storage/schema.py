@@ -167,6 +167,18 @@ class EquitySampleRow(Base):
     equity: Mapped[Decimal] = mapped_column(DecimalText)
 
 
+class BrokerEquitySampleRow(Base):
+    """A broker account's cash and equity as TradeBridge read them while connected (``broker:environment:last4``)."""
+
+    __tablename__ = "broker_equity_samples"
+    __table_args__ = (Index("ix_broker_equity_samples_account_at", "account_key", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    cash: Mapped[Decimal] = mapped_column(DecimalText)
+    equity: Mapped[Decimal] = mapped_column(DecimalText)
+
+
 class OrderEventRow(Base):
     """One change of an order as it happened: status, fills so far, prices, broker id, reason."""
 
