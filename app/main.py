@@ -12,6 +12,7 @@ from app import __version__
 from app.brokers.streaming import StreamingBroker
 from app.controller.audit_controller import AuditLog
 from app.controller.chart_controller import ChartController
+from app.controller.account_equity_controller import AccountEquityController
 from app.controller.equity_controller import EquityController
 from app.controller.connection_controller import ConnectionController
 from app.controller.market_data_controller import MarketDataController
@@ -66,6 +67,7 @@ class AppServices:
     audit: AuditLog | None = None
     charts: ChartController | None = None
     equity: EquityController | None = None
+    account_equity: AccountEquityController | None = None
     bars: BarSource | None = None
     desktop: DesktopController | None = None
     market_clock: MarketClockController | None = None
@@ -96,6 +98,8 @@ class AppServices:
             await self.bars.close()
         await self.paper.stop()
         await self.live.follower.stop(mark=False)
+        if self.account_equity is not None:
+            await self.account_equity.stop()
         if self.risk is not None:
             await self.risk.flush()
         if self.audit is not None:
@@ -231,14 +235,30 @@ def wire_charts(window: MainWindow, charts: ChartController, market: MarketDataC
 
 
 def wire_equity(window: MainWindow, equity: EquityController, paper: PaperTradingController) -> None:
-    """The equity curve: rebuilt from the journal on fills and resets, sampled as the account is revalued."""
-    pane = window.equity_pane
-    equity.curve_loaded.connect(pane.show_curve)
-    equity.point_added.connect(pane.add_point)
+    """The paper curve: rebuilt from the journal on fills and resets, sampled as the account is revalued."""
     equity.error.connect(window.show_error)
     paper.fills_recorded.connect(equity.on_fills)
     paper.journal_reset.connect(equity.reload_slot)
     paper.account_changed.connect(equity.on_account)
+
+
+def wire_account_equity(
+    window: MainWindow,
+    account_equity: AccountEquityController,
+    mode: TradingModeController,
+    connections: ConnectionController,
+    live: LiveOrderController,
+) -> None:
+    """The pane shows the curve of the account in use: paper's, or in live mode the broker account's."""
+    pane = window.equity_pane
+    account_equity.curve_loaded.connect(pane.show_curve)
+    account_equity.point_added.connect(pane.add_point)
+    account_equity.error.connect(window.show_error)
+    mode.mode_changed.connect(account_equity.set_mode)
+    connections.session_started.connect(account_equity.set_session)
+    connections.disconnected.connect(account_equity.end_session)
+    connections.account_verified.connect(account_equity.on_account_read)
+    live.fills_recorded.connect(account_equity.on_live_fills)
 
 
 def wire_changes(window: MainWindow, router: OrderRouter, live_change: LiveChangeController, dialogs: LiveDialogs) -> None:
@@ -427,6 +447,7 @@ async def start_app(
     keyless = bars or (CboeDelayedBars(base_url=quotes_url) if quotes_url else None if quotes else CboeDelayedBars())
     charts = ChartController(worker, keyless, clock, working_orders=lambda: paper.engine.open_orders)
     equity = EquityController(worker, clock)
+    account_equity = AccountEquityController(worker, clock, equity)
     mode = TradingModeController(worker)
     vault = VaultController(VaultService(worker))
     audit = AuditLog(worker, clock)
@@ -474,6 +495,7 @@ async def start_app(
     wire_safety(window, paper, risk, audit)
     risk.halted_changed.connect(window.notifier.halt_changed)
     dialogs = wire_live(window, paper, live, mode, connections)
+    wire_account_equity(window, account_equity, mode, connections, live)
     wire_changes(window, router, live_change, dialogs)
     # Live orders pass the same risk gate as paper; the kill switch cancels the live orders this app placed.
     live.set_risk_gate(risk)
@@ -495,6 +517,7 @@ async def start_app(
     )
     services.desktop, services.market_clock = desktop, market_clock
     services.live_change = live_change
+    services.account_equity = account_equity
     services.collector = QtThreadGarbageCollector()
     services.collector.start()
     try:

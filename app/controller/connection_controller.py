@@ -65,6 +65,8 @@ class ConnectionController(QObject):
     connection_state = Signal(str)
     #: The verified account live orders may go to; emitted after ``connected``.
     session_started = Signal(object)
+    #: The active account was verified again (``LiveSession`` with the balances just read).
+    account_verified = Signal(object)
     #: One line for the status bar: connected and when last verified, or the error and when it happened.
     status_changed = Signal(str)
     #: The active connection failed (broker's reason and time); live entry is closed.
@@ -475,6 +477,7 @@ class ConnectionController(QObject):
                 self._active = (record, broker, info)
                 self._verified_at = time.monotonic()
                 self._publish_status()
+                self.account_verified.emit(self.active_session)
             return info
 
     async def _lose(self, broker: Broker, reason: str) -> None:

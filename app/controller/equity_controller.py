@@ -11,12 +11,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import qasync
 from PySide6.QtCore import QObject, Signal
 
-from app.controller.equity_views import EquityCurveView, curve_view
+from app.controller.equity_views import EquityCurveView, curve_view, with_point
 from app.domain.equity_curve import EquityPoint, end_of_day_curve
 from app.domain.models import AccountSummary, Fill
 from app.storage.bar_repository import (
@@ -54,7 +53,6 @@ class EquityController(QObject):
         self._last_sample: datetime | None = None
         self._started_at: datetime | None = None
         self.view: EquityCurveView | None = None
-        self._peak = Decimal(0)
 
     async def reload(self) -> EquityCurveView | None:
         """Rebuild the curve from the journal, the cached closes and the saved samples."""
@@ -72,7 +70,6 @@ class EquityController(QObject):
         points += [EquityPoint(at, cash, equity) for at, cash, equity in samples if at > last_close]
         self._started_at = started_at
         self.view = curve_view(points)
-        self._peak = max(p.equity for p in points)
         self.curve_loaded.emit(self.view)
         return self.view
 
@@ -105,10 +102,5 @@ class EquityController(QObject):
             return
         point = EquityPoint(now, summary.cash, summary.equity)
         if self.view is not None:
-            self._peak = max(self._peak, point.equity)
-            fall = (point.equity - self._peak) / self._peak if self._peak > 0 else Decimal(0)
-            worst, amount = self.view.max_drawdown, self.view.max_drawdown_amount
-            if fall < worst:
-                worst, amount = fall, point.equity - self._peak
-            self.view = EquityCurveView((*self.view.points, point), (*self.view.drawdowns, fall), worst, amount)
+            self.view = with_point(self.view, point)
         self.point_added.emit(point)

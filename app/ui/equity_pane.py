@@ -1,4 +1,5 @@
-"""The paper account's equity curve: equity and cash over time, and the drawdown from the running peak beneath."""
+"""The equity curve of the account in use (paper, or the live broker account): equity and cash over time, and the
+drawdown from the running peak beneath, under a line naming the account and where the points come from."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.controller.equity_views import EquityCurveView
@@ -24,10 +26,17 @@ class EquityPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("equity")
+        self.account = QLabel("Paper account", objectName="equity.account")
+        bold = QFont(self.account.font())
+        bold.setBold(True)
+        self.account.setFont(bold)
         self.summary = QLabel("The paper account's history appears after its first session.", objectName="equity.summary")
+        self.summary.setWordWrap(True)
+        self._source = ""
         # The plot (pyqtgraph, numpy) is built when the pane is first shown; until then only the points are kept.
         self._plot: EquityPlot | None = None
         self._layout = layout = QVBoxLayout(self)
+        layout.addWidget(self.account)
         layout.addWidget(self.summary)
         self._points: list[EquityPoint] = []
         self._drawdowns: list[float] = []
@@ -46,6 +55,8 @@ class EquityPane(QWidget):
 
     @Slot(object)
     def show_curve(self, curve: EquityCurveView) -> None:
+        self.account.setText(curve.account)
+        self._source = curve.source
         self._points = list(curve.points)
         self._drawdowns = [float(d) * 100 for d in curve.drawdowns]
         self._peak = max((p.equity for p in self._points), default=Decimal(0))
@@ -54,7 +65,7 @@ class EquityPane(QWidget):
 
     @Slot(object)
     def add_point(self, point: EquityPoint) -> None:
-        if not self._points:
+        if not self._points and not self._source:
             return
         self._points.append(point)
         self._peak = max(self._peak, point.equity)
@@ -67,21 +78,26 @@ class EquityPane(QWidget):
     def _draw(self) -> None:
         if self._plot is not None:
             points = self._points
+            # A broker's history gives equity only: no cash plot then, rather than a line of gaps.
+            cash = [float(p.cash) if p.cash is not None else float("nan") for p in points]
+            known = any(p.cash is not None for p in points)
             self._plot.draw(
-                [p.at.timestamp() for p in points], [float(p.equity) for p in points], [float(p.cash) for p in points], self._drawdowns
+                [p.at.timestamp() for p in points], [float(p.equity) for p in points], cash if known else None, self._drawdowns
             )
 
     def _redraw(self) -> None:
         self._draw()
-        if self._points:
-            last = self._points[-1]
-            self.summary.setText(
-                f"Equity {fmt_money(last.equity)} · cash {fmt_money(last.cash)} · max drawdown "
-                f"{_percent(self._worst[0])} ({fmt_money(self._worst[1])}) · "
-                "end of each session from the journal, during the session from the marks"
-            )
+        if not self._points:
+            self.summary.setText(f"No points yet · {self._source}" if self._source else "No points yet.")
+            return
+        last = self._points[-1]
+        cash = f" · cash {fmt_money(last.cash)}" if last.cash is not None else ""
+        self.summary.setText(
+            f"Equity {fmt_money(last.equity)}{cash} · max drawdown "
+            f"{_percent(self._worst[0])} ({fmt_money(self._worst[1])}) · {self._source}"
+        )
 
-    def equity_values(self) -> list[tuple[float, float, float]]:
-        """(time, equity, cash) of every point drawn."""
-        return [(p.at.timestamp(), float(p.equity), float(p.cash)) for p in self._points]
+    def equity_values(self) -> list[tuple[float, float, float | None]]:
+        """(time, equity, cash) of every point drawn; cash None where the source gives equity only."""
+        return [(p.at.timestamp(), float(p.equity), None if p.cash is None else float(p.cash)) for p in self._points]
 

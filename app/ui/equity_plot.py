@@ -44,8 +44,26 @@ class EquityPlot:
             [], [], pen=pg.mkPen("#b3261e"), fillLevel=0, brush=pg.mkBrush(179, 38, 30, 60)
         )
 
-    def draw(self, times: Sequence[float], equity: Sequence[float], cash: Sequence[float], drawdowns: Sequence[float]) -> None:
+    def draw(
+        self, times: Sequence[float], equity: Sequence[float], cash: Sequence[float] | None, drawdowns: Sequence[float]
+    ) -> None:
+        """``cash`` None hides the cash plot (the source gives equity only); NaN in it leaves a gap."""
         x = np.array(times, dtype=np.float64)
         self.equity_line.setData(x, np.array(equity, dtype=np.float64))
-        self.cash_line.setData(x, np.array(cash, dtype=np.float64))
         self.drawdown_line.setData(x, np.array(drawdowns, dtype=np.float64))
+        self._show_cash(cash is not None)
+        if cash is None:
+            self.cash_line.setData([], [])
+        else:
+            self.cash_line.setData(x, np.array(cash, dtype=np.float64), connect="finite")
+
+    def _show_cash(self, shown: bool) -> None:
+        """The cash plot leaves the layout when hidden, so equity and drawdown take its room."""
+        present = self.cash_plot in self.view.ci.items
+        if shown and not present:
+            self.view.addItem(self.cash_plot, row=2, col=0)
+            self.cash_plot.show()
+        elif not shown and present:
+            self.view.removeItem(self.cash_plot)
+            self.cash_plot.hide()
+        self.drawdown_plot.showAxis("bottom", not shown)
