@@ -21,6 +21,7 @@ from app.brokers.base import (
     OrderRef,
     RateLimited,
 )
+from app.domain.equity_curve import EquityPoint
 from app.domain.models import Bar, BarInterval, OrderChange, OrderRequest, Quote
 from app.marketdata.base import QuoteSource, QuoteUnavailable
 from app.marketdata.broker_quotes import BrokerQuoteSource
@@ -74,6 +75,9 @@ class QuotingBroker:
 
     async def bars(self, symbol: str, interval: BarInterval, start: datetime, end: datetime) -> list[Bar]:
         raise self._unexpected("bars")
+
+    async def equity_history(self, since: datetime) -> list[EquityPoint]:
+        raise self._unexpected("equity_history")
 
     async def list_orders(self) -> list[BrokerOrder]:
         raise self._unexpected("list_orders")
