@@ -84,6 +84,12 @@ def test_paper_day_pnl_counts_todays_buys_from_their_price_and_yesterdays_from_t
     qt_loop.run(next_day(), timeout=60)
 
 
+def _from_fill(row: dict[str, str]) -> str:
+    """The day P&L of 3 shares bought today at 175, at the row's mark."""
+    mark = row.get("mark", "").replace(",", "")
+    return f"+${(Decimal(mark) - 175) * 3:,.2f}" if mark.replace(".", "").isdigit() else "no mark yet"
+
+
 @pytest.mark.slow
 def test_live_day_pnl_uses_the_brokers_mark_and_the_previous_close(qtbot, qt_loop, app_paths, feed, clock) -> None:
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55", prev_close="180")
@@ -101,7 +107,10 @@ def test_live_day_pnl_uses_the_brokers_mark_and_the_previous_close(qtbot, qt_loo
             rig.fake.fill(cid, Decimal(3), Decimal("175"))
             await until_status(services, cid, "filled")
             await until(lambda: _row(services, "AAPL").get("qty") == "3", timeout=15)
-            await until(lambda: _row(services, "AAPL")["day_pnl"] != "—", timeout=15, message=str(_row(services, "AAPL")))
+            # A positions read that raced the fill's booking may first count the shares from the close; the
+            # next read counts them from the fill.
+            await until(lambda: _row(services, "AAPL")["day_pnl"] == _from_fill(_row(services, "AAPL")), timeout=15,
+                        message=str(_row(services, "AAPL")))
             shown = _row(services, "AAPL")
             mark = Decimal(shown["mark"].replace(",", ""))
             # Bought today at 175: the day counts from that price; the % is the price's move from the close.
