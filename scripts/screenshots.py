@@ -186,8 +186,9 @@ async def capture() -> None:
     equity_dock = window.findChild(QDockWidget, "dock.equity")
     equity_dock.setFloating(True)
     equity_dock.resize(1100, 560)
-    await asyncio.sleep(0.5)
     window.equity_pane.plot  # noqa: B018 - built as it would be when its dock is shown
+    # The plot is laid out and drawn on the next turns of the loop, before the grab.
+    await asyncio.sleep(0.5)
     window.equity_pane.grab().save(str(IMAGES / "equity.png"))
     window.close()
     await services.shutdown()
