@@ -76,6 +76,10 @@ async def _measure(paths: AppPaths, folder: Path, fake, orders: int) -> list[Fig
     form = {"broker": "alpaca", "environment": "paper", "fields": dict(fake.credentials()), "base_url": fake.address}
     assert await services.connections.connect(form) is not None, "the fake broker refused the connection"
     await until(lambda: services.live.entry_enabled, timeout=30, message="live entry never opened")
+    # Quotes come from the in-memory feed: no market-data stream retrying against the REST fake in between,
+    # so every request recorded while an order is timed belongs to that order.
+    assert services.market is not None
+    services.market.set_quote_stream(None)
     requests = fake.server.requests
     ticket = {"symbol": "AAPL", "side": "buy", "quantity": "1", "order_type": "market", "time_in_force": "day"}
 
