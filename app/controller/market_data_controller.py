@@ -131,8 +131,10 @@ class MarketDataController(QObject):
 
     def set_quote_stream(self, stream: QuoteStream | None) -> None:
         """Stream what ``stream`` serves (None: poll everything); the previous stream, if any, is closed."""
-        old = self._stream_task
+        old, runner = self._stream_task, self._stream
         self._stream_task, self._stream = None, None
+        if runner is not None:
+            runner.stop()
         if old is not None:
             old.cancel()
             self._closing.add(old)
@@ -145,8 +147,11 @@ class MarketDataController(QObject):
         self._stream_task = asyncio.ensure_future(self._stream.run())
 
     async def _stop_stream(self) -> None:
-        task = self._stream_task
+        task, runner = self._stream_task, self._stream
         self._stream_task, self._stream = None, None
+        # Off before the cancel: a stream call that swallows the cancellation still lets the runner end.
+        if runner is not None:
+            runner.stop()
         if task is not None:
             task.cancel()
             self._closing.add(task)

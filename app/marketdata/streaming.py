@@ -30,10 +30,12 @@ class Backoff:
 
 
 class StreamRunner:
-    """Runs one ``QuoteStream`` until cancelled.
+    """Runs one ``QuoteStream`` until stopped.
 
     ``on_quotes(quotes)`` receives each batch; ``on_state(live, reason)`` hears when the stream comes up
-    (``True, ""``) and when it drops (``False`` and why).
+    (``True, ""``) and when it drops (``False`` and why). ``stop`` comes before the task is cancelled:
+    a stream library may swallow the cancellation (Python 3.11's ``wait_for`` can), the flag can't be
+    missed, so the runner still closes the stream and ends at its next turn.
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class StreamRunner:
         self._changed = asyncio.Event()
         self.live = False
         self.failures = 0
+        self._stopped = False
 
     def serves(self, symbol: str) -> bool:
         return self.stream.serves(symbol)
@@ -65,13 +68,19 @@ class StreamRunner:
             self._wanted = wanted
             self._changed.set()
 
+    def stop(self) -> None:
+        """End ``run`` at its next turn (the stream is closed on the way out)."""
+        self._stopped = True
+        self._changed.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopped:
             try:
                 await self.stream.open()
-                self.live, self.failures = True, 0
-                self._on_state(True, "")
-                await self._pump()
+                if not self._stopped:
+                    self.live, self.failures = True, 0
+                    self._on_state(True, "")
+                    await self._pump()
             except asyncio.CancelledError:
                 await self._close()
                 raise
@@ -87,10 +96,14 @@ class StreamRunner:
                 delay = self._backoff.delay(self.failures)
                 log.info("%s stream down (%s); reopening in %.1f s", self.stream.name, reason, delay)
                 await self._sleep(delay)
+            else:
+                # Stopped: the pump returns only then.
+                self.live = False
+                await self._close()
 
     async def _pump(self) -> None:
         subscribed: frozenset[str] | None = None
-        while True:
+        while not self._stopped:
             if subscribed != self._wanted:
                 subscribed = self._wanted
                 self._changed.clear()

@@ -254,3 +254,66 @@ async def test_alpaca_streams_the_stocks_and_the_options_stay_polled(qapp):
     finally:
         await market.stop()
         await fake.stop()
+
+
+class SwallowingStream(ScriptedStream):
+    """A stream whose ``open`` or ``subscribe`` swallows the first cancellation, as Python 3.11's ``wait_for``
+    inside a stream library can."""
+
+    def __init__(self, swallows_in: str) -> None:
+        super().__init__()
+        self.swallows_in = swallows_in
+        self.waiting = False
+        self.swallowed = False
+
+    async def _swallow_once(self, where: str) -> None:
+        if where != self.swallows_in or self.swallowed:
+            return
+        self.waiting = True
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            self.swallowed = True
+
+    async def open(self) -> None:
+        await super().open()
+        await self._swallow_once("open")
+
+    async def subscribe(self, symbols: frozenset[str]) -> None:
+        await super().subscribe(symbols)
+        await self._swallow_once("subscribe")
+
+
+@pytest.mark.parametrize("where", ["open", "subscribe"])
+async def test_a_stopped_runner_closes_its_stream_and_ends_though_the_stream_swallows_the_cancellation(where):
+    stream = SwallowingStream(where)
+    states: list[tuple[bool, str]] = []
+    runner = StreamRunner(stream, lambda quotes: None, lambda live, why: states.append((live, why)))
+    runner.want(["AAPL"])
+    task = asyncio.ensure_future(runner.run())
+    try:
+        await until(lambda: stream.waiting, message=f"the stream's {where} was never reached")
+        runner.stop()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=10)
+        assert task in done, "the runner went on streaming after it was stopped"
+    finally:
+        # Cancelled until it ends (the stream swallows only one): a failed test leaves no runner behind.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1)
+    assert stream.swallowed and stream.closed == 1
+    assert not runner.live
+    # Stopped while opening: the stream is never reported up.
+    assert states == ([] if where == "open" else [(True, "")])
+
+
+async def test_the_market_data_stops_though_its_stream_swallows_the_cancellation(qapp):
+    stream = SwallowingStream("subscribe")
+    market = MarketDataController(None, RecordingSource(), Clock(), poll_interval=3600)  # type: ignore[arg-type]
+    market.subscribe("watchlist", ["AAPL"])
+    market.set_quote_stream(stream)
+    await until(lambda: stream.waiting, message="the stream was never subscribed")
+    await asyncio.wait_for(market.stop(), 10)
+    assert stream.swallowed and stream.closed == 1
+    assert not market.streaming
