@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QRadioButton
 
-from app.domain.models import Order
+from app.domain.models import Order, TradingMode
 from app.main import AppServices, start_app
 from app.storage.live_journal import load_live_order
 from app.storage.schema import FillRow
@@ -87,6 +89,29 @@ async def stop(services: AppServices) -> None:
     await services.shutdown()
 
 
+@asynccontextmanager
+async def running(qtbot: Any, app_paths: Any, feed: Any, clock: Any, **options: Any) -> AsyncIterator[AppServices]:
+    """The app, started for one scenario and shut down on the way out, whatever the scenario did."""
+    services = await start(qtbot, app_paths, feed, clock, **options)
+    try:
+        yield services
+    finally:
+        await stop(services)
+
+
+@asynccontextmanager
+async def live_app(
+    qtbot: Any, app_paths: Any, feed: Any, clock: Any, broker: str, *, real_money: bool = False, **options: Any
+) -> AsyncIterator[tuple[AppServices, BrokerRig]]:
+    """A broker's fake and the app started beside it (not yet connected); the app stops first, then the fake."""
+    rig = make_rig(broker, real_money=real_money)
+    try:
+        async with running(qtbot, app_paths, feed, clock, **options) as services:
+            yield services, rig
+    finally:
+        rig.stop()
+
+
 async def connect(services: AppServices, rig: BrokerRig) -> None:
     view = await services.connections.connect(rig.form())
     assert view is not None, "the connection test failed"
@@ -106,6 +131,13 @@ async def switch_to_live(qtbot: Any, services: AppServices, rig: BrokerRig, type
     if rig.real_money:
         qtbot.keyClicks(field, rig.account_last4 if typed is None else typed)
     qtbot.mouseClick(dialog.findChild(QPushButton, "live_confirm.submit"), Qt.MouseButton.LeftButton)
+
+
+async def go_live(qtbot: Any, services: AppServices, rig: BrokerRig) -> None:
+    """Connect the rig's account, switch to live through the confirmation and wait until the app is live."""
+    await connect(services, rig)
+    await switch_to_live(qtbot, services, rig)
+    await until(lambda: services.mode.mode is TradingMode.LIVE)
 
 
 def fill_ticket(qtbot: Any, services: AppServices, symbol: str, side: str, qty: str, limit: str | None) -> None:

@@ -9,10 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
-from app.domain.models import TradingMode
 from app.main import AppServices, start_app
 from tests.conftest import until
-from tests.gui.live_support import connect, fill_ticket, label, make_rig, place_live, start, stop, switch_to_live, until_status
+from tests.gui.live_support import fill_ticket, go_live, label, live_app, place_live, stop, until_status
 
 
 def _row(services: AppServices, symbol: str) -> dict[str, str]:
@@ -93,14 +92,10 @@ def _from_fill(row: dict[str, str]) -> str:
 @pytest.mark.slow
 def test_live_day_pnl_uses_the_brokers_mark_and_the_previous_close(qtbot, qt_loop, app_paths, feed, clock) -> None:
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55", prev_close="180")
-    rig = make_rig("alpaca")
 
     async def scenario() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
-            await connect(services, rig)
-            await switch_to_live(qtbot, services, rig)
-            await until(lambda: services.mode.mode is TradingMode.LIVE)
+        async with live_app(qtbot, app_paths, feed, clock, "alpaca") as (services, rig):
+            await go_live(qtbot, services, rig)
             cid = await place_live(qtbot, services, "AAPL", "buy", "3", "175")
             # The fake broker stamps its fills with the real time: from here the app's day is that day too.
             clock.now = datetime.now(UTC)
@@ -117,8 +112,5 @@ def test_live_day_pnl_uses_the_brokers_mark_and_the_previous_close(qtbot, qt_loo
             assert shown["day_pnl"] == f"+${(mark - 175) * 3:,.2f}"
             assert shown["day_pct"] == f"+{((mark - 180) / 180 * 100).quantize(Decimal('0.01'))}%"
             assert label(services, "account.day_pnl").startswith(shown["day_pnl"] + " (+")
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=120)

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QAction
 
-from app.domain.models import OrderStatus, TradingMode
+from app.domain.models import OrderStatus
 from app.main import AppServices
 from app.ui.live_dialogs import LiveDialogs
 from tests.conftest import QtLoop, until
-from tests.gui.live_support import connect, journal, make_rig, start, stop, switch_to_live, until_status
+from tests.gui.live_support import go_live, journal, make_rig, running, until_status
 
 pytestmark = pytest.mark.slow
 
@@ -20,9 +20,8 @@ LIMIT = {"symbol": "AAPL", "side": "buy", "quantity": "1", "order_type": "limit"
 
 
 async def _live(qtbot: Any, services: AppServices, rig: Any) -> None:
-    await connect(services, rig)
-    await switch_to_live(qtbot, services, rig)
-    await until(lambda: services.mode.mode is TradingMode.LIVE and services.live.entry_enabled)
+    await go_live(qtbot, services, rig)
+    await until(lambda: services.live.entry_enabled)
     services.window.findChild(LiveDialogs).ask_order = lambda _order: None
     services.window.safety.confirm = lambda _title, _text: False
 
@@ -37,8 +36,7 @@ def test_a_confirmed_order_is_not_sent_when_the_kill_switch_is_pressed_during_it
     rig = make_rig("alpaca")
 
     async def scenario() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with running(qtbot, app_paths, feed, clock) as services:
             await _live(qtbot, services, rig)
             follower = services.live.follower
             record = follower.record_pending
@@ -58,8 +56,6 @@ def test_a_confirmed_order_is_not_sent_when_the_kill_switch_is_pressed_during_it
             assert stored is not None and stored.status is OrderStatus.REJECTED
             assert [c for c in rig.order_changes() if c.method == "POST"] == []
             assert rig.fake.order_count() == 0
-        finally:
-            await stop(services)
 
     try:
         qt_loop.run(scenario(), timeout=90)
@@ -73,8 +69,7 @@ def test_an_order_on_its_way_when_the_kill_switch_is_pressed_is_cancelled_once_t
     rig = make_rig("alpaca")
 
     async def scenario() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with running(qtbot, app_paths, feed, clock) as services:
             await _live(qtbot, services, rig)
             cid = await services.live.submit(LIMIT)
             assert cid is not None
@@ -97,8 +92,6 @@ def test_an_order_on_its_way_when_the_kill_switch_is_pressed_is_cancelled_once_t
             cancels = [c.client_order_id for c in rig.order_changes() if c.method == "DELETE"]
             assert cancels == [cid]
             assert len([c for c in rig.order_changes() if c.method == "POST"]) == 1
-        finally:
-            await stop(services)
 
     try:
         qt_loop.run(scenario(), timeout=90)

@@ -13,7 +13,7 @@ import pytest
 
 from app.domain.models import OrderStatus
 from tests.conftest import until
-from tests.gui.live_support import journal, make_rig, start, stop
+from tests.gui.live_support import journal, make_rig, running
 from tests.security.keyrings import FILE_KEYRING_ENV, FileKeyring
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,8 +63,7 @@ def test_sigkill_after_the_broker_got_the_order_then_restart_resolves_it_once(
     keyring.set_keyring(FileKeyring())
 
     async def restart() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with running(qtbot, app_paths, feed, clock) as services:
             before = await journal(services, client_order_id)
             assert before is not None and before.status is OrderStatus.PENDING_SUBMIT
             await until(lambda: services.live.entry_enabled, timeout=30, message="not reconciled after the restart")
@@ -72,8 +71,6 @@ def test_sigkill_after_the_broker_got_the_order_then_restart_resolves_it_once(
             assert after.status is OrderStatus.NEW and after.broker_order_id
             assert rig.fake.order_count() == 1
             assert len(rig.order_changes()) == 1
-        finally:
-            await stop(services)
 
     try:
         qt_loop.run(restart(), timeout=90)

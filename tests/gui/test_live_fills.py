@@ -8,9 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.models import TradingMode
 from tests.conftest import until
-from tests.gui.live_support import connect, fill_rows, make_rig, place_live, start, stop, switch_to_live, until_status
+from tests.gui.live_support import fill_rows, go_live, make_rig, place_live, running, until_status
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +34,8 @@ def test_live_fills_appear_once_with_commission_and_come_back_after_restart(
     ids: dict[str, str] = {}
 
     async def trade() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
-            await connect(services, rig)
-            await switch_to_live(qtbot, services, rig)
-            await until(lambda: services.mode.mode is TradingMode.LIVE)
+        async with running(qtbot, app_paths, feed, clock) as services:
+            await go_live(qtbot, services, rig)
             cid = ids["order"] = await place_live(qtbot, services, "AAPL", "buy", "3", "175")
             await until_status(services, cid, "new", timeout=30)
             rig.fake.fill(cid, Decimal(1), Decimal("175"))
@@ -63,20 +59,15 @@ def test_live_fills_appear_once_with_commission_and_come_back_after_restart(
                 (Decimal(q), Decimal(c[1:])) for _m, _s, q, _p, c in _rows_of(services, cid)
             )
             ids["shown"] = repr(_rows_of(services, cid))
-        finally:
-            await stop(services)
 
     async def restart() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with running(qtbot, app_paths, feed, clock) as services:
             assert repr(_rows_of(services, ids["order"])) == ids["shown"]
             await until(lambda: services.live.entry_enabled, timeout=30, message="not reconciled after restart")
             for _ in range(5):
                 await asyncio.sleep(services.live.follower.poll_interval)
             assert repr(_rows_of(services, ids["order"])) == ids["shown"]
             assert len(await fill_rows(services, ids["order"])) == 2
-        finally:
-            await stop(services)
 
     try:
         qt_loop.run(trade(), timeout=120)

@@ -11,23 +11,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QTableView
 
 from app.domain.live_orders import CHANGE_CHECKING_REASON
-from app.domain.models import Order, OrderStatus, TradingMode
+from app.domain.models import Order, OrderStatus
 from app.storage.order_events import load_events
 from app.domain.order_history import describe_event
 from app.ui.orders_menus import order_menu
 from tests.conftest import until
-from tests.gui.live_support import (
-    BrokerRig,
-    connect,
-    fill_rows,
-    journal,
-    make_rig,
-    place_live,
-    start,
-    stop,
-    switch_to_live,
-    until_status,
-)
+from tests.gui.live_support import BrokerRig, fill_rows, go_live, journal, live_app, place_live, until_status
 
 pytestmark = pytest.mark.slow
 
@@ -44,9 +33,7 @@ def _replaces(rig: BrokerRig) -> list[str]:
 
 
 async def _live_order(qtbot, services, rig: BrokerRig) -> str:
-    await connect(services, rig)
-    await switch_to_live(qtbot, services, rig)
-    await until(lambda: services.mode.mode is TradingMode.LIVE)
+    await go_live(qtbot, services, rig)
     cid = await place_live(qtbot, services, "AAPL", "buy", "3", "175")
     await until_status(services, cid, "new")
     table = services.window.findChild(QTableView, "orders.table")
@@ -95,10 +82,8 @@ def test_a_live_order_is_replaced_after_confirming_old_to_new_and_followed_to_it
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig(broker)
-        services = await start(qtbot, app_paths, feed, clock)
-        window = services.window
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, broker) as (services, rig):
+            window = services.window
             cid = await _live_order(qtbot, services, rig)
             before = await journal(services, cid)
             sent_before = len(rig.order_changes())
@@ -171,9 +156,6 @@ def test_a_live_order_is_replaced_after_confirming_old_to_new_and_followed_to_it
             assert filled.filled_quantity == Decimal(size)
             assert sum(r.quantity for r in await fill_rows(services, cid)) == Decimal(size)
             assert len(_replaces(rig)) == 1
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=120)
 
@@ -184,10 +166,8 @@ def test_tradier_changes_prices_in_place_and_refuses_a_new_quantity_before_askin
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig("tradier")
-        services = await start(qtbot, app_paths, feed, clock)
-        window = services.window
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, "tradier") as (services, rig):
+            window = services.window
             cid = await _live_order(qtbot, services, rig)
             before = await journal(services, cid)
             sent_before = len(rig.order_changes())
@@ -219,9 +199,6 @@ def test_tradier_changes_prices_in_place_and_refuses_a_new_quantity_before_askin
             assert _replaces(rig) == [f"PUT /v1/accounts/{_account_path(rig)}/orders/{before.broker_order_id}"]
             (view,) = [v for v in rig.fake.order_views() if v.broker_order_id == before.broker_order_id]
             assert view.limit_price == Decimal("177.50") and view.is_open
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=120)
 
@@ -230,10 +207,8 @@ def test_ibkr_modifies_size_and_price_in_place_under_the_same_order_id(qtbot, qt
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig("ibkr")
-        services = await start(qtbot, app_paths, feed, clock)
-        window = services.window
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, "ibkr") as (services, rig):
+            window = services.window
             cid = await _live_order(qtbot, services, rig)
             before = await journal(services, cid)
             placed = [c for c in rig.order_changes() if c.method == "placeOrder"]
@@ -258,9 +233,6 @@ def test_ibkr_modifies_size_and_price_in_place_under_the_same_order_id(qtbot, qt
             await asyncio.sleep(0.5)
             again = await journal(services, cid)
             assert (again.request.quantity, again.request.limit_price) == (Decimal(4), Decimal("177.50"))
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=120)
 
@@ -271,10 +243,8 @@ def test_a_change_without_an_answer_stays_unknown_until_the_broker_shows_it_and_
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig("alpaca")
-        services = await start(qtbot, app_paths, feed, clock)
-        window = services.window
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, "alpaca") as (services, rig):
+            window = services.window
             cid = await _live_order(qtbot, services, rig)
             before = await journal(services, cid)
             unknown: list[str] = []
@@ -295,9 +265,6 @@ def test_a_change_without_an_answer_stays_unknown_until_the_broker_shows_it_and_
             assert resolved.request.limit_price == Decimal("174.00")
             assert resolved.broker_order_id != before.broker_order_id
             assert len(_replaces(rig)) == 1, _replaces(rig)
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=120)
 

@@ -15,10 +15,13 @@ from tests.conftest import until
 from tests.gui.live_support import (
     connect,
     fill_rows,
+    go_live,
     journal,
     label,
+    live_app,
     make_rig,
     place_live,
+    running,
     start,
     stop,
     switch_to_live,
@@ -29,15 +32,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_lost_answer_becomes_unknown_then_resolved_and_is_never_resent(qtbot, qt_loop, app_paths, feed, clock):
-    rig = make_rig("alpaca")
-
     async def scenario() -> None:
         # Following is slow here so the unknown state can be looked at before the next cycle resolves it.
-        services = await start(qtbot, app_paths, feed, clock, live_poll_interval=60)
-        try:
-            await connect(services, rig)
-            await switch_to_live(qtbot, services, rig)
-            await until(lambda: services.mode.mode is TradingMode.LIVE)
+        async with live_app(qtbot, app_paths, feed, clock, "alpaca", live_poll_interval=60) as (services, rig):
+            await go_live(qtbot, services, rig)
             rig.fake.drop_next_order_response("place")
             cid = await place_live(qtbot, services, "AAPL", "buy", "2", "175")
             unknown = await journal(services, cid)
@@ -57,23 +55,15 @@ def test_a_lost_answer_becomes_unknown_then_resolved_and_is_never_resent(qtbot, 
             assert resolved.status_reason != CHECKING_REASON and resolved.broker_order_id
             assert rig.fake.order_count() == 1
             assert len([c for c in rig.order_changes() if c.method == "POST"]) == 1
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=90)
 
 
 @pytest.mark.parametrize("broker", ["alpaca", "ibkr"])
 def test_broker_gone_mid_session_blocks_live_and_goes_back_to_paper(broker, qtbot, qt_loop, app_paths, feed, clock):
-    rig = make_rig(broker)
-
     async def scenario() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
-            await connect(services, rig)
-            await switch_to_live(qtbot, services, rig)
-            await until(lambda: services.mode.mode is TradingMode.LIVE)
+        async with live_app(qtbot, app_paths, feed, clock, broker) as (services, rig):
+            await go_live(qtbot, services, rig)
             assert label(services, "status.connection").startswith("Connected")
             cid = await place_live(qtbot, services, "AAPL", "buy", "1", "175")
             await until_status(services, cid, "new")
@@ -105,9 +95,6 @@ def test_broker_gone_mid_session_blocks_live_and_goes_back_to_paper(broker, qtbo
                 assert states, "TWS going away reported no connection state"
             assert all(state in connection_lines for state in states)
             assert not set(states) & set(messages), messages
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=90)
 
@@ -117,9 +104,7 @@ def test_restart_in_live_holds_entry_until_verified_and_reconciled(qtbot, qt_loo
 
     async def first_run() -> None:
         services = await start(qtbot, app_paths, feed, clock)
-        await connect(services, rig)
-        await switch_to_live(qtbot, services, rig)
-        await until(lambda: services.mode.mode is TradingMode.LIVE)
+        await go_live(qtbot, services, rig)
         await stop(services)
 
     async def second_run() -> None:
@@ -139,14 +124,11 @@ def test_restart_in_live_holds_entry_until_verified_and_reconciled(qtbot, qt_loo
 
     async def third_run_broker_down() -> None:
         rig.fake.go_down()
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with running(qtbot, app_paths, feed, clock) as services:
             await until(lambda: not services.mode.held, timeout=60)
             assert services.mode.mode is TradingMode.PAPER
             assert "Started in PAPER" in label(services, "mode.notice")
             assert label(services, "mode_badge") == "PAPER"
-        finally:
-            await stop(services)
 
     try:
         qt_loop.run(first_run(), timeout=60)
@@ -165,9 +147,7 @@ def test_start_up_reconciliation_brings_the_journal_to_the_broker(qtbot, qt_loop
     async def first_run() -> None:
         # Slow following so the unknown order is still unknown when this run ends.
         services = await start(qtbot, app_paths, feed, clock, live_poll_interval=60)
-        await connect(services, rig)
-        await switch_to_live(qtbot, services, rig)
-        await until(lambda: services.mode.mode is TradingMode.LIVE)
+        await go_live(qtbot, services, rig)
         ids["filled"] = await place_live(qtbot, services, "AAPL", "buy", "2", "175")
         ids["cancelled"] = await place_live(qtbot, services, "AAPL", "buy", "1", "172")
         rig.fake.drop_next_order_response("place")
@@ -182,8 +162,7 @@ def test_start_up_reconciliation_brings_the_journal_to_the_broker(qtbot, qt_loop
         ids["external"] = rig.fake.add_external_order("AAPL", "sell", Decimal(1), Decimal("250"))
 
     async def second_run() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with running(qtbot, app_paths, feed, clock) as services:
             await until(lambda: services.live.entry_enabled, timeout=30, message="not reconciled")
             assert (await journal(services, ids["unknown"])).status is OrderStatus.NEW
             filled = await journal(services, ids["filled"])
@@ -204,8 +183,6 @@ def test_start_up_reconciliation_brings_the_journal_to_the_broker(qtbot, qt_loop
             await until_status(services, ids["unknown"], "canceled")
             assert (await journal(services, external[0].client_order_id)).status is OrderStatus.NEW
             assert rig.fake.order_count() == 3
-        finally:
-            await stop(services)
 
     try:
         qt_loop.run(first_run(), timeout=90)

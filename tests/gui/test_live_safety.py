@@ -24,13 +24,12 @@ from tests.conftest import until
 from tests.fakes.alpaca import KEY_ID, PAPER_ACCOUNT, SECRET_KEY
 from tests.gui.live_support import (
     BrokerRig,
-    connect,
     fill_ticket,
+    go_live,
     journal,
+    live_app,
     make_rig,
-    start,
-    stop,
-    switch_to_live,
+    running,
     until_status,
 )
 
@@ -52,9 +51,8 @@ def _market(quantity: str, side: str = "buy", symbol: str = "AAPL") -> dict[str,
 
 
 async def _live(qtbot: Any, services: AppServices, rig: BrokerRig) -> None:
-    await connect(services, rig)
-    await switch_to_live(qtbot, services, rig)
-    await until(lambda: services.mode.mode is TradingMode.LIVE and services.live.entry_enabled)
+    await go_live(qtbot, services, rig)
+    await until(lambda: services.live.entry_enabled)
     services.window.tabs.setCurrentWidget(services.window.orders_pane)
 
 
@@ -86,10 +84,8 @@ def test_a_live_denial_names_the_rule_next_to_the_ticket_sends_nothing_and_is_au
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig("alpaca")
-        services = await start(qtbot, app_paths, feed, clock)
-        window = services.window
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, "alpaca") as (services, rig):
+            window = services.window
             await _live(qtbot, services, rig)
             dialog = window.findChild(QDialog, "order_confirm_dialog")
             # A fat finger through the real ticket: 250.00 for a stock the broker quotes at 189.55.
@@ -114,9 +110,6 @@ def test_a_live_denial_names_the_rule_next_to_the_ticket_sends_nothing_and_is_au
             assert all(e.mode == "live" and e.broker == "alpaca" for e in denials)
             assert all(e.account_last4 == rig.account_last4 for e in denials)
             assert "[price_band_pct]" in denials[0].summary and "[max_order_notional]" in denials[1].summary
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=90)
 
@@ -125,10 +118,8 @@ def test_live_entry_refuses_unknown_symbols_and_unverifiable_market_orders(qtbot
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig("alpaca")
-        services = await start(qtbot, app_paths, feed, clock)
-        window = services.window
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, "alpaca") as (services, rig):
+            window = services.window
             await _live(qtbot, services, rig)
             asked = _answer_confirmations(services)
             assert await services.live.submit(_limit("10.00", symbol="ZZZZZZ")) is None
@@ -155,9 +146,6 @@ def test_live_entry_refuses_unknown_symbols_and_unverifiable_market_orders(qtbot
             order = await until_status(services, cid, "new")
             assert pending[0].startswith("unverified symbol")
             assert order.broker_order_id and rig.fake.order_count() == 1
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=90)
 
@@ -166,10 +154,8 @@ def test_live_daily_loss_is_measured_on_the_broker_equity(qtbot, qt_loop, app_pa
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig("alpaca")
-        rig.fake.set_position("AAPL", Decimal(10), Decimal("180"))
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, "alpaca") as (services, rig):
+            rig.fake.set_position("AAPL", Decimal(10), Decimal("180"))
             assert services.risk is not None
             assert await services.risk.apply_limits(
                 {
@@ -192,9 +178,6 @@ def test_live_daily_loss_is_measured_on_the_broker_equity(qtbot, qt_loop, app_pa
             assert await services.live.submit(_limit("189.00", quantity="5", side="sell")) is not None
             assert len(asked) == 1
             assert rig.order_changes() == []
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=90)
 
@@ -205,10 +188,8 @@ def test_live_orders_sent_cancelled_and_resolved_are_audited_with_the_last_four_
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig("alpaca")
         # Slow following: the test decides when the broker is asked about the unknown order.
-        services = await start(qtbot, app_paths, feed, clock, live_poll_interval=60)
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, "alpaca", live_poll_interval=60) as (services, rig):
             await _live(qtbot, services, rig)
             _answer_confirmations(services)
             rig.fake.drop_next_order_response("place")
@@ -241,9 +222,6 @@ def test_live_orders_sent_cancelled_and_resolved_are_audited_with_the_last_four_
             for event in await _audit(services):
                 text = " ".join((event.summary, event.broker, event.account_last4, event.mode))
                 assert SECRET_KEY[:8] not in text and KEY_ID[:8] not in text and PAPER_ACCOUNT not in text
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=90)
 
@@ -252,9 +230,7 @@ def test_a_burst_of_a_thousand_live_orders_lets_only_the_rate_reach_the_broker(q
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig("alpaca")
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, "alpaca") as (services, rig):
             await _live(qtbot, services, rig)
             asked = _answer_confirmations(services)
             results = await asyncio.gather(*(services.live.submit(_limit("175.00")) for _ in range(1000)))
@@ -270,9 +246,6 @@ def test_a_burst_of_a_thousand_live_orders_lets_only_the_rate_reach_the_broker(q
             assert rig.fake.order_count() == 20
             denials = [e for e in await _audit(services) if e.kind is AuditKind.RISK_DENIAL]
             assert len(denials) == 1 and "[max_orders_per_minute]" in denials[0].summary
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=120)
 
@@ -285,9 +258,8 @@ def test_kill_switch_cancels_each_open_live_order_once_at_the_broker_and_stays_h
     ids: list[str] = []
 
     async def first_run() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        window = services.window
-        try:
+        async with running(qtbot, app_paths, feed, clock) as services:
+            window = services.window
             await _live(qtbot, services, rig)
             asked = _answer_confirmations(services)
             for price in ("175.00", "176.00", "177.00"):
@@ -327,12 +299,9 @@ def test_kill_switch_cancels_each_open_live_order_once_at_the_broker_and_stays_h
             assert len([c for c in rig.order_changes() if c.method == "POST"]) == 3
             kinds = [e.kind for e in await _audit(services)]
             assert AuditKind.KILL_SWITCH in kinds and AuditKind.RISK_DENIAL in kinds
-        finally:
-            await stop(services)
 
     async def second_run() -> None:
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with running(qtbot, app_paths, feed, clock) as services:
             badge = services.window.findChild(QLabel, "halted_badge")
             assert badge.isVisible()
             await until(lambda: services.mode.mode is TradingMode.LIVE and services.live.entry_enabled, timeout=30)
@@ -352,8 +321,6 @@ def test_kill_switch_cancels_each_open_live_order_once_at_the_broker_and_stays_h
             cid = await services.live.submit(_limit("175.00"))
             assert cid is not None and asked[-1].client_order_id == cid
             assert rig.fake.order_count() == 3
-        finally:
-            await stop(services)
 
     try:
         qt_loop.run(first_run(), timeout=120)
@@ -369,9 +336,7 @@ def test_every_broker_refuses_an_unknown_symbol_and_a_fat_finger_before_the_conf
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig(broker)
-        services = await start(qtbot, app_paths, feed, clock)
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, broker) as (services, rig):
             await _live(qtbot, services, rig)
             asked = _answer_confirmations(services)
             assert await services.live.submit(_limit("10.00", symbol="ZZZZZZ")) is None
@@ -380,8 +345,5 @@ def test_every_broker_refuses_an_unknown_symbol_and_a_fat_finger_before_the_conf
             assert await services.live.submit(_limit("250.00")) is None
             assert "31.9% away from the last price 189.55" in _risk_error(services).text()
             assert asked == [] and rig.order_changes() == [] and rig.fake.order_count() == 0
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=90)

@@ -21,6 +21,7 @@ from tests.gui.live_support import (
     fill_ticket,
     journal,
     label,
+    live_app,
     make_rig,
     place_live,
     start,
@@ -44,10 +45,8 @@ def test_live_journey_for_each_broker(broker, qtbot, qt_loop, app_paths, feed, c
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        rig = make_rig(broker, real_money=broker == "alpaca")
-        services = await start(qtbot, app_paths, feed, clock)
-        window = services.window
-        try:
+        async with live_app(qtbot, app_paths, feed, clock, broker, real_money=broker == "alpaca") as (services, rig):
+            window = services.window
             await connect(services, rig)
             assert window.windowTitle() == "TradeBridge — PAPER"
 
@@ -117,9 +116,6 @@ def test_live_journey_for_each_broker(broker, qtbot, qt_loop, app_paths, feed, c
             assert await services.worker.run(lambda s: s.query(ConnectionRow).count()) == 0
             await until(lambda: label(services, "account.cash") == "$100,000.00", message="paper figures not back")
             assert sealed not in _database_bytes(app_paths.database)
-        finally:
-            await stop(services)
-            rig.stop()
 
     qt_loop.run(scenario(), timeout=120)
 
