@@ -11,6 +11,7 @@ import pytest
 
 from app.domain.models import Quote
 from app.paths import AppPaths
+from tests.gui.market_support import StampedQuotes
 
 # Tuesday 24 November 2026, 10:30 in New York: the regular session is open.
 SESSION_NOW = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
@@ -64,6 +65,12 @@ def clock() -> FixedClock:
 @pytest.fixture
 def feed(clock: FixedClock) -> ScriptedQuotes:
     return ScriptedQuotes(clock)
+
+
+@pytest.fixture
+def stamped() -> StampedQuotes:
+    """A feed serving quotes exactly as set (timestamps and extra fields included), for the market-data views."""
+    return StampedQuotes()
 
 
 @pytest.fixture

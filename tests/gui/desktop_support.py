@@ -8,8 +8,9 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QTableView
 from app.main import AppServices, start_app
 
 
-async def start(qtbot, app_paths, feed, clock) -> AppServices:
-    services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=0.05)
+async def start(qtbot, app_paths, feed, clock, *, poll_interval: float = 0.05) -> AppServices:
+    """The whole app on the test's data dir, quote feed and clock, its window shown."""
+    services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=poll_interval)
     qtbot.addWidget(services.window)
     services.window.show()
     return services

@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from app.domain.market_calendar import NEW_YORK
 from app.domain.models import Bar, BarInterval
-from app.main import AppServices, start_app
 from app.storage.bar_repository import save_bars
 from tests.conftest import QtLoop, until
 from tests.gui.conftest import FixedClock
 from tests.gui.market_support import StampedQuotes
+from tests.gui.desktop_support import start, stop
 
 D = Decimal
 TUESDAY = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)  # 10:30 New York
@@ -21,21 +21,9 @@ WEDNESDAY = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
 MONDAY = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
 
 
-async def _start(qtbot, app_paths, feed, clock) -> AppServices:
-    services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=0.05)
-    qtbot.addWidget(services.window)
-    services.window.show()
-    return services
-
-
-async def _stop(services: AppServices) -> None:
-    services.window.close()
-    await services.shutdown()
-
-
 def _daily(day: int, close: str) -> Bar:
-    start = datetime(2026, 11, day, tzinfo=NEW_YORK)
-    return Bar("AAPL", BarInterval.DAY, start, D(close), D(close), D(close), D(close), D(1000))
+    opens = datetime(2026, 11, day, tzinfo=NEW_YORK)
+    return Bar("AAPL", BarInterval.DAY, opens, D(close), D(close), D(close), D(close), D(1000))
 
 
 def test_equity_curve_from_the_journal_equals_the_accounts_history(qtbot, qt_loop: QtLoop, app_paths):
@@ -44,7 +32,7 @@ def test_equity_curve_from_the_journal_equals_the_accounts_history(qtbot, qt_loo
 
     async def scenario() -> None:
         feed.set("AAPL", bid="189.50", ask="189.60", last="189.55", at=clock.now)
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         paper = services.paper
         assert await paper.apply_settings(
             {"starting_cash": "100000", "slippage_bps": "0", "commission_per_order": "1.00",
@@ -56,11 +44,11 @@ def test_equity_curve_from_the_journal_equals_the_accounts_history(qtbot, qt_loo
         await paper.submit({"symbol": "AAPL", "side": "sell", "quantity": "4", "order_type": "market"})
         # Closing prices the chart cached for Tuesday and Wednesday; none for Friday.
         await services.worker.run(lambda s: save_bars(s, "Cboe delayed charts", [_daily(24, "190.00"), _daily(25, "196.00")]))
-        await _stop(services)
+        await stop(services)
 
         clock.now = MONDAY
         feed.set("AAPL", bid="198.00", ask="198.10", last="198.05", at=clock.now)
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         pane = services.window.findChild(QWidget, "equity")
         await until(lambda: len(pane.equity_values()) >= 4, message=str(pane.equity_values()))
         times, equity, cash = zip(*pane.equity_values()[:4])
@@ -87,6 +75,6 @@ def test_equity_curve_from_the_journal_equals_the_accounts_history(qtbot, qt_loo
         peak = wednesday_cash + 6 * D("196.00")  # Wednesday's close is the highest point
         fall = wednesday_cash + 6 * D("195.00") - peak
         assert f"max drawdown {fall / peak * 100:.2f}% (-${-fall:,.2f})" in summary
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())

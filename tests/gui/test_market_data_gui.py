@@ -4,33 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView, QWidget
 
-from app.main import AppServices, start_app
 from tests.conftest import QtLoop, until
 from tests.gui.conftest import FixedClock
-from tests.gui.market_support import StampedQuotes
+from tests.gui.desktop_support import start, stop
 
 OPTION = "AAPL270115C00200000"
-
-
-@pytest.fixture
-def stamped() -> StampedQuotes:
-    return StampedQuotes()
-
-
-async def _start(qtbot, app_paths, quotes, clock) -> AppServices:
-    services = await start_app(app_paths, quotes=quotes, clock=clock, poll_interval=0.05)
-    qtbot.addWidget(services.window)
-    services.window.show()
-    return services
-
-
-async def _stop(services: AppServices) -> None:
-    services.window.close()
-    await services.shutdown()
 
 
 def _watch_texts(window, column: str) -> list[str]:
@@ -49,7 +30,7 @@ def test_ticket_shows_the_quote_and_a_click_on_bid_or_ask_fills_the_limit(qtbot,
     stamped.set("AAPL", bid="189.50", ask="189.60", last="189.55", at=clock.now - timedelta(seconds=5), bid_size="300", ask_size="200")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, stamped, clock)
+        services = await start(qtbot, app_paths, stamped, clock)
         window = services.window
         qtbot.keyClicks(window.findChild(QLineEdit, "ticket.symbol"), "aapl")
         strip = window.findChild(QWidget, "ticket.quote")
@@ -68,7 +49,7 @@ def test_ticket_shows_the_quote_and_a_click_on_bid_or_ask_fills_the_limit(qtbot,
         assert estimate.text().startswith("Est. cost $1,895.00 (10 × 189.50 limit)")
         qtbot.mouseClick(window.findChild(QPushButton, "ticket.quote.ask"), Qt.MouseButton.LeftButton)
         assert window.findChild(QLineEdit, "ticket.limit_price").text() == "189.60"
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -77,7 +58,7 @@ def test_ticket_quote_goes_grey_with_its_age_once_older_than_the_setting(qtbot, 
     stamped.set("MSFT", bid="410.00", ask="410.20", last="410.10", at=clock.now - timedelta(seconds=10))
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, stamped, clock)
+        services = await start(qtbot, app_paths, stamped, clock)
         window = services.window
         qtbot.keyClicks(window.findChild(QLineEdit, "ticket.symbol"), "MSFT")
         detail = window.findChild(QLabel, "ticket.quote.detail")
@@ -87,7 +68,7 @@ def test_ticket_quote_goes_grey_with_its_age_once_older_than_the_setting(qtbot, 
         await until(lambda: "STALE" in detail.text(), message="the quote was never marked stale")
         assert detail.text().startswith("STALE, 35 s old")
         assert "#8a8a8a" in window.findChild(QPushButton, "ticket.quote.bid").styleSheet()
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -99,7 +80,7 @@ def test_failing_option_quotes_leave_the_stocks_priced(qtbot, qt_loop: QtLoop, a
     stamped.set(OPTION, bid="12.10", ask="12.40", last="12.25", at=now)
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, stamped, clock)
+        services = await start(qtbot, app_paths, stamped, clock)
         window = services.window
         for text in ("AAPL", "MSFT", OPTION):
             await _add(qtbot, window, text)
@@ -125,7 +106,7 @@ def test_failing_option_quotes_leave_the_stocks_priced(qtbot, qt_loop: QtLoop, a
         assert times[1].endswith("(40 s old)") and times[2].endswith("(40 s old)")
         tooltip = table.model().index(2, 1).data(Qt.ItemDataRole.ToolTipRole)
         assert "Option quotes are unavailable right now." in tooltip
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -135,7 +116,7 @@ def test_watchlist_refuses_bad_symbols_reorders_and_survives_a_restart(qtbot, qt
         stamped.set(symbol, bid=price, ask=price, last=price, at=clock.now)
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, stamped, clock)
+        services = await start(qtbot, app_paths, stamped, clock)
         window = services.window
         message = window.findChild(QLabel, "watchlist.message")
         await _add(qtbot, window, "not a symbol!")
@@ -163,9 +144,9 @@ def test_watchlist_refuses_bad_symbols_reorders_and_survives_a_restart(qtbot, qt
         assert _watch_texts(window, "symbol") == []
         await _add(qtbot, window, "AAPL")
         await until(lambda: _watch_texts(window, "symbol") == ["AAPL"])
-        await _stop(services)
+        await stop(services)
 
-        services = await _start(qtbot, app_paths, stamped, clock)
+        services = await start(qtbot, app_paths, stamped, clock)
         window = services.window
         lists = window.findChild(QComboBox, "watchlist.lists")
         await until(lambda: lists.count() == 2)
@@ -180,6 +161,6 @@ def test_watchlist_refuses_bad_symbols_reorders_and_survives_a_restart(qtbot, qt
         table.setCurrentIndex(table.model().index(1, 0))
         qtbot.keyClick(table, Qt.Key.Key_Return)
         assert window.findChild(QLineEdit, "ticket.symbol").text() == "MSFT"
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())

@@ -12,26 +12,10 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView
 
-from app.main import AppServices, start_app
+from app.main import AppServices
 from app.storage.schema import OrderRow
 from tests.conftest import QtLoop, until
-
-
-async def _start(qtbot, app_paths, feed, clock) -> AppServices:
-    services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=0.05)
-    qtbot.addWidget(services.window)
-    services.window.show()
-    return services
-
-
-async def _stop(services: AppServices) -> None:
-    services.window.close()
-    await services.shutdown()
-
-
-def _table_texts(table: QTableView, column: str) -> list[str]:
-    model = table.model()
-    return [model.text(row, column) for row in range(model.rowCount())]
+from tests.gui.desktop_support import start, stop, texts
 
 
 def _fill_ticket(qtbot, window, **fields: str) -> None:
@@ -55,7 +39,7 @@ def test_paper_order_fills_and_shows_in_orders_positions_and_account(qtbot, qt_l
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         window = services.window
         assert window.findChild(QLabel, "mode_badge").text() == "PAPER"
 
@@ -64,16 +48,16 @@ def test_paper_order_fills_and_shows_in_orders_positions_and_account(qtbot, qt_l
 
         orders = window.findChild(QTableView, "orders.table")
         positions = window.findChild(QTableView, "positions.table")
-        await until(lambda: _table_texts(orders, "status") == ["Filled"], message="order did not fill")
-        assert _table_texts(orders, "symbol") == ["AAPL"]
-        assert _table_texts(orders, "avg_price") == ["189.60"]
-        await until(lambda: _table_texts(positions, "symbol") == ["AAPL"])
-        assert _table_texts(positions, "qty") == ["10"]
-        assert _table_texts(positions, "avg_cost") == ["189.60"]
+        await until(lambda: texts(orders, "status") == ["Filled"], message="order did not fill")
+        assert texts(orders, "symbol") == ["AAPL"]
+        assert texts(orders, "avg_price") == ["189.60"]
+        await until(lambda: texts(positions, "symbol") == ["AAPL"])
+        assert texts(positions, "qty") == ["10"]
+        assert texts(positions, "avg_cost") == ["189.60"]
         assert window.findChild(QLabel, "account.cash").text() == "$98,104.00"
         assert window.findChild(QLineEdit, "ticket.symbol").text() == ""
         assert services.paper.engine.cash == Decimal("98104.00")
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -82,7 +66,7 @@ def test_invalid_ticket_shows_errors_and_creates_no_order(qtbot, qt_loop: QtLoop
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         window = services.window
         _fill_ticket(qtbot, window, symbol="NOT A SYMBOL!", quantity="-5", order_type="limit", limit_price="abc")
         qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
@@ -93,28 +77,28 @@ def test_invalid_ticket_shows_errors_and_creates_no_order(qtbot, qt_loop: QtLoop
         assert window.findChild(QTableView, "orders.table").model().rowCount() == 0
         assert await _order_count(services) == 0
         assert services.paper.engine.orders == {}
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
 
 def test_controller_refuses_bad_input_even_if_the_view_lets_it_through(qtbot, qt_loop, app_paths, feed, clock) -> None:
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         rejected: list[dict] = []
         services.paper.ticket_rejected.connect(rejected.append)
         result = await services.paper.submit({"symbol": "AAPL", "side": "buy", "quantity": "0", "order_type": "market"})
         assert result is None
         assert "quantity" in rejected[0]
         assert await _order_count(services) == 0
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
 
 def test_an_unknown_symbol_is_refused_at_entry_and_nothing_is_booked(qtbot, qt_loop, app_paths, feed, clock) -> None:
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         window = services.window
         _fill_ticket(qtbot, window, symbol="ZZZZZZ", side="buy", quantity="1", order_type="market")
         qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
@@ -124,7 +108,7 @@ def test_an_unknown_symbol_is_refused_at_entry_and_nothing_is_booked(qtbot, qt_l
         assert services.paper.engine.orders == {}
         assert await _order_count(services) == 0
         assert services.paper.engine.cash == Decimal("100000")
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -135,32 +119,32 @@ def test_restart_on_the_same_data_dir_shows_the_same_state(qtbot, qt_loop, app_p
     before: dict[str, object] = {}
 
     async def first_run() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         await services.paper.submit({"symbol": "AAPL", "side": "buy", "quantity": "5", "order_type": "market"})
         before["resting"] = await services.paper.submit(
             {"symbol": "MSFT", "side": "buy", "quantity": "2", "order_type": "limit", "limit_price": "400.00",
              "time_in_force": "gtc"}
         )
-        before["statuses"] = _table_texts(services.window.findChild(QTableView, "orders.table"), "status")
+        before["statuses"] = texts(services.window.findChild(QTableView, "orders.table"), "status")
         before["cash"] = services.window.findChild(QLabel, "account.cash").text()
-        await _stop(services)
+        await stop(services)
 
     async def second_run() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         window = services.window
         orders = window.findChild(QTableView, "orders.table")
-        assert sorted(_table_texts(orders, "status")) == sorted(before["statuses"]) == ["Filled", "New"]
+        assert sorted(texts(orders, "status")) == sorted(before["statuses"]) == ["Filled", "New"]
         assert window.findChild(QLabel, "account.cash").text() == before["cash"]
-        assert _table_texts(window.findChild(QTableView, "positions.table"), "qty") == ["5"]
+        assert texts(window.findChild(QTableView, "positions.table"), "qty") == ["5"]
 
         # The resting order keeps working after the restart: the market comes down to its limit.
         resting = str(before["resting"])
         feed.set("MSFT", bid="399.80", ask="399.90", last="399.85")
-        await until(lambda: _table_texts(orders, "status") == ["Filled", "Filled"])
-        assert "399.90" in _table_texts(orders, "avg_price")
+        await until(lambda: texts(orders, "status") == ["Filled", "Filled"])
+        assert "399.90" in texts(orders, "avg_price")
         # A filled order is released by the engine; the journal keeps it.
         assert resting not in services.paper.engine.orders
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(first_run())
     qt_loop.run(second_run())
@@ -170,7 +154,7 @@ def test_cancel_selected_order(qtbot, qt_loop, app_paths, feed, clock) -> None:
     feed.set("MSFT", bid="410.10", ask="410.30", last="410.20")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         window = services.window
         await services.paper.submit(
             {"symbol": "MSFT", "side": "buy", "quantity": "1", "order_type": "limit", "limit_price": "400.00"}
@@ -180,9 +164,9 @@ def test_cancel_selected_order(qtbot, qt_loop, app_paths, feed, clock) -> None:
         cancel = window.findChild(QPushButton, "orders.cancel")
         assert cancel.isEnabled()
         qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
-        await until(lambda: _table_texts(orders, "status") == ["Canceled"])
+        await until(lambda: texts(orders, "status") == ["Canceled"])
         assert not cancel.isEnabled()
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -191,7 +175,7 @@ def test_rejected_order_says_why_and_keeps_the_ticket(qtbot, qt_loop, app_paths,
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         window = services.window
         _fill_ticket(qtbot, window, symbol="AAPL", side="sell", quantity="5", order_type="market")
         qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
@@ -200,9 +184,9 @@ def test_rejected_order_says_why_and_keeps_the_ticket(qtbot, qt_loop, app_paths,
         assert "short" in message.text()
         assert window.findChild(QLineEdit, "ticket.quantity").text() == "5"
         orders = window.findChild(QTableView, "orders.table")
-        assert _table_texts(orders, "status") == ["Rejected"]
+        assert texts(orders, "status") == ["Rejected"]
         assert services.paper.engine.cash == Decimal("100000")
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -211,7 +195,7 @@ def test_double_click_places_one_order(qtbot, qt_loop, app_paths, feed, clock) -
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         window = services.window
         _fill_ticket(qtbot, window, symbol="AAPL", side="buy", quantity="1", order_type="market")
         submit = window.findChild(QPushButton, "ticket.submit")
@@ -221,7 +205,7 @@ def test_double_click_places_one_order(qtbot, qt_loop, app_paths, feed, clock) -
         await until(lambda: submit.isEnabled())
         assert services.paper.engine.positions["AAPL"].quantity == Decimal(1)
         assert await _order_count(services) == 1
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -235,7 +219,7 @@ def test_the_qt_thread_never_touches_the_database(qtbot, qt_loop, app_paths, fee
     threads: set[str] = set()
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock)
         event.listen(services.worker.database.engine, "checkout", lambda *_: threads.add(threading.current_thread().name))
         window = services.window
         _fill_ticket(qtbot, window, symbol="AAPL", side="buy", quantity="2", order_type="limit", limit_price="175")
@@ -244,9 +228,9 @@ def test_the_qt_thread_never_touches_the_database(qtbot, qt_loop, app_paths, fee
         await until(lambda: orders.model().rowCount() == 1)
         orders.selectRow(0)
         qtbot.mouseClick(window.findChild(QPushButton, "orders.cancel"), Qt.MouseButton.LeftButton)
-        await until(lambda: _table_texts(orders, "status") == ["Canceled"])
+        await until(lambda: texts(orders, "status") == ["Canceled"])
         await asyncio.sleep(0.2)  # a few quote/clock cycles of the poller
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
     assert threads, "no database work was observed"

@@ -16,11 +16,12 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTableView
 from app.domain.audit import AuditKind
 from app.domain.models import OrderStatus
 from app.domain.risk import RiskLimits
-from app.main import AppServices, start_app
+from app.main import AppServices
 from app.security import redaction
 from app.storage.audit_repository import read_audit
 from app.storage.schema import OrderRow
 from tests.conftest import QtLoop, until
+from tests.gui.desktop_support import start, stop
 
 LIMIT_FIELDS = {
     "max_order_quantity": "1000",
@@ -36,18 +37,6 @@ LIMIT_FIELDS = {
 def fresh_secret_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Secrets registered by earlier tests in this process would mask 8-character pieces of these messages."""
     monkeypatch.setattr(redaction, "_known", redaction._Known())
-
-
-async def _start(qtbot, app_paths, feed, clock) -> AppServices:
-    services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=3600)
-    qtbot.addWidget(services.window)
-    services.window.show()
-    return services
-
-
-async def _stop(services: AppServices) -> None:
-    services.window.close()
-    await services.shutdown()
 
 
 async def _order_count(services: AppServices) -> int:
@@ -79,7 +68,7 @@ def _limit(symbol: str, price: str, quantity: str = "1", side: str = "buy") -> d
 
 def test_risk_settings_show_defaults_refuse_bad_values_and_save_good_ones(qtbot, qt_loop: QtLoop, app_paths, feed, clock):
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock, poll_interval=3600)
         window = services.window
         assert window.findChild(QLineEdit, "risk.max_order_notional").text() == "50000"
         assert window.findChild(QLineEdit, "risk.price_band_pct").text() == "10"
@@ -98,12 +87,12 @@ def test_risk_settings_show_defaults_refuse_bad_values_and_save_good_ones(qtbot,
         assert quantity_error.isHidden()
         assert services.risk.limits.max_order_notional == Decimal(25000)
         assert AuditKind.RISK_LIMITS_CHANGED in await _audit_kinds(services)
-        await _stop(services)
+        await stop(services)
 
-        again = await _start(qtbot, app_paths, feed, clock)
+        again = await start(qtbot, app_paths, feed, clock, poll_interval=3600)
         assert again.window.findChild(QLineEdit, "risk.max_order_notional").text() == "25000"
         assert again.window.findChild(QLineEdit, "risk.daily_loss_limit").text() == "1000"
-        await _stop(again)
+        await stop(again)
 
     qt_loop.run(scenario())
 
@@ -112,7 +101,7 @@ def test_a_denial_names_the_rule_next_to_the_ticket_and_books_nothing(qtbot, qt_
     feed.set("SPY", bid="611.90", ask="612.00", last="612.00")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock, poll_interval=3600)
         window = services.window
         for name, value in (("symbol", "SPY"), ("quantity", "100")):
             qtbot.keyClicks(window.findChild(QLineEdit, f"ticket.{name}"), value)
@@ -130,7 +119,7 @@ def test_a_denial_names_the_rule_next_to_the_ticket_and_books_nothing(qtbot, qt_
         assert band.isVisible() and "14.4% away from the last price 612.00" in band.text()
         assert services.paper.engine.orders == {}
         assert (await _audit_kinds(services)).count(AuditKind.RISK_DENIAL) == 2
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -139,7 +128,7 @@ def test_a_burst_of_a_thousand_orders_lets_only_the_rate_through(qtbot, qt_loop,
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock, poll_interval=3600)
         engine = services.paper.engine
         reached: list[str] = []
         real_submit = engine.submit
@@ -158,7 +147,7 @@ def test_a_burst_of_a_thousand_orders_lets_only_the_rate_through(qtbot, qt_loop,
         assert len(feed.requests) < 100
         # The audit log gets one line for the burst, not 980.
         assert (await _audit_kinds(services)).count(AuditKind.RISK_DENIAL) == 1
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -168,7 +157,7 @@ def test_daily_loss_goes_reduce_only_then_halts(qtbot, qt_loop, app_paths, feed,
     feed.set("MSFT", bid="410.10", ask="410.30", last="410.20")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock, poll_interval=3600)
         paper = services.paper
         assert services.risk is not None
         assert await services.risk.apply_limits(LIMIT_FIELDS)
@@ -192,7 +181,7 @@ def test_daily_loss_goes_reduce_only_then_halts(qtbot, qt_loop, app_paths, feed,
         assert await paper.submit({**sell, "quantity": "10"}) is None
         assert "trading is halted until the next session" in refused[-1]["risk"]
         assert paper.engine.positions["AAPL"].quantity == 50
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -204,7 +193,7 @@ def test_kill_switch_cancels_each_open_order_once_halts_and_stays_halted_after_r
     feed.set("MSFT", bid="410.10", ask="410.30", last="410.20")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock, poll_interval=3600)
         window = services.window
         paper = services.paper
         ids = [
@@ -239,9 +228,9 @@ def test_kill_switch_cancels_each_open_order_once_halts_and_stays_halted_after_r
         assert await _order_count(services) == 3
         kinds = await _audit_kinds(services)
         assert AuditKind.KILL_SWITCH in kinds
-        await _stop(services)
+        await stop(services)
 
-        again = await _start(qtbot, app_paths, feed, clock)
+        again = await start(qtbot, app_paths, feed, clock, poll_interval=3600)
         badge = again.window.findChild(QLabel, "halted_badge")
         assert badge.isVisible()
         assert await again.paper.submit(_limit("AAPL", "185.00")) is None
@@ -259,18 +248,18 @@ def test_kill_switch_cancels_each_open_order_once_halts_and_stays_halted_after_r
         assert asked == ["Lift the halt", "Lift the halt"]
         assert await again.paper.submit(_limit("AAPL", "185.00")) is not None
         assert AuditKind.HALT_LIFTED in await _audit_kinds(again)
-        await _stop(again)
+        await stop(again)
 
     qt_loop.run(scenario())
 
 
 def test_kill_switch_shortcut_is_ctrl_shift_k(qtbot, qt_loop, app_paths, feed, clock):
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock, poll_interval=3600)
         action = services.window.findChild(QAction, "kill_switch")
         assert action.shortcut().toString() == "Ctrl+Shift+K"
         assert action.shortcutContext() is Qt.ShortcutContext.ApplicationShortcut
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
 
@@ -279,7 +268,7 @@ def test_audit_pane_lists_filters_and_exports_events(qtbot, qt_loop, app_paths, 
     feed.set("SPY", bid="611.90", ask="612.00", last="612.00")
 
     async def scenario() -> None:
-        services = await _start(qtbot, app_paths, feed, clock)
+        services = await start(qtbot, app_paths, feed, clock, poll_interval=3600)
         window = services.window
         services.mode.request_mode(services.mode.mode)  # no change: not an event
         await services.paper.submit({"symbol": "SPY", "side": "buy", "quantity": "100", "order_type": "market"})
@@ -305,6 +294,6 @@ def test_audit_pane_lists_filters_and_exports_events(qtbot, qt_loop, app_paths, 
         assert rows[0] == ["time_utc", "event", "mode", "broker", "account_last4", "details"]
         assert [r[1] for r in rows[1:]] == ["risk denial", "kill switch"]
         assert all(r[2] == "paper" for r in rows[1:])
-        await _stop(services)
+        await stop(services)
 
     qt_loop.run(scenario())
