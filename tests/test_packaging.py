@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
+import shutil
 import struct
 import sys
 from pathlib import Path
@@ -110,3 +111,59 @@ def test_the_bundle_check_finds_the_charts_qt_modules(tmp_path: Path) -> None:
         smoke.check_chart_modules(tmp_path)
     (pyside / "QtOpenGLWidgets.abi3.so").write_bytes(b"")
     assert smoke.check_chart_modules(tmp_path) == "QtOpenGL, QtOpenGLWidgets"
+
+
+icu_data = _load("icu_data")
+
+
+def _package(items: list[tuple[str, bytes]]) -> bytes:
+    # A DataHeader (size, magic 0xda27) and a UDataInfo for the common-data format, padded to 32 bytes.
+    info = struct.pack("<HHBBBB4s4s4s", 20, 0, 0, 0, 2, 0, b"CmnD", bytes([1, 0, 0, 0]), bytes([73, 1, 0, 0]))
+    header = struct.pack("<HBB", 32, 0xDA, 0x27) + info
+    return icu_data.join_package(header + b"\0" * (32 - len(header)), items)
+
+
+def test_an_icu_package_loses_the_unused_families_and_keeps_every_other_item_byte_for_byte() -> None:
+    items = [
+        ("icudt73l/brkitr/line.brk", b"B" * 37),
+        ("icudt73l/coll/de.res", b"C" * 50),
+        ("icudt73l/curr/de.res", b"$" * 3),
+        ("icudt73l/de.res", b"D" * 16),
+        ("icudt73l/zone/de.res", b"Z" * 21),
+    ]
+    package = _package(items)
+    header, parsed = icu_data.split_package(package)
+    assert [(name, data[: len(original)]) for (name, data), (_n, original) in zip(parsed, items, strict=True)] == items
+    trimmed = icu_data.without_families(package, icu_data.UNUSED_FAMILIES)
+    kept_header, kept = icu_data.split_package(trimmed)
+    assert kept_header == header
+    assert [name for name, _data in kept] == ["icudt73l/coll/de.res", "icudt73l/de.res", "icudt73l/zone/de.res"]
+    assert {name: data[: len(dict(items)[name])] for name, data in kept} == {name: dict(items)[name] for name, _d in kept}
+    (count,) = struct.unpack_from("<I", trimmed, len(header))
+    offsets = [struct.unpack_from("<II", trimmed, len(header) + 4 + 8 * index)[1] for index in range(count)]
+    assert all((len(header) + offset) % 16 == 0 for offset in offsets)
+
+
+def test_an_icu_package_is_recognised_by_its_format() -> None:
+    with pytest.raises(icu_data.IcuDataError):
+        icu_data.split_package(b"\x20\x00\xda\x27" + b"\0" * 8 + b"Abcd" + b"\0" * 40)
+
+
+def test_the_wheels_icu_library_is_rewritten_without_the_unused_families(tmp_path: Path) -> None:
+    import PySide6
+
+    # PySide6 carries its own ICU on Linux only (Qt uses the system's on Windows and none on macOS).
+    libraries = sorted((Path(PySide6.__file__).parent / "Qt" / "lib").glob("libicudata.so.*"))
+    assert libraries or not sys.platform.startswith("linux")
+    for library in libraries:
+        symbol, package = icu_data.read_package(library)
+        _header, items = icu_data.split_package(package)
+        trimmed = tmp_path / library.name
+        shutil.copyfile(library, trimmed)
+        icu_data.trim_library(trimmed)
+        trimmed_symbol, trimmed_package = icu_data.read_package(trimmed)
+        assert trimmed_symbol == symbol
+        _header, kept = icu_data.split_package(trimmed_package)
+        unused = tuple(f"/{family}/" for family in icu_data.UNUSED_FAMILIES)
+        assert dict(kept) == {name: data for name, data in items if not any(part in name for part in unused)}
+        assert trimmed.stat().st_size < library.stat().st_size * 0.6
