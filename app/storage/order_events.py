@@ -31,7 +31,8 @@ def event_values(order: Order) -> dict[str, object]:
 def record_events(session: Session, orders: list[Order]) -> None:
     """One statement for all of a step's changes, after the orders themselves are written."""
     if orders:
-        session.execute(insert(OrderEventRow), [event_values(o) for o in orders])
+        # A Core insert on the session's connection: same transaction, without the ORM's bulk bookkeeping.
+        session.connection().execute(insert(OrderEventRow.__table__), [event_values(o) for o in orders])
 
 
 def load_events(session: Session, client_order_id: str) -> list[OrderEvent]:

@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, cast, or_, select
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -31,32 +30,41 @@ from app.storage.order_events import record_events
 from app.storage.schema import FillRow, OrderRow
 
 
-def order_to_row(order: Order, broker: str, row: OrderRow | None = None) -> OrderRow:
+def order_values(order: Order, broker: str) -> dict[str, Any]:
+    """An order's journal row as column values: what `save_orders` writes and `order_to_row` sets."""
     request = order.request
+    return {
+        "client_order_id": order.client_order_id,
+        "mode": order.mode.value,
+        "broker": order.broker or broker,
+        "account_last4": order.account_last4,
+        "external": order.external,
+        "symbol": request.symbol,
+        "asset_class": request.instrument.asset_class.value,
+        "side": request.side.value,
+        "quantity": request.quantity,
+        "order_type": request.order_type.value,
+        "time_in_force": request.time_in_force.value,
+        "limit_price": request.limit_price,
+        "stop_price": request.stop_price,
+        "extended_hours": request.extended_hours,
+        "position_effect": request.position_effect.value,
+        "status": order.status.value,
+        "status_reason": order.status_reason,
+        "filled_quantity": order.filled_quantity,
+        "average_fill_price": order.average_fill_price,
+        "broker_order_id": order.broker_order_id,
+        "stop_triggered": order.stop_triggered,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "queued_at": order.queued_at,
+    }
+
+
+def order_to_row(order: Order, broker: str, row: OrderRow | None = None) -> OrderRow:
     row = row or OrderRow(client_order_id=order.client_order_id)
-    row.mode = order.mode.value
-    row.broker = order.broker or broker
-    row.account_last4 = order.account_last4
-    row.external = order.external
-    row.symbol = request.symbol
-    row.asset_class = request.instrument.asset_class.value
-    row.side = request.side.value
-    row.quantity = request.quantity
-    row.order_type = request.order_type.value
-    row.time_in_force = request.time_in_force.value
-    row.limit_price = request.limit_price
-    row.stop_price = request.stop_price
-    row.extended_hours = request.extended_hours
-    row.position_effect = request.position_effect.value
-    row.status = order.status.value
-    row.status_reason = order.status_reason
-    row.filled_quantity = order.filled_quantity
-    row.average_fill_price = order.average_fill_price
-    row.broker_order_id = order.broker_order_id
-    row.stop_triggered = order.stop_triggered
-    row.created_at = order.created_at
-    row.updated_at = order.updated_at
-    row.queued_at = order.queued_at
+    for name, value in order_values(order, broker).items():
+        setattr(row, name, value)
     return row
 
 
@@ -97,11 +105,11 @@ def row_to_order(row: OrderRow) -> Order:
 def save_orders(session: Session, orders: Iterable[Order], broker: str) -> None:
     """Insert new orders and update known ones in one statement: no read per order, no flush per row.
 
-    The values are exactly what `order_to_row` sets, so the journal row of an order is the same
-    whether it was written here or through the ORM.
+    The values are `order_values`, which `order_to_row` sets too, so the journal row of an order is the
+    same whether it was written here or through the ORM.
     """
     orders = list(orders)
-    rows = [_set_values(order_to_row(order, broker)) for order in orders]
+    rows = [order_values(order, broker) for order in orders]
     if not rows:
         return
     # Core statements on the session's connection: same transaction, without the ORM's per-call bookkeeping.
@@ -143,12 +151,6 @@ def _order_upsert(columns: tuple[str, ...]) -> Any:
         index_elements=[table.c.client_order_id],
         set_={name: statement.excluded[name] for name in columns if name != "client_order_id"},
     )
-
-
-def _set_values(row: Any) -> dict[str, Any]:
-    """The column values an ORM row object was given, by column name."""
-    state = sa_inspect(row)
-    return {attr.key: attr.loaded_value for attr in state.attrs if attr.key in state.dict}
 
 
 def _by_columns(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
