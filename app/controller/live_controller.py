@@ -37,6 +37,7 @@ from app.controller.live_pretrade import PreSendCheck, admit_live, pre_send_refu
 from app.controller.live_views import LiveSession, confirm_view, report_of
 from app.controller.risk_controller import RiskController
 from app.domain.live_orders import BrokerReport, mark_unknown, pending_live_order, same_intent
+from app.domain.market_calendar import local_date
 from app.domain.models import AccountSummary, Order, OrderRequest, OrderStatus, TradingMode
 from app.domain.validation import TicketError, order_request_from_ticket
 
@@ -165,7 +166,7 @@ class LiveOrderController(QObject):
     async def submit(self, ticket: Mapping[str, object]) -> str | None:
         """Validate, check and preview a live order, then ask the trader; returns the id awaiting confirmation."""
         try:
-            request = order_request_from_ticket(ticket)
+            request = order_request_from_ticket(ticket, today=local_date(self._clock()))
         except TicketError as exc:
             self.ticket_rejected.emit(dict(exc.errors))
             return None

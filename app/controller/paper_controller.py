@@ -140,7 +140,7 @@ class PaperTradingController(QObject):
     async def submit(self, ticket: Mapping[str, object]) -> str | None:
         """Validate and place one paper order; returns its client order id, None when refused."""
         try:
-            request = order_request_from_ticket(ticket)
+            request = order_request_from_ticket(ticket, today=local_date(self._clock()))
         except TicketError as exc:
             self.ticket_rejected.emit(dict(exc.errors))
             return None

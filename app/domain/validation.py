@@ -95,11 +95,11 @@ def build_order_request(
     )
 
 
-def order_request_from_ticket(ticket: Mapping[str, object]) -> OrderRequest:
+def order_request_from_ticket(ticket: Mapping[str, object], *, today: date | None = None) -> OrderRequest:
     """The order ticket's values (field name -> what was typed or chosen) as a request, paper and live alike.
 
     A field the ticket left out reads as empty (DAY for the time in force); raises TicketError as
-    ``build_order_request`` does.
+    ``build_order_request`` does (with ``today``, the trading date, for an option that has expired).
     """
     return build_order_request(
         symbol=str(ticket.get("symbol", "")),
@@ -110,6 +110,7 @@ def order_request_from_ticket(ticket: Mapping[str, object]) -> OrderRequest:
         stop_price=str(ticket.get("stop_price", "") or ""),
         time_in_force=str(ticket.get("time_in_force", "day")),
         extended_hours=bool(ticket.get("extended_hours", False)),
+        today=today,
     )
 
 
