@@ -78,6 +78,8 @@ class EquityPane(QWidget):
     def _draw(self) -> None:
         if self._plot is not None:
             points = self._points
+            # No history yet: the summary line says so; empty axes from 1970 would say nothing useful.
+            self._plot.view.setVisible(bool(points))
             # A broker's history gives equity only: no cash plot then, rather than a line of gaps.
             cash = [float(p.cash) if p.cash is not None else float("nan") for p in points]
             known = any(p.cash is not None for p in points)
