@@ -70,6 +70,9 @@ class AccountEquityController(QObject):
         self._sampled = False
         self._last_sample: dict[str, datetime] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: A refresh after fills or on the timer runs one at a time; asked again meanwhile, it runs once more.
+        self._refreshing = False
+        self._refresh_again = False
         self.view: EquityCurveView | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(int(refresh_every.total_seconds() * 1000))
@@ -112,7 +115,7 @@ class AccountEquityController(QObject):
     @Slot(list)
     def on_live_fills(self, fills: list[Fill]) -> None:
         if fills and self.live:
-            self._spawn(self.reload())
+            self._refresh()
 
     @qasync.asyncSlot(object)
     async def on_account_read(self, session: LiveSession) -> None:
@@ -121,7 +124,24 @@ class AccountEquityController(QObject):
 
     def _refresh_due(self) -> None:
         if self.live:
-            self._spawn(self.reload())
+            self._refresh()
+
+    def _refresh(self) -> None:
+        """One history request for a burst of fills, not one per fill."""
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing, self._refresh_again = True, False
+        self._spawn(self._refresh_until_current())
+
+    async def _refresh_until_current(self) -> None:
+        try:
+            await self.reload()
+            while self._refresh_again and self.live:
+                self._refresh_again = False
+                await self.reload()
+        finally:
+            self._refreshing = False
 
     # ---- the live curve ------------------------------------------------------------------------
 
