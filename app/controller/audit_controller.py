@@ -16,6 +16,7 @@ from pathlib import Path
 import qasync
 from PySide6.QtCore import QObject, Signal
 
+from app.controller.background import BackgroundTasks
 from app.controller.views import AccountView, ConnectionView
 from app.domain.audit import AuditEvent, AuditKind
 from app.domain.models import Order, TradingMode
@@ -55,7 +56,7 @@ class AuditLog(QObject):
         super().__init__(parent)
         self._worker = worker
         self._clock = clock
-        self._pending: set[asyncio.Future[AuditEvent | None]] = set()
+        self._pending = BackgroundTasks()
         self._connections: dict[str, ConnectionView] | None = None
         self._mode: TradingMode | None = None
         self._vault_mode: str | None = None
@@ -73,9 +74,7 @@ class AuditLog(QObject):
     ) -> None:
         """Queue one event; rows are written in the order they were recorded."""
         event = self._event(kind, summary, mode, broker, account_last4)
-        task = asyncio.ensure_future(self._write(event))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._pending.start(self._write(event))
 
     async def write(
         self,
@@ -117,8 +116,7 @@ class AuditLog(QObject):
 
     async def flush(self) -> None:
         """Wait for every queued event to be written."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        await self._pending.settle()
 
     def _event(
         self, kind: AuditKind, summary: str, mode: TradingMode | str, broker: str, account_last4: str

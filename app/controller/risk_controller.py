@@ -35,6 +35,7 @@ import qasync
 from PySide6.QtCore import QObject, Signal
 
 from app.controller.audit_controller import AuditLog
+from app.controller.background import BackgroundTasks
 from app.domain.audit import AuditKind
 from app.domain.market_calendar import local_date
 from app.domain.models import AccountSummary, OrderRequest, Position, Quote, TradingMode
@@ -107,7 +108,7 @@ class RiskController(QObject):
         self._last_logged: dict[tuple[TradingMode, RiskRule], datetime] = {}
         self._quieted: dict[tuple[TradingMode, RiskRule], int] = {}
         self._cancellers: dict[TradingMode, Callable[[], Canceller | None]] = {}
-        self._background: set[asyncio.Future[object]] = set()
+        self._background = BackgroundTasks()
         self._kill_lock = asyncio.Lock()
 
     # ---- state ----------------------------------------------------------------------------------
@@ -363,13 +364,10 @@ class RiskController(QObject):
     # ---- background ---------------------------------------------------------------------------
 
     def _in_background(self, work: Awaitable[object]) -> None:
-        task = asyncio.ensure_future(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background.start(work)
 
     async def flush(self) -> None:
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self._background.settle()
 
 
 class Admission:
