@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import qasync
+from app.event_loop import DesktopEventLoop
 from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -304,7 +304,7 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
         app.setWindowIcon(QIcon(str(icon)))
     # Closing the window must not stop the loop before the orderly shutdown in _run has finished.
     app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
+    loop = DesktopEventLoop(app)
     asyncio.set_event_loop(loop)
     install_error_handlers(loop, paths, interactive=not headless)
     try:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import qasync
+from app.event_loop import DesktopEventLoop
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication, QTableView
 
@@ -89,7 +89,7 @@ class GapTimer:
 def run(repeats: int = 5) -> list[Figure]:
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
+    loop = DesktopEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with tempfile.TemporaryDirectory(dir=ROOT, prefix=".bench-desk-") as folder:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 import keyring
-import qasync
+from app.event_loop import DesktopEventLoop
 from PySide6.QtWidgets import QApplication
 
 from app.brokers.alpaca.connector import RATE_PER_MINUTE
@@ -51,7 +51,7 @@ WARM_UP = 2
 def run(orders: int = ORDERS) -> list[Figure]:
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
+    loop = DesktopEventLoop(app)
     asyncio.set_event_loop(loop)
     previous = keyring.get_keyring()
     keyring.set_keyring(MemoryKeyring())

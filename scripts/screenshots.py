@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import qasync  # noqa: E402
+from app.event_loop import DesktopEventLoop  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDockWidget  # noqa: E402
 
 from app.domain.bars import INTERVAL_LENGTH, bucket_start  # noqa: E402
@@ -197,7 +197,7 @@ async def capture() -> None:
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
+    loop = DesktopEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
         loop.run_until_complete(capture())

@@ -14,9 +14,9 @@ from typing import TypeVar
 import keyring
 import keyring.core
 import pytest
-import qasync
 from hypothesis import settings as hypothesis_settings
 
+from app.event_loop import DesktopEventLoop
 from tests.security.keyrings import MemoryKeyring
 
 T = TypeVar("T")
@@ -36,7 +36,7 @@ WATCHDOG_CAP = 105.0
 class QtLoop:
     """Runs coroutines on a qasync loop, so async slots, Qt events and awaits interleave as in the app."""
 
-    def __init__(self, loop: qasync.QEventLoop, started: list[object] | None = None) -> None:
+    def __init__(self, loop: DesktopEventLoop, started: list[object] | None = None) -> None:
         self.loop = loop
         #: The apps ``start_app`` built during the test (see ``_track_started_apps``).
         self.started: list[object] = started if started is not None else []
@@ -115,7 +115,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
 @pytest.fixture
 def qt_loop(qapp, monkeypatch: pytest.MonkeyPatch) -> Iterator[QtLoop]:
     qapp.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = DesktopEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     qt_loop = QtLoop(loop, _track_started_apps(monkeypatch))
     try:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-import qasync
+from app.event_loop import DesktopEventLoop
 from PySide6.QtWidgets import QApplication
 
 from app.domain.models import Quote
@@ -62,7 +62,7 @@ async def _main(data_dir: Path, url: str) -> None:
 
 if __name__ == "__main__":
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    loop = qasync.QEventLoop(app)
+    loop = DesktopEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
         loop.run_until_complete(_main(Path(sys.argv[1]), sys.argv[2]))
