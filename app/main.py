@@ -107,6 +107,7 @@ class AppServices:
         await self.connections.close()
         await self.mode.flush()
         await self.quotes.close()
+        self.vault.service.close()
         await self.worker.close()
 
 

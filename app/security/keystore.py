@@ -158,6 +158,13 @@ class KeyringGateway:
                 self._thread = None
         thread.jobs.put(None)
 
+    def close(self) -> None:
+        """Let the keyring thread end once it has finished the call it is in (if any); a later call starts a new one."""
+        with self._guard:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.jobs.put(None)
+
     async def call(self, operation: Callable[[KeyringBackend], T], *, what: str) -> T:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[T] = loop.create_future()
@@ -207,6 +214,9 @@ class KeyringKeyStore:
     def __init__(self, gateway: KeyringGateway | None = None, *, service: str = SERVICE_NAME) -> None:
         self.gateway = gateway or KeyringGateway()
         self.service = service
+
+    def close(self) -> None:
+        self.gateway.close()
 
     def _username(self, key_id: str) -> str:
         return KEY_USERNAME_PREFIX + key_id

@@ -115,6 +115,10 @@ class VaultService:
     def status(self) -> VaultStatus:
         return self._status
 
+    def close(self) -> None:
+        """At shutdown: end the keyring thread. The keys stay usable until the process ends."""
+        self._keyring.close()
+
     def _set(self, status: VaultStatus) -> VaultStatus:
         self._status = status
         log.info("Vault: %s (%s)", status.state.value, status.mode.value if status.mode else "no mode")

@@ -56,6 +56,21 @@ async def test_a_hanging_keyring_times_out_while_the_loop_keeps_running() -> Non
     assert await store.get("abc") == b"a2V5LWJ5dGVz"
 
 
+async def test_closing_the_store_ends_its_keyring_thread_and_a_later_call_starts_a_fresh_one() -> None:
+    store = KeyringKeyStore(KeyringGateway(timeout=5.0, backend=MemoryKeyring()))
+    await store.put("abc", b"a2V5LWJ5dGVz")
+    first = store.gateway._thread
+    assert first is not None and first.is_alive()
+
+    store.close()
+    await asyncio.to_thread(first.join, 5)
+    assert not first.is_alive()
+
+    assert await store.get("abc") == b"a2V5LWJ5dGVz"
+    assert store.gateway._thread is not first
+    store.close()
+
+
 def test_a_keyring_call_stuck_forever_does_not_keep_the_app_from_exiting(tmp_path: Path) -> None:
     script = (
         "import asyncio, sys\n"
