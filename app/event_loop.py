@@ -2,10 +2,10 @@
 
 Work finished on another thread (the database worker, the keyring thread, ``asyncio.to_thread``)
 comes back to the loop through ``call_soon_threadsafe``. qasync delivers those calls by emitting a
-Qt signal from the foreign thread; with PySide6 6.8+ on Python 3.12 such an emission now and then
-crashes the process or is lost, which leaves an awaiting coroutine waiting for ever. Here the
-foreign thread touches no Qt object at all: it queues the callback and writes one byte to a socket,
-and the loop thread, woken by a socket notifier, runs what is queued, in order. This is how
+Qt signal from the foreign thread, and drops the callback's context; PySide6's emission from
+threads it did not start has crashed the process under load. Here the foreign thread touches no Qt
+object at all: it queues the callback and writes one byte to a socket, and the loop thread, woken
+by a socket notifier, runs what is queued, in order, each in its own context. This is how
 asyncio's own loops wake themselves.
 """
 
