@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -224,8 +224,14 @@ def local_date(now: datetime) -> date:
     return require_aware(now).astimezone(NEW_YORK).date()
 
 
+#: Time zone classes whose offset is never None: an instant carrying one is aware without asking for its offset,
+#: which for a ZoneInfo means a transition lookup on every quote the paper engine takes.
+_ALWAYS_AWARE = frozenset((ZoneInfo, timezone))
+
+
 def require_aware(now: datetime) -> datetime:
-    if now.tzinfo is None or now.utcoffset() is None:
+    zone = now.tzinfo
+    if type(zone) not in _ALWAYS_AWARE and (zone is None or now.utcoffset() is None):
         raise ValueError("Times must be timezone-aware.")
     return now
 

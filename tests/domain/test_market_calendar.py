@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
-from app.domain.market_calendar import NEW_YORK, UsEquityCalendar, describe_time, easter_sunday
+from app.domain.market_calendar import NEW_YORK, UsEquityCalendar, describe_time, easter_sunday, require_aware
 
 # NYSE Group, "2025, 2026 and 2027 Holiday and Early Closings Calendar" (8 Nov 2024), and the
 # 2026-2028 calendar (23 Dec 2025); 9 Jan 2025 is the announced day of mourning for President Carter.
@@ -138,6 +138,31 @@ def test_is_open_takes_any_timezone(calendar: UsEquityCalendar) -> None:
 def test_naive_times_are_refused(calendar: UsEquityCalendar) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         calendar.is_open(datetime(2025, 3, 11, 10))
+
+
+class _NoOffset(tzinfo):
+    """A time zone that knows no offset: an instant carrying it is still naive."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+class _FixedZone(tzinfo):
+    """A hand-written zone with a fixed offset: aware, though neither a ZoneInfo nor a datetime.timezone."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return timedelta(hours=-4)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return timedelta(0)
+
+
+def test_an_instant_is_aware_only_when_its_zone_gives_an_offset() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        require_aware(datetime(2025, 3, 11, 10, tzinfo=_NoOffset()))
+    for zone in (NEW_YORK, timezone.utc, timezone(timedelta(hours=-5)), _FixedZone()):
+        moment = datetime(2025, 3, 11, 10, tzinfo=zone)
+        assert require_aware(moment) is moment
 
 
 def test_next_open_skips_weekends_and_holidays(calendar: UsEquityCalendar) -> None:
