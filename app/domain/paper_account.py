@@ -226,23 +226,46 @@ def price_rose(previous: Quote | None, quote: Quote) -> bool:
 def reserve_basis(order: Order, quote: Quote | None) -> Decimal:
     """The price a quote-priced order reserves at (see opening_requirement); what it holds back
     rises exactly when this does."""
+    if order.request.side is Side.BUY:
+        market = _touch(quote.ask, quote.last) if quote is not None else None
+    else:
+        market = _touch(quote.bid, quote.last) if quote is not None else None
+    return max(market if market is not None else ZERO, reserve_floor(order))
+
+
+def reserve_floor(order: Order) -> Decimal:
+    """The least a quote-priced order reserves at, whatever the quote: a buy stop's stop, a sell's limit, else 0.
+
+    `reserve_basis` is the touch price raised to this floor, so a quote that touches at or under it
+    cannot raise what the order holds back.
+    """
     request = order.request
     if request.side is Side.BUY:
-        market = _touch(quote.ask, quote.last) if quote is not None else None
-        price = market if market is not None else ZERO
         if request.order_type is OrderType.STOP and request.stop_price is not None:
-            return max(price, request.stop_price)
-        return price
-    market = _touch(quote.bid, quote.last) if quote is not None else None
-    price = market if market is not None else ZERO
+            return request.stop_price
+        return ZERO
     if request.order_type.needs_limit and request.limit_price is not None:
-        return max(request.limit_price, price)
-    return price
+        return request.limit_price
+    return ZERO
+
+
+def may_raise_reserves(quote: Quote, buy_floor: Decimal | None, sell_floor: Decimal | None) -> bool:
+    """Whether `quote` can raise what some quote-priced order holds back, given the lowest floor of the
+    buys and of the sells among them (None when a side has none): only a touch above a floor can."""
+    if buy_floor is not None:
+        touched = _touch(quote.ask, quote.last)
+        if touched is not None and touched > buy_floor:
+            return True
+    if sell_floor is not None:
+        touched = _touch(quote.bid, quote.last)
+        if touched is not None and touched > sell_floor:
+            return True
+    return False
 
 
 def _touch(first: Decimal | None, second: Decimal | None) -> Decimal | None:
-    if first is not None and first > 0:
+    if first is not None and first > ZERO:
         return first
-    if second is not None and second > 0:
+    if second is not None and second > ZERO:
         return second
     return None

@@ -65,7 +65,7 @@ class SymbolBook:
 
     __slots__ = (
         "symbol", "entries", "_always", "_closed", "_buy_limits", "_sell_limits", "_buy_stops", "_sell_stops",
-        "opening", "floating", "held_back",
+        "opening", "floating", "floors", "held_back",
     )
 
     def __init__(self, symbol: str) -> None:
@@ -80,6 +80,8 @@ class SymbolBook:
         #: Cached money figures, cleared by the engine when the orders, the position or the settings change.
         self.opening: dict[str, Decimal] | None = None
         self.floating: tuple[str, ...] = ()
+        #: The lowest reserve floor of the floating buys and of the floating sells (None: no such order).
+        self.floors: tuple[Decimal | None, Decimal | None] = (None, None)
         self.held_back: Decimal | None = None
 
     def __len__(self) -> int:
@@ -88,6 +90,7 @@ class SymbolBook:
     def forget_money(self) -> None:
         self.opening = None
         self.floating = ()
+        self.floors = (None, None)
         self.held_back = None
 
     def by_age(self) -> list[Entry]:

@@ -27,11 +27,13 @@ from app.domain.paper_account import (
     PaperSettings,
     apply_fill,
     commission,
+    may_raise_reserves,
     opening_quantities,
     opening_requirement,
     position_requirement,
     price_rose,
     reserve_basis,
+    reserve_floor,
 )
 from app.domain.paper_book import Entry, OrderBook, Starts, SymbolBook, entry_key, phase_of, quote_floats
 from app.domain.paper_fills import Execution, Resting, evaluate, touch_price
@@ -328,7 +330,7 @@ class PaperEngine:
         if requoted:
             if book.opening is None:
                 self._opening(book)
-            if book.floating:
+            if book.floating and may_raise_reserves(quote, *book.floors):
                 self._recheck_reserves(symbol, previous, now, changes)
         return changes.update(self._cash)
 
@@ -554,9 +556,11 @@ class PaperEngine:
         if book.opening is None:
             entries = book.by_age()
             book.opening = opening_quantities((e.order for e in entries), self._positions)
-            book.floating = tuple(
-                e.client_order_id for e in entries if book.opening[e.client_order_id] > 0 and quote_floats(e.order)
-            )
+            floating = [e.order for e in entries if book.opening[e.client_order_id] > 0 and quote_floats(e.order)]
+            book.floating = tuple(order.client_order_id for order in floating)
+            buys = [reserve_floor(order) for order in floating if order.request.side is Side.BUY]
+            sells = [reserve_floor(order) for order in floating if order.request.side is Side.SELL]
+            book.floors = (min(buys) if buys else None, min(sells) if sells else None)
         return book.opening
 
     def _floating_reserves(self, symbol: str, quote: Quote | None) -> dict[str, Decimal]:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from app.domain.models import OrderStatus, OrderType, Side
+from app.domain.models import Order, OrderStatus, OrderType, Quote, Side, TimeInForce
+from app.domain.paper_account import may_raise_reserves, reserve_basis, reserve_floor
+from app.domain.paper_book import quote_floats
 from app.domain.paper_engine import EngineUpdate, PaperEngine, PaperSettings
-from tests.domain.paper_support import OPTION, D, engine, ny, only_order, quote, request
+from tests.domain.paper_support import OPTION, D, engine, ny, only_order, open_order, quote, request
 
 
 def trade(paper: PaperEngine, side: Side, qty: int, price: str, symbol: str = "AAPL", minute: int = 0) -> EngineUpdate:
@@ -267,3 +271,29 @@ def test_all_money_stays_decimal_with_slippage_and_commission() -> None:
     values += [summary.cash, summary.equity, summary.buying_power, summary.realized_pnl, summary.unrealized_pnl]
     values += [paper.buying_power]
     assert all(type(v) is Decimal for v in values)
+
+
+_prices = st.one_of(st.none(), st.integers(-1, 400).map(lambda cents: Decimal(cents) / 100))
+_quotes = st.builds(
+    lambda bid, ask, last: Quote("AAPL", bid, ask, last, ny(10)), _prices, _prices, _prices
+)
+_floating = st.builds(
+    lambda side, order_type, limit, stop: open_order(
+        request(side, 10, order_type, limit=limit, stop=stop, tif=TimeInForce.GTC)
+    ),
+    st.sampled_from(Side),
+    st.sampled_from(OrderType),
+    st.sampled_from(["0.50", "1.00", "2.00", "3.50"]),
+    st.sampled_from(["0.50", "1.00", "2.00", "3.50"]),
+).filter(quote_floats)
+
+
+@given(orders=st.lists(_floating, min_size=1, max_size=4), previous=st.one_of(st.none(), _quotes), new=_quotes)
+def test_a_quote_that_raises_a_reserve_touches_above_the_lowest_floor(
+    orders: list[Order], previous: Quote | None, new: Quote
+) -> None:
+    buys = [reserve_floor(o) for o in orders if o.request.side is Side.BUY]
+    sells = [reserve_floor(o) for o in orders if o.request.side is Side.SELL]
+    raised = any(reserve_basis(o, new) > reserve_basis(o, previous) for o in orders)
+    if raised:
+        assert may_raise_reserves(new, min(buys) if buys else None, min(sells) if sells else None)
