@@ -25,6 +25,8 @@ CLOSED = "closed"
 UNWORKED = None
 
 _AFTER_ANY = float("inf")
+#: A price at or below zero is no price; compared as a Decimal, which is quicker than against the int 0.
+_NO_PRICE = Decimal(0)
 
 Phase = datetime | str | None
 Starts = tuple[datetime | None, datetime | None]
@@ -146,11 +148,11 @@ class SymbolBook:
             # The prices of paper_fills.touch_price (a buy meets the ask, a sell the bid, else the last
             # trade) and trigger_price (the last trade, else the ask or bid), worked out once per quote.
             ask, bid, last = quote.ask, quote.bid, quote.last
-            if ask is not None and ask <= 0:
+            if ask is not None and ask <= _NO_PRICE:
                 ask = None
-            if bid is not None and bid <= 0:
+            if bid is not None and bid <= _NO_PRICE:
                 bid = None
-            if last is not None and last <= 0:
+            if last is not None and last <= _NO_PRICE:
                 last = None
             # Each shelf is sorted, so its nearest level says at once whether the price reaches any of it.
             shelf = self._buy_limits
@@ -239,6 +241,8 @@ class OrderBook:
         self.entries: dict[str, Entry] = {}
         self.symbols: dict[str, SymbolBook] = {}
         self._expiries: list[tuple[datetime, int, str]] = []
+        #: The heap's top: no order expires before it (None: none expires). The order it belonged to may be gone.
+        self.next_expiry: datetime | None = None
         # Orders by the phase (session start, CLOSED or UNWORKED) they were last worked in, per hours flag.
         self._phases: dict[tuple[bool, Phase], set[str]] = {}
         self._seq = 0
@@ -258,6 +262,7 @@ class OrderBook:
         self.entries.clear()
         self.symbols.clear()
         self._expiries.clear()
+        self.next_expiry = None
         self._phases.clear()
         self.requoted.clear()
 
@@ -272,6 +277,7 @@ class OrderBook:
         self._phases.setdefault((entry.extended, UNWORKED), set()).add(entry.client_order_id)
         if expires is not None:
             heapq.heappush(self._expiries, (expires, entry.seq, entry.client_order_id))
+            self.next_expiry = self._expiries[0][0]
         return entry
 
     def remove(self, entry: Entry) -> None:
@@ -299,11 +305,6 @@ class OrderBook:
             entry.phase = phase
             self._phases.setdefault((entry.extended, phase), set()).add(entry.client_order_id)
 
-    def expiring(self, now: datetime) -> bool:
-        """Whether some order's expiry may be at or before `now` (a look at the heap's top)."""
-        heap = self._expiries
-        return bool(heap) and heap[0][0] <= now
-
     def due(self, now: datetime) -> list[Entry]:
         """Working orders whose expiry is at or before `now`, oldest first."""
         heap = self._expiries
@@ -315,6 +316,7 @@ class OrderBook:
             entry = self.entries.get(client_order_id)
             if entry is not None and entry.seq == seq:
                 found.append(entry)
+        self.next_expiry = heap[0][0] if heap else None
         found.sort(key=entry_key)
         return found
 

@@ -208,7 +208,7 @@ class PaperEngine:
             if quote.symbol != request.symbol:
                 raise ValueError(f"A {quote.symbol} quote cannot price a {request.symbol} order.")
             previous = self._quotes.get(quote.symbol)
-            requoted = self._take_quote(quote)
+            requoted = self._take_quote(quote, previous, self._book.symbols.get(quote.symbol))
             if requoted:
                 self._book.requoted.add(quote.symbol)
         if request.client_order_id in self._book:
@@ -310,23 +310,27 @@ class PaperEngine:
         require_aware(now)
         symbol = quote.symbol
         quotes = self._quotes
-        previous = quotes.get(symbol)
-        requoted = self._take_quote(quote)
-        changes = self._changes.begin()
         working = self._book
-        if working.expiring(now):
-            self._expire_due(now, changes)
+        previous = quotes.get(symbol)
         book = working.symbols.get(symbol)
+        requoted = self._take_quote(quote, previous, book)
+        changes = self._changes.begin()
+        expires = working.next_expiry
+        if expires is not None and expires <= now:
+            self._expire_due(now, changes)
+            book = working.symbols.get(symbol)
         if book is None:
             return changes.update(self._cash)
         if working.requoted:
             working.requoted.discard(symbol)
         cached = self._starts_at
         starts = cached[2] if cached is not None and cached[0] <= now < cached[1] else self._starts(now)
-        acting = book.acting(quotes[symbol], starts)
-        for entry in acting:
-            if working.entries.get(entry.client_order_id) is entry:
-                self._work(entry, now, starts, changes)
+        acting = book.acting(quote if requoted else quotes[symbol], starts)
+        if acting:
+            entries = working.entries
+            for entry in acting:
+                if entries.get(entry.client_order_id) is entry:
+                    self._work(entry, now, starts, changes)
         if requoted:
             if book.opening is None:
                 self._opening(book)
@@ -536,14 +540,12 @@ class PaperEngine:
 
     # --- money -------------------------------------------------------------------------------
 
-    def _take_quote(self, quote: Quote) -> bool:
+    def _take_quote(self, quote: Quote, current: Quote | None, book: SymbolBook | None) -> bool:
+        """Keep `quote` unless it is older than the `current` one; `book` holds the symbol's orders, if any."""
         stamp = require_aware(quote.timestamp)
-        symbol = quote.symbol
-        current = self._quotes.get(symbol)
         if current is not None and stamp < current.timestamp:
             return False
-        self._quotes[symbol] = quote
-        book = self._book.symbols.get(symbol)
+        self._quotes[quote.symbol] = quote
         if book is not None:
             if book.opening is None:
                 self._opening(book)
