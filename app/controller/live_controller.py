@@ -88,10 +88,13 @@ class LiveOrderController(QObject):
         #: ``place``: it refuses to send once halted, and cancels the order as soon as the broker has it.
         self._sending: set[str] = set()
         self._cancel_when_sent: set[str] = set()
+        #: Orders whose outcome was unknown when all were cancelled: cancelled once the broker shows them working.
+        self._cancel_when_resolved: set[str] = set()
         self._risk: RiskController | None = None
         for name in ("orders_upserted", "fills_recorded", "fills_corrected", "positions_changed", "account_changed", "positions_status"):
             getattr(follower, name).connect(getattr(self, name))
         follower.reconciled.connect(self._on_reconciled)
+        follower.audit_hooks.append(self._after_order_event)
 
     @property
     def audit_hooks(self) -> list[AuditHook]:
@@ -395,6 +398,24 @@ class LiveOrderController(QObject):
         self.message.emit(f"Cancel requested for {client_order_id}.")
         return updated
 
+    def _after_order_event(self, event: str, order: Order) -> None:
+        """An order whose outcome was unknown turned out to be working: cancelled if all orders were cancelled
+        meanwhile or trading is halted, since the trader could not cancel it then."""
+        if event != "resolved":
+            return
+        client_order_id = order.client_order_id
+        wanted = client_order_id in self._cancel_when_resolved or (self._risk is not None and self._risk.halted)
+        self._cancel_when_resolved.discard(client_order_id)
+        if wanted and order.status.is_cancelable:
+            self.message.emit(f"Order {client_order_id} turned out to be working at the broker after trading was "
+                              "halted or all orders were cancelled: cancelling it now.")
+            self.follower.spawn(self._cancel_when_written(client_order_id))
+
+    async def _cancel_when_written(self, client_order_id: str) -> None:
+        # Called while the follower applies the resolving report: cancel once it is recorded as working.
+        await self.follower.updates_written()
+        await self.cancel(client_order_id)
+
     async def _lookup(self, session: LiveSession, client_order_id: str):  # type: ignore[no-untyped-def]
         try:
             return await session.broker.get_order(client_order_id)
@@ -416,9 +437,21 @@ class LiveOrderController(QObject):
         # An order still being sent is cancelled by ``place`` once the broker has answered, never before.
         in_flight = [o for o in targets if o.client_order_id in self._sending]
         self._cancel_when_sent.update(o.client_order_id for o in in_flight)
+        # An order whose outcome is unknown can't be cancelled yet: it is, as soon as the broker shows it working.
+        unresolved = [
+            o.client_order_id
+            for o in self.follower.followed()
+            if not o.external and self.follower.is_unresolved(o.client_order_id)
+        ]
+        self._cancel_when_resolved.update(unresolved)
         for order in targets:
             if order.client_order_id not in self._sending:
                 await self.cancel(order.client_order_id)
-        if not targets:
+        if unresolved:
+            self.message.emit(
+                f"{len(unresolved)} order(s) sent without a clear answer from the broker: each is cancelled as soon "
+                "as the broker shows it working."
+            )
+        elif not targets:
             self.message.emit("No open live orders to cancel.")
         return len(targets)

@@ -381,11 +381,17 @@ class LiveFollower(QObject):
         cid = pushed.client_order_id
         if cid not in self._orders:
             if cid and pushed.commission is not None and pushed.filled_quantity > 0:
-                self._spawn(self.book_commission(cid, pushed.commission))
+                self.spawn(self.book_commission(cid, pushed.commission))
             return
-        self._spawn(self.apply(cid, report_of(pushed)))
+        self.spawn(self.apply(cid, report_of(pushed)))
 
-    def _spawn(self, work: Awaitable[object]) -> None:
+    async def updates_written(self) -> None:
+        """Returns once every report being applied now is in the journal and in ``order``."""
+        async with self._lock:
+            pass
+
+    def spawn(self, work: Awaitable[object]) -> None:
+        """Follow-up work on this account's orders: cancelled when following stops."""
         task = asyncio.ensure_future(work)
         self._events.add(task)
         task.add_done_callback(self._events.discard)

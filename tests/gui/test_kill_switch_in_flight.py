@@ -97,3 +97,78 @@ def test_an_order_on_its_way_when_the_kill_switch_is_pressed_is_cancelled_once_t
         qt_loop.run(scenario(), timeout=90)
     finally:
         rig.stop()
+
+
+async def _order_with_an_unknown_outcome(services: AppServices, rig: Any) -> str:
+    """An order the broker booked but never answered: unknown here until the follower finds it."""
+    rig.fake.drop_next_order_response("place")
+    cid = await services.live.submit(LIMIT)
+    assert cid is not None
+    order = await services.live.place(cid)
+    assert order is not None and order.status is OrderStatus.UNKNOWN
+    return cid
+
+
+async def _until_canceled(services: AppServices, rig: Any, cid: str) -> None:
+    for _ in range(100):
+        rig.settle()
+        stored = await journal(services, cid)
+        if stored is not None and stored.status is OrderStatus.CANCELED:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{cid} was never cancelled")
+
+
+@pytest.mark.parametrize("how", ["kill switch", "cancel all"])
+def test_an_order_of_unknown_outcome_when_all_are_cancelled_is_cancelled_once_the_broker_shows_it_working(
+    qtbot, qt_loop: QtLoop, app_paths, feed, clock, how: str
+):
+    rig = make_rig("alpaca")
+
+    async def scenario() -> None:
+        async with running(qtbot, app_paths, feed, clock) as services:
+            await _live(qtbot, services, rig)
+            cid = await _order_with_an_unknown_outcome(services, rig)
+            said: list[str] = []
+            services.live.message.connect(said.append)
+            if how == "kill switch":
+                _kill_switch(services)
+                await until(lambda: services.risk is not None and services.risk.halted)
+            else:
+                await services.live.cancel_all_open()
+            await until(lambda: any("without a clear answer from the broker" in m for m in said))
+            # Nothing can be cancelled while the outcome is unknown.
+            assert [c for c in rig.order_changes() if c.method == "DELETE"] == []
+
+            await services.live.follower.poll_once()
+            await _until_canceled(services, rig, cid)
+            assert [c.client_order_id for c in rig.order_changes() if c.method == "DELETE"] == [cid]
+            assert len([c for c in rig.order_changes() if c.method == "POST"]) == 1
+            assert any(m.startswith(f"Order {cid} turned out to be working") for m in said)
+
+    try:
+        qt_loop.run(scenario(), timeout=90)
+    finally:
+        rig.stop()
+
+
+def test_an_order_of_unknown_outcome_that_turns_out_working_is_left_working_when_nothing_was_cancelled(
+    qtbot, qt_loop: QtLoop, app_paths, feed, clock
+):
+    rig = make_rig("alpaca")
+
+    async def scenario() -> None:
+        async with running(qtbot, app_paths, feed, clock) as services:
+            await _live(qtbot, services, rig)
+            cid = await _order_with_an_unknown_outcome(services, rig)
+            await services.live.follower.poll_once()
+            await until_status(services, cid, "new")
+            await asyncio.sleep(0.2)
+            assert [c for c in rig.order_changes() if c.method == "DELETE"] == []
+            stored = await journal(services, cid)
+            assert stored is not None and stored.status is OrderStatus.NEW
+
+    try:
+        qt_loop.run(scenario(), timeout=90)
+    finally:
+        rig.stop()
