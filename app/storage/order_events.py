@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.domain.models import Order, OrderStatus
 from app.domain.order_history import OrderEvent
+from app.storage.prepared_writes import insert as prepared_insert
 from app.storage.schema import OrderEventRow
 
 
@@ -33,6 +36,13 @@ def record_events(session: Session, orders: list[Order]) -> None:
     if orders:
         # A Core insert on the session's connection: same transaction, without the ORM's bulk bookkeeping.
         session.connection().execute(insert(OrderEventRow.__table__), [event_values(o) for o in orders])
+
+
+def write_events(connection: sqlite3.Connection, orders: list[Order]) -> None:
+    """`record_events` as prepared SQL on the sqlite3 connection under a session (see `prepared_writes`)."""
+    if orders:
+        rows = [event_values(o) for o in orders]
+        prepared_insert(OrderEventRow.__table__, tuple(rows[0])).run(connection, rows)
 
 
 def load_events(session: Session, client_order_id: str) -> list[OrderEvent]:

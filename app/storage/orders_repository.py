@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, cast, or_, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.domain.models import (
@@ -26,7 +25,8 @@ from app.domain.models import (
 from app.domain.order_query import OrderFilter, OrderSort, StatusGroup, is_decimal_column
 from app.domain.symbol_filter import readable_globs
 from app.domain.symbols import parse_symbol
-from app.storage.order_events import record_events
+from app.storage.order_events import write_events
+from app.storage.prepared_writes import driver_connection, insert
 from app.storage.schema import FillRow, OrderRow
 
 
@@ -103,24 +103,33 @@ def row_to_order(row: OrderRow) -> Order:
 
 
 def save_orders(session: Session, orders: Iterable[Order], broker: str) -> None:
-    """Insert new orders and update known ones in one statement: no read per order, no flush per row.
+    """Insert new orders and update known ones in one statement, with their history events: no read per
+    order, no flush per row.
 
-    The values are `order_values`, which `order_to_row` sets too, so the journal row of an order is the
-    same whether it was written here or through the ORM.
+    The values are `order_values`, which `order_to_row` sets too, stored through the same column types, so
+    the journal row of an order is the same whether it was written here or through the ORM.
     """
+    write_orders(driver_connection(session), orders, broker)
+
+
+def write_orders(connection: sqlite3.Connection, orders: Iterable[Order], broker: str) -> None:
+    """`save_orders` on the sqlite3 connection under a session (see `prepared_writes`)."""
     orders = list(orders)
     rows = [order_values(order, broker) for order in orders]
     if not rows:
         return
-    # Core statements on the session's connection: same transaction, without the ORM's per-call bookkeeping.
-    connection = session.connection()
     for columns, batch in _by_columns(rows):
-        connection.execute(_order_upsert(columns), batch)
-    record_events(session, orders)
+        insert(OrderRow.__table__, columns, conflict="client_order_id").run(connection, batch)
+    write_events(connection, orders)
 
 
 def save_fills(session: Session, fills: Iterable[Fill]) -> None:
     """Append executions (after their orders are saved), all in one statement."""
+    write_fills(driver_connection(session), fills)
+
+
+def write_fills(connection: sqlite3.Connection, fills: Iterable[Fill]) -> None:
+    """`save_fills` on the sqlite3 connection under a session (see `prepared_writes`)."""
     rows = [
         {
             "fill_id": fill.fill_id or f"{fill.client_order_id}-{fill.filled_at.timestamp():.6f}",
@@ -135,22 +144,7 @@ def save_fills(session: Session, fills: Iterable[Fill]) -> None:
         for fill in fills
     ]
     if rows:
-        session.connection().execute(_FILL_INSERT, rows)
-
-
-_FILL_INSERT = sqlite_insert(FillRow.__table__)
-
-
-@lru_cache(maxsize=8)
-def _order_upsert(columns: tuple[str, ...]) -> Any:
-    """INSERT … ON CONFLICT(client_order_id) DO UPDATE for these columns, built once (building it costs more
-    than running it)."""
-    table = OrderRow.__table__
-    statement = sqlite_insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.client_order_id],
-        set_={name: statement.excluded[name] for name in columns if name != "client_order_id"},
-    )
+        insert(FillRow.__table__, tuple(rows[0])).run(connection, rows)
 
 
 def _by_columns(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:

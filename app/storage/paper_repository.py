@@ -6,15 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.domain.models import AssetClass, Fill, Order, OrderStatus, Position, TradingMode
-from app.storage.orders_repository import row_to_order, save_fills, save_orders
+from app.storage.orders_repository import row_to_order, write_fills, write_orders
 from app.storage.order_events import delete_events_of
+from app.storage.prepared_writes import driver_connection, insert, prepared
 from app.storage.schema import FillRow, OrderRow, PaperAccountRow, PaperPositionRow
 
 ACCOUNT_ID = 1
@@ -66,20 +65,20 @@ def save_paper_update(
 ) -> None:
     """Persist what one engine step changed; all of it or none of it.
 
-    A handful of statements whatever the step changed (cash, orders, fills, positions), with no
-    read before a write, so an engine step costs one durable commit and little else.
+    A handful of prepared statements whatever the step changed (cash, orders, fills, positions), with no
+    read before a write, on the session's connection (see `prepared_writes`), so an engine step costs one
+    durable commit and little else.
     """
-    connection = session.connection()
-    updated = connection.execute(_ACCOUNT_CASH, {"cash": cash})
-    if updated.rowcount != 1:  # type: ignore[attr-defined]
+    connection = driver_connection(session)
+    if _ACCOUNT_CASH.run(connection, [{"cash": cash, "id": ACCOUNT_ID}]) != 1:
         raise RuntimeError("the paper account has not been created")
-    save_orders(session, orders, PAPER_BROKER)
-    save_fills(session, fills)
-    gone: list[str] = []
+    write_orders(connection, orders, PAPER_BROKER)
+    write_fills(connection, fills)
+    gone: list[dict[str, object]] = []
     kept: list[dict[str, object]] = []
     for position in positions:
         if position.quantity == 0 and position.realized_pnl == 0:
-            gone.append(position.symbol)
+            gone.append({"symbol": position.symbol})
             continue
         kept.append(
             {
@@ -90,11 +89,10 @@ def save_paper_update(
                 "realized_pnl": position.realized_pnl,
             }
         )
-    table = PaperPositionRow.__table__
     if gone:
-        connection.execute(delete(table).where(table.c.symbol.in_(gone)))
+        _POSITION_DELETE.run(connection, gone)
     if kept:
-        connection.execute(_POSITION_UPSERT, kept)
+        _POSITION_UPSERT.run(connection, kept)
 
 
 def load_open_paper_orders(session: Session) -> tuple[Order, ...]:
@@ -110,17 +108,10 @@ def load_open_paper_orders(session: Session) -> tuple[Order, ...]:
 _OPEN_STATUSES = [status.value for status in OrderStatus if not status.is_terminal]
 
 
-def _position_upsert() -> Any:
-    table = PaperPositionRow.__table__
-    statement = sqlite_insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.symbol],
-        set_={name: statement.excluded[name] for name in ("asset_class", "quantity", "average_cost", "realized_pnl")},
-    )
-
-
-_POSITION_UPSERT = _position_upsert()
-_ACCOUNT_CASH = update(PaperAccountRow.__table__).where(PaperAccountRow.__table__.c.id == ACCOUNT_ID)
+_POSITIONS = PaperPositionRow.__table__
+_POSITION_UPSERT = insert(_POSITIONS, ("symbol", "asset_class", "quantity", "average_cost", "realized_pnl"), "symbol")
+_POSITION_DELETE = prepared(_POSITIONS, "DELETE FROM paper_positions WHERE symbol = ?", ("symbol",))
+_ACCOUNT_CASH = prepared(PaperAccountRow.__table__, "UPDATE paper_account SET cash = ? WHERE id = ?", ("cash", "id"))
 
 
 def reset_paper_account(session: Session, starting_cash: Decimal, now: datetime) -> None:

@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 
 from app.domain.models import (
     AssetClass,
@@ -27,6 +26,7 @@ from app.paths import AppPaths
 from app.storage.database import open_database
 from app.storage.orders_repository import load_fills, load_orders
 from app.storage.paper_repository import load_paper_state, reset_paper_account, save_paper_update
+from app.storage.prepared_writes import driver_connection
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -95,18 +95,26 @@ def test_an_engine_step_updates_orders_in_place_without_reading_first(paths: App
     db.transaction(lambda s: save_paper_update(s, cash=Decimal(100000), orders=[resting, *others], fills=[], positions=[]))
 
     statements: list[str] = []
-    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    # SQLite's own trace of the connection: every statement it runs, whichever API sent it.
+    db.transaction(lambda s: driver_connection(s).set_trace_callback(statements.append))
     db.transaction(
         lambda s: save_paper_update(s, cash=Decimal("99432.79"), orders=[filled], fills=[fill], positions=[position])
     )
+    db.transaction(lambda s: driver_connection(s).set_trace_callback(None))
     state = db.transaction(lambda s: load_paper_state(s, Decimal("5"), NOW))
     journal = db.transaction(lambda s: load_orders(s, TradingMode.PAPER))
     db.dispose()
 
-    writes = statements[: statements.index(next(q for q in statements if q.startswith("SELECT")))]
-    # cash, the orders upserted, their history events, the fills, the positions: one statement each.
-    assert [q.split()[0] for q in writes] == ["UPDATE", "INSERT", "INSERT", "INSERT", "INSERT"]
-    assert writes[2].startswith("INSERT INTO order_events")
+    # cash, the orders upserted, their history events, the fills, the positions: one statement each, no read.
+    assert [" ".join(q.split()[:3]) for q in statements] == [
+        "BEGIN",
+        "UPDATE paper_account SET",
+        "INSERT INTO orders",
+        "INSERT INTO order_events",
+        "INSERT INTO fills",
+        "INSERT INTO paper_positions",
+        "COMMIT",
+    ]
     assert {o.client_order_id: o for o in journal}[resting.client_order_id] == filled
     assert len(journal) == 4
     assert state.cash == Decimal("99432.79")
