@@ -9,13 +9,13 @@ from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.controller.chart_views import BarArrays, ChartOverlays, ChartView, bar_arrays
 from app.domain.bars import INTERVAL_LABELS
 from app.domain.models import Bar, BarInterval, Side
 from app.domain.symbol_display import describe_symbol, symbol_tooltip
 from app.ui.formatting import fmt_price, fmt_qty
 
 if TYPE_CHECKING:
+    from app.controller.chart_views import BarArrays, ChartOverlays, ChartView
     from app.ui.chart_plot import ChartPlot
 
 #: Bars in view when a chart opens; the trader pans and zooms from there.
@@ -140,6 +140,8 @@ class ChartPane(QWidget):
         else:
             return
         import numpy as np
+
+        from app.controller.chart_views import BarArrays, bar_arrays
 
         arrays = self.candles.arrays
         tail = bar_arrays([bar])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -20,9 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.controller.views import AccountView, BrokerFormView, ConnectionView
 from app.ui.confirm import ask_confirmation
 from app.ui.table_model import Column, RecordTableModel
+
+if TYPE_CHECKING:
+    from app.controller.views import AccountView, BrokerFormView, ConnectionView
 
 CONNECTION_COLUMNS: tuple[Column[ConnectionView], ...] = (
     Column("label", "Connection", lambda c: c.label),

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
-from app.controller.views import FillView
 from app.domain.symbol_display import describe_symbol, symbol_with_code
 from app.ui.formatting import fmt_enum, fmt_money, fmt_price, fmt_qty, fmt_time
 from app.ui.table_menus import attach_row_menu, copy_text, menu_action, new_menu
 from app.ui.table_model import Column, RecordTableModel, symbol_column
 from app.ui.table_sort import RecordSortProxy, sortable_table
+
+if TYPE_CHECKING:
+    from app.controller.views import FillView
 
 #: The table keeps this many executions; older ones stay in the journal (and each order's details).
 MAX_ROWS = 1000

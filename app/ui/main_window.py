@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QUrl, Signal, Slot, qVersion
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
@@ -32,7 +33,6 @@ from app.ui.display_settings import DisplaySettingsBox
 from app.ui.formatting import set_display_zone
 from app.ui.market_settings import MarketDataSettingsBox
 from app.ui.notifier import DesktopNotifier
-from app.ui.order_details import OrderDetailsDialog
 from app.ui.menus import MenuBar
 from app.ui.mode_pane import TradingModePane
 from app.ui.orders_pane import OrdersPane
@@ -45,6 +45,9 @@ from app.ui.status_bar import StatusFields
 from app.ui.table_export import write_csv
 from app.ui.theme import ThemeController
 from app.ui.watchlist_pane import WatchlistPane
+
+if TYPE_CHECKING:
+    from app.ui.order_details import OrderDetailsDialog
 
 _BADGE = "color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold; background: "
 BADGE_STYLES = {
@@ -232,6 +235,9 @@ class MainWindow(QMainWindow):
     def show_order_details(self, history: object) -> None:
         """One details window, reused: it shows the order asked for last and stays open beside the tables."""
         if self.order_details is None:
+            # Built, and its module imported, the first time an order's details are asked for.
+            from app.ui.order_details import OrderDetailsDialog
+
             self.order_details = OrderDetailsDialog(self)
         self.order_details.show_history(history)  # type: ignore[arg-type]
         self.order_details.show()

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMenu
 
-from app.controller.views import PositionView
 from app.domain.models import Order, OrderStatus, Side
 from app.domain.symbol_display import symbol_with_code
 from app.ui.formatting import fmt_enum, fmt_money, fmt_price, fmt_qty, fmt_signed_money, fmt_time
 from app.ui.table_menus import copy_text, menu_action, new_menu
 
 if TYPE_CHECKING:
+    from app.controller.views import PositionView
     from app.ui.orders_pane import OrdersPane
 
 

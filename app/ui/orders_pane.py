@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
@@ -25,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.controller.quote_views import QuoteView
-from app.controller.views import OrdersPageView, PositionView
 from app.domain.models import AccountSummary, Order, TradingMode
 from app.domain.order_query import StatusGroup
 from app.domain.symbol_display import describe_symbol
@@ -42,6 +42,9 @@ from app.ui.table_menus import attach_row_menu
 from app.ui.table_model import Column, RecordTableModel, symbol_column
 from app.ui.table_sort import RecordSortProxy
 from app.ui.view_throttle import PaintThrottle
+
+if TYPE_CHECKING:
+    from app.controller.views import OrdersPageView, PositionView
 
 #: The ticket column's first width; the tables take the rest.
 TICKET_WIDTH = 320

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -17,10 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.paper_engine import PaperSettings
 from app.ui.confirm import ask_confirmation
 from app.ui.connections_box import ConnectionsBox
 from app.ui.formatting import fmt_money
+
+if TYPE_CHECKING:
+    from app.domain.paper_engine import PaperSettings
 
 
 class SettingsPane(QWidget):
