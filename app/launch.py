@@ -1,16 +1,15 @@
 """The process: arguments, the data folder's lock, logging, the Qt application and loop, the window, the smoke checks.
 
 The window is shown before the rest of the app is imported and its state loaded: ``python -m app`` imports
-this module and the widgets only, shows the main window disabled with a neutral badge, then imports the
-composition root (``app.main``: controllers, storage, brokers' registry) and opens the database on its
-worker. Nothing in the window takes input until every controller is wired and the account, orders, mode and
+this module and the widgets only, shows the main window disabled with a neutral badge and draws its first
+frame on Qt's own loop; then it imports asyncio and the app's loop (qasync), the composition root
+(``app.main``: controllers, storage, brokers' registry) and opens the database on its worker. Nothing in the window takes input until every controller is wired and the account, orders, mode and
 limits are loaded; then it is enabled.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import logging
 import os
@@ -21,8 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.event_loop import DesktopEventLoop
-from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QEventLoop, QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -37,6 +35,8 @@ from app.ui.first_paint import FirstPaint
 from app.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
+    import asyncio
+
     from app.main import AppServices
 
 log = logging.getLogger("app")
@@ -90,6 +90,8 @@ async def open_app(
 ) -> AppServices | int:
     """Start the app; a database refused with a usable backup is restored only on the trader's yes."""
     # The composition root, the controllers and storage (SQLAlchemy) load here, after the window is shown.
+    import asyncio
+
     from app.main import start_app
     from app.storage.database import DatabaseError, restore_backup
 
@@ -108,31 +110,71 @@ async def open_app(
             await asyncio.to_thread(restore_backup, paths.database, backup, paths.backups)
 
 
-async def _run(
-    app: QApplication, args: argparse.Namespace, paths: AppPaths, guard: InstanceGuard, started: float
-) -> int:
-    window = MainWindow()
-    window.show_loading()
-    first_frame: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+class OpeningWindow:
+    """The main window shown disabled before the app's loop exists; it remembers its first frame and a close."""
 
-    def frame_drawn() -> None:
-        if first_frame.done():
+    def __init__(self, app: QApplication, args: argparse.Namespace, guard: InstanceGuard, started: float) -> None:
+        self._app = app
+        self.window = MainWindow()
+        self.window.show_loading()
+        self.drawn_at: float | None = None
+        self.closed = False
+        self._smoke = bool(args.smoke_test)
+        self._started = started
+        self._on_drawn: list[Callable[[float], None]] = []
+        FirstPaint(self.window).painted.connect(self._frame_drawn)
+        # Set up before loading: a trader who closes the window while it loads ends the app once it has started.
+        app.lastWindowClosed.connect(self._window_closed)
+        self.window.show()
+        guard.on_activate(lambda: bring_to_front(self.window))
+        log.info("Main window shown")
+
+    def wait_for_first_frame(self, timeout: float) -> None:
+        """Run Qt's loop until the first frame is drawn (or ``timeout`` seconds pass): asyncio is not needed to draw it."""
+        if self.drawn_at is not None:
             return
-        first_frame.set_result(time.perf_counter())
-        if args.smoke_test:
-            # Printed as it happens, so a parent process can time the window by its own clock.
-            _smoke_figure("main window shown", first_frame.result() - started)
+        waiting = QEventLoop()
+        self._on_drawn.append(lambda _at: waiting.quit())
+        QTimer.singleShot(int(timeout * 1000), waiting.quit)
+        waiting.exec()
 
-    FirstPaint(window).painted.connect(frame_drawn)
-    # Set up before loading: a trader who closes the window while it loads ends the app once it has started.
+    def when_drawn(self, callback: Callable[[float], None]) -> None:
+        """``callback(drawn_at)`` now if the first frame is drawn, else once it is."""
+        if self.drawn_at is not None:
+            callback(self.drawn_at)
+        else:
+            self._on_drawn.append(callback)
+
+    def when_closed(self, callback: Callable[[], None]) -> None:
+        """``callback()`` now if the window was already closed, and whenever the last window closes."""
+        self._app.lastWindowClosed.connect(callback)
+        if self.closed:
+            callback()
+
+    def _frame_drawn(self) -> None:
+        if self.drawn_at is not None:
+            return
+        self.drawn_at = time.perf_counter()
+        if self._smoke:
+            # Printed as it happens, so a parent process can time the window by its own clock.
+            _smoke_figure("main window shown", self.drawn_at - self._started)
+        for callback in self._on_drawn:
+            callback(self.drawn_at)
+        self._on_drawn.clear()
+
+    def _window_closed(self) -> None:
+        self.closed = True
+
+
+async def _run(args: argparse.Namespace, paths: AppPaths, opening: OpeningWindow, started: float) -> int:
+    import asyncio
+
+    window = opening.window
+    loop = asyncio.get_running_loop()
+    first_frame: asyncio.Future[float] = loop.create_future()
+    opening.when_drawn(lambda at: None if first_frame.done() else first_frame.set_result(at))
     closed = asyncio.Event()
-    app.lastWindowClosed.connect(closed.set)
-    window.show()
-    guard.on_activate(lambda: bring_to_front(window))
-    log.info("Main window shown")
-    # The first frame is drawn before the rest of the app is imported (which holds the Qt thread a moment).
-    # A smoke test waits for it as long as it takes, so its figures always come in the order they name.
-    await asyncio.wait({first_frame}, timeout=SMOKE_PAINT_TIMEOUT if args.smoke_test else FIRST_FRAME_WAIT)
+    opening.when_closed(closed.set)
     services = await open_app(args, paths, window=window)
     if isinstance(services, int):
         window.close()
@@ -232,8 +274,12 @@ def _qt_message_handler(mode: QtMsgType, _context: Any, message: str) -> None:
     logging.getLogger("qt").log(level, "%s", message)
 
 
-def install_error_handlers(loop: asyncio.AbstractEventLoop, paths: AppPaths, *, interactive: bool) -> CrashReporter:
-    """Unexpected errors are logged and written to a crash report (both scrubbed) and shown, never lost."""
+def install_error_handlers(paths: AppPaths, *, interactive: bool) -> CrashReporter:
+    """Unexpected errors are logged and written to a crash report (both scrubbed) and shown, never lost.
+
+    The process's and threads' hooks are set here, before the window is built; the loop's handler is set
+    by ``watch_loop`` once the loop exists.
+    """
 
     def show(summary: str, report: Path | None) -> None:
         if interactive and QApplication.instance() is not None:
@@ -241,6 +287,13 @@ def install_error_handlers(loop: asyncio.AbstractEventLoop, paths: AppPaths, *, 
             QMessageBox.critical(None, "Unexpected error", f"{summary}{where}\n\nDetails are in the log file.")
 
     reporter = CrashReporter(paths.crash_reports, app_version=__version__, show=show)
+    sys.excepthook = reporter.excepthook
+    threading.excepthook = reporter.thread_excepthook
+    return reporter
+
+
+def watch_loop(loop: asyncio.AbstractEventLoop, reporter: CrashReporter) -> None:
+    """An error no task awaited is reported like any other unexpected error."""
 
     def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         error = context.get("exception")
@@ -249,10 +302,7 @@ def install_error_handlers(loop: asyncio.AbstractEventLoop, paths: AppPaths, *, 
         else:
             log.error("Event loop error: %s", context.get("message"))
 
-    sys.excepthook = reporter.excepthook
-    threading.excepthook = reporter.thread_excepthook
     loop.set_exception_handler(loop_handler)
-    return reporter
 
 
 def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
@@ -304,12 +354,22 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
         app.setWindowIcon(QIcon(str(icon)))
     # Closing the window must not stop the loop before the orderly shutdown in _run has finished.
     app.setQuitOnLastWindowClosed(False)
-    loop = DesktopEventLoop(app)
-    asyncio.set_event_loop(loop)
-    install_error_handlers(loop, paths, interactive=not headless)
+    reporter = install_error_handlers(paths, interactive=not headless)
     try:
+        opening = OpeningWindow(app, args, guard, started)
+        # The first frame is drawn before the rest of the app is imported (which holds the Qt thread a while).
+        # A smoke test waits for it as long as it takes, so its figures always come in the order they name.
+        opening.wait_for_first_frame(SMOKE_PAINT_TIMEOUT if args.smoke_test else FIRST_FRAME_WAIT)
+        # asyncio and qasync are needed from here on, not to draw the window.
+        import asyncio
+
+        from app.event_loop import DesktopEventLoop
+
+        loop = DesktopEventLoop(app)
+        asyncio.set_event_loop(loop)
+        watch_loop(loop, reporter)
         with loop:
-            return loop.run_until_complete(_run(app, args, paths, guard, started))
+            return loop.run_until_complete(_run(args, paths, opening, started))
     except Exception as exc:
         log.critical("TradeBridge stopped on an unexpected error", exc_info=True)
         _show_fatal(redact(f"{type(exc).__name__}: {exc}"), interactive=not headless)

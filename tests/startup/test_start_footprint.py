@@ -54,6 +54,17 @@ def test_start_shows_the_window_without_any_broker_sdk_or_pandas(tmp_path: Path)
     assert broker_connectors == []
 
 
+def test_the_first_frame_is_drawn_before_the_loop_the_storage_and_the_domain_are_imported(tmp_path: Path) -> None:
+    _pid, report = _audited_smoke(tmp_path)
+    shown = set(report["modules_when_shown"])
+    assert "app.ui.main_window" in shown
+    # Drawing the window needs the widgets only: asyncio and qasync come with the loop, after the first frame.
+    assert {"asyncio", "qasync", "app.event_loop"} & shown == set()
+    # The composition root, storage, and the records and engine the controllers build, come after it too.
+    assert {"app.main", "sqlalchemy", "app.controller.views", "app.domain.paper_engine"} & shown == set()
+    assert {"asyncio", "qasync", "app.main", "app.controller.views"} <= set(report["modules"])
+
+
 def test_start_and_keyring_detection_spawn_no_process(tmp_path: Path) -> None:
     _pid, report = _audited_smoke(tmp_path)
     assert report["spawned"] == []
