@@ -3,8 +3,9 @@
 The window is shown before the rest of the app is imported and its state loaded: ``python -m app`` imports
 this module and the widgets only, shows the main window disabled with a neutral badge and draws its first
 frame on Qt's own loop; then it imports asyncio and the app's loop (qasync), the composition root
-(``app.main``: controllers, storage, brokers' registry) and opens the database on its worker. Nothing in the window takes input until every controller is wired and the account, orders, mode and
-limits are loaded; then it is enabled.
+(``app.main``: controllers, storage, brokers' registry) and opens the database on its worker. Nothing in
+the window takes input until every controller is wired and the account, orders, mode and limits are
+loaded; then it is enabled.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ class OpeningWindow:
         log.info("Main window shown")
 
     def wait_for_first_frame(self, timeout: float) -> None:
-        """Run Qt's loop until the first frame is drawn (or ``timeout`` seconds pass): asyncio is not needed to draw it."""
+        """Run Qt's own loop until the first frame is drawn or ``timeout`` seconds pass; it needs no asyncio."""
         if self.drawn_at is not None:
             return
         waiting = QEventLoop()
