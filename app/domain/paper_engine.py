@@ -30,13 +30,12 @@ from app.domain.paper_account import (
     may_raise_reserves,
     opening_quantities,
     opening_requirement,
-    position_requirement,
     price_rose,
     reserve_basis,
-    reserve_floor,
 )
-from app.domain.paper_book import Entry, OrderBook, Starts, SymbolBook, entry_key, phase_of, quote_floats
+from app.domain.paper_book import Entry, OrderBook, Starts, SymbolBook, entry_key, phase_of
 from app.domain.paper_fills import Execution, Resting, evaluate, touch_price
+from app.domain.paper_holds import Holds
 from app.domain.paper_timing import (
     expiry,
     expiry_time,
@@ -120,7 +119,6 @@ class PaperEngine:
     ) -> None:
         if isinstance(cash, float):
             raise TypeError("Paper cash must be a Decimal, not float.")
-        self._settings = settings
         self._cash = Decimal(cash)
         self._calendar = calendar or UsEquityCalendar()
         self._positions: dict[str, Position] = {}
@@ -131,6 +129,7 @@ class PaperEngine:
         self._shorts = {symbol for symbol, p in self._positions.items() if p.quantity < 0}
         self._quotes: dict[str, Quote] = {}
         self._book = OrderBook()
+        self._holds = Holds(settings, self._book, self._positions, self._shorts, self._quotes)
         self._changes = _Changes()
         self._starts_at: tuple[datetime, datetime, Starts] | None = None
         for order in orders:
@@ -141,7 +140,7 @@ class PaperEngine:
 
     @property
     def settings(self) -> PaperSettings:
-        return self._settings
+        return self._holds.settings
 
     @property
     def cash(self) -> Decimal:
@@ -169,7 +168,7 @@ class PaperEngine:
     @property
     def buying_power(self) -> Decimal:
         """Buying power with short positions valued at the latest quotes the engine has seen."""
-        return self._buying_power()
+        return self._holds.buying_power(self._cash)
 
     def quote(self, symbol: str) -> Quote | None:
         """The latest quote the engine has taken for ``symbol``."""
@@ -192,7 +191,7 @@ class PaperEngine:
         return AccountSummary(
             cash=self._cash,
             equity=self._cash + market_value,
-            buying_power=self._cash - self._position_hold(marks) - self._order_hold(),
+            buying_power=self._cash - self._holds.position_hold(marks) - self._holds.order_hold(),
             realized_pnl=sum((p.realized_pnl for p in self._positions.values()), ZERO),
             unrealized_pnl=unrealized,
         )
@@ -289,16 +288,16 @@ class PaperEngine:
         else:
             orders = [changed if e is entry else e.order for e in book.by_age()]
         opening = opening_quantities(orders, self._positions)
-        before = self._opening(book)[changed.client_order_id]
+        before = self._holds.opening(book)[changed.client_order_id]
         after = opening[changed.client_order_id]
-        if changed.request.side is Side.SELL and after > 0 and after > before and not self._settings.allow_shorting:
+        if changed.request.side is Side.SELL and after > 0 and after > before and not self.settings.allow_shorting:
             return self._short_refusal(changed, after)
         quote = self._quotes.get(symbol)
-        held = sum((opening_requirement(o, opening[o.client_order_id], self._settings, quote) for o in orders), ZERO)
-        power_before = self._buying_power()
-        power_after = self._cash - self._position_hold() - (self._order_hold(skip=symbol) + held)
+        held = sum((opening_requirement(o, opening[o.client_order_id], self.settings, quote) for o in orders), ZERO)
+        power_before = self._holds.buying_power(self._cash)
+        power_after = self._cash - self._holds.position_hold() - (self._holds.order_hold(skip=symbol) + held)
         if power_after < 0 and power_after < power_before:
-            needed = opening_requirement(changed, after, self._settings, quote)
+            needed = opening_requirement(changed, after, self.settings, quote)
             return (
                 f"Not enough buying power for the change: the order would need {fmt_money(needed)} "
                 f"and {fmt_money(power_after + needed)} is available."
@@ -333,7 +332,7 @@ class PaperEngine:
                     self._work(entry, now, starts, changes)
         if requoted:
             if book.opening is None:
-                self._opening(book)
+                self._holds.opening(book)
             if book.floating and may_raise_reserves(quote, *book.floors):
                 self._recheck_reserves(symbol, previous, now, changes)
         return changes.update(self._cash)
@@ -351,7 +350,7 @@ class PaperEngine:
 
     def reset(self, settings: PaperSettings) -> None:
         """Start over: the new settings' starting cash, no positions, no orders."""
-        self._settings = settings
+        self._holds.settings = settings
         self._cash = settings.starting_cash
         self._positions.clear()
         self._shorts.clear()
@@ -359,7 +358,7 @@ class PaperEngine:
 
     def apply_settings(self, settings: PaperSettings) -> None:
         """Change slippage, commissions or shorting without a reset; starting cash applies at the next reset."""
-        self._settings = settings
+        self._holds.settings = settings
         for book in self._book.symbols.values():
             book.held_back = None
 
@@ -378,10 +377,10 @@ class PaperEngine:
         book = self._book.symbols.get(order.symbol)
         orders = [*(e.order for e in book.by_age()), order] if book else [order]
         opening = opening_quantities(orders, self._positions)[order.client_order_id]
-        if request.side is Side.SELL and opening > 0 and not self._settings.allow_shorting:
+        if request.side is Side.SELL and opening > 0 and not self.settings.allow_shorting:
             return self._short_refusal(order, opening)
-        needed = opening_requirement(order, opening, self._settings, self._quotes.get(order.symbol))
-        available = self._buying_power()
+        needed = opening_requirement(order, opening, self.settings, self._quotes.get(order.symbol))
+        available = self._holds.buying_power(self._cash)
         # An order that only closes needs nothing, so it goes through even when buying power is negative.
         if needed > 0 and needed > available:
             return (
@@ -415,7 +414,7 @@ class PaperEngine:
         extended = order.request.extended_hours
         outcome = quote_in_session(self._calendar, order, self._quotes.get(order.symbol), now, starts[extended])
         if not isinstance(outcome, Resting):
-            outcome = evaluate(order, outcome, self._settings.slippage_bps)
+            outcome = evaluate(order, outcome, self.settings.slippage_bps)
         if isinstance(outcome, Execution):
             self._fill(entry, outcome, now, changes)
             return
@@ -432,23 +431,24 @@ class PaperEngine:
         symbol = order.symbol
         quantity = order.remaining_quantity
         price = execution.price
-        fee = commission(self._settings, instrument, quantity)
+        fee = commission(self.settings, instrument, quantity)
         before = self._positions.get(symbol)
         after = apply_fill(
             before, instrument=instrument, side=request.side, quantity=quantity, price=price, fee=fee
         )
         held = before.quantity if before else ZERO
-        if after.quantity < min(held, ZERO) and not self._settings.allow_shorting:
+        if after.quantity < min(held, ZERO) and not self.settings.allow_shorting:
             reason = "rejected at the fill: it would sell short, and short selling is off in the paper settings"
             self._finish(entry, OrderStatus.REJECTED, reason, now, changes)
             return
         flow = quantity * price * instrument.multiplier
         cash_after = self._cash - flow - fee if request.side is Side.BUY else self._cash + flow - fee
-        others = self._order_hold(skip=symbol)
+        others = self._holds.order_hold(skip=symbol)
         client_order_id = order.client_order_id
-        power_before = self._cash - self._position_hold() - (others + self._symbol_hold(symbol, client_order_id))
-        power_after = cash_after - self._position_hold(swap=after) - (
-            others + self._symbol_hold(symbol, client_order_id, after)
+        holds = self._holds
+        power_before = self._cash - holds.position_hold() - (others + holds.symbol_hold(symbol, client_order_id))
+        power_after = cash_after - holds.position_hold(swap=after) - (
+            others + holds.symbol_hold(symbol, client_order_id, after)
         )
         # A fill that leaves buying power negative is refused unless it improves it (closing a position).
         if power_after < 0 and power_after < power_before:
@@ -513,7 +513,7 @@ class PaperEngine:
         quote = self._quotes.get(symbol)
         if book is None or quote is None or not price_rose(previous, quote):
             return
-        self._opening(book)
+        self._holds.opening(book)
         if not book.floating:
             return
         grown = [
@@ -523,8 +523,8 @@ class PaperEngine:
         ]
         if not grown:
             return
-        after = self._floating_reserves(symbol, quote)
-        power = self._buying_power()
+        after = self._holds.floating_reserves(symbol, quote)
+        power = self._holds.buying_power(self._cash)
         for entry in sorted(grown, key=entry_key, reverse=True):
             if power >= 0:
                 return
@@ -536,9 +536,9 @@ class PaperEngine:
                 f"and {fmt_money(power + needed)} is available"
             )
             self._finish(entry, OrderStatus.REJECTED, reason, now, changes)
-            power = self._buying_power()
+            power = self._holds.buying_power(self._cash)
 
-    # --- money -------------------------------------------------------------------------------
+    # --- quotes and the clock ---------------------------------------------------------------
 
     def _take_quote(self, quote: Quote, current: Quote | None, book: SymbolBook | None) -> bool:
         """Keep `quote` unless it is older than the `current` one; `book` holds the symbol's orders, if any."""
@@ -548,76 +548,10 @@ class PaperEngine:
         self._quotes[quote.symbol] = quote
         if book is not None:
             if book.opening is None:
-                self._opening(book)
+                self._holds.opening(book)
             if book.floating:
                 book.held_back = None
         return True
-
-    def _opening(self, book: SymbolBook) -> dict[str, Decimal]:
-        """How much of each of the symbol's orders opens a position (cached until its orders or position change)."""
-        if book.opening is None:
-            entries = book.by_age()
-            book.opening = opening_quantities((e.order for e in entries), self._positions)
-            floating = [e.order for e in entries if book.opening[e.client_order_id] > 0 and quote_floats(e.order)]
-            book.floating = tuple(order.client_order_id for order in floating)
-            buys = [reserve_floor(order) for order in floating if order.request.side is Side.BUY]
-            sells = [reserve_floor(order) for order in floating if order.request.side is Side.SELL]
-            book.floors = (min(buys) if buys else None, min(sells) if sells else None)
-        return book.opening
-
-    def _floating_reserves(self, symbol: str, quote: Quote | None) -> dict[str, Decimal]:
-        """What the symbol's quote-priced orders would hold back at `quote`, by client order id."""
-        book = self._book.symbols.get(symbol)
-        if book is None:
-            return {}
-        opening = self._opening(book)
-        return {
-            i: opening_requirement(book.entries[i].order, opening[i], self._settings, quote) for i in book.floating
-        }
-
-    def _symbol_hold(self, symbol: str, excluding: str = "", position: Position | None = None) -> Decimal:
-        """What the symbol's working orders hold back, optionally without one order or with another position."""
-        book = self._book.symbols.get(symbol)
-        if book is None:
-            return ZERO
-        if not excluding and position is None:
-            if book.held_back is None:
-                opening = self._opening(book)
-                book.held_back = self._reserve_sum(book.by_age(), opening, symbol)
-            return book.held_back
-        entries = [e for e in book.by_age() if e.client_order_id != excluding]
-        positions = self._positions if position is None else {**self._positions, symbol: position}
-        opening = opening_quantities((e.order for e in entries), positions)
-        return self._reserve_sum(entries, opening, symbol)
-
-    def _reserve_sum(self, entries: list[Entry], opening: Mapping[str, Decimal], symbol: str) -> Decimal:
-        quote = self._quotes.get(symbol)
-        return sum(
-            (opening_requirement(e.order, opening[e.client_order_id], self._settings, quote) for e in entries),
-            ZERO,
-        )
-
-    def _order_hold(self, skip: str = "") -> Decimal:
-        return sum((self._symbol_hold(symbol) for symbol in self._book.symbols if symbol != skip), ZERO)
-
-    def _position_hold(self, marks: Mapping[str, Decimal] | None = None, swap: Position | None = None) -> Decimal:
-        """What short positions hold back, at `marks` (else the engine's quotes), with `swap` replacing its symbol."""
-        symbols = set(self._shorts)
-        if swap is not None:
-            symbols.add(swap.symbol)
-        total = ZERO
-        for symbol in symbols:
-            position = swap if swap is not None and swap.symbol == symbol else self._positions[symbol]
-            if marks is None:
-                quote = self._quotes.get(symbol)
-                mark = quote.mark if quote is not None else None
-            else:
-                mark = marks.get(symbol)
-            total += position_requirement(position, mark)
-        return total
-
-    def _buying_power(self) -> Decimal:
-        return self._cash - self._position_hold() - self._order_hold()
 
     def _starts(self, now: datetime) -> Starts:
         """When the sessions open at `now` began, for regular and extended-hours orders.
