@@ -66,9 +66,9 @@ class QuoteStrip(QWidget):
         self.ask.setText(_side_text(quote.ask, quote.ask_size) if quote else "—")
         self.last.setText(f"Last {fmt_price(quote.last)}" if quote and quote.last is not None else "")
         stale = bool(view and view.stale)
-        self.bid.setStyleSheet(SIDE_STYLE.format(color="#8a8a8a" if stale else BID_COLOR))
-        self.ask.setStyleSheet(SIDE_STYLE.format(color="#8a8a8a" if stale else ASK_COLOR))
-        self.last.setStyleSheet(STALE_STYLE if stale else "")
+        _restyle(self.bid, SIDE_STYLE.format(color="#8a8a8a" if stale else BID_COLOR))
+        _restyle(self.ask, SIDE_STYLE.format(color="#8a8a8a" if stale else ASK_COLOR))
+        _restyle(self.last, STALE_STYLE if stale else "")
         for button, price in self._prices.items():
             button.setEnabled(price is not None)
         self.detail.setText(_detail(view))
@@ -77,6 +77,12 @@ class QuoteStrip(QWidget):
         price = self._prices.get(button)
         if price is not None:
             self.price_picked.emit(str(price))
+
+
+def _restyle(widget: QWidget, sheet: str) -> None:
+    """Setting a style sheet re-polishes the widget and its layout even when nothing changes: only on a change."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
 
 
 def _detail(view: QuoteView | None) -> str:

@@ -21,6 +21,10 @@ class StatusField(QLabel):
         self.setContentsMargins(6, 0, 6, 0)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        if text == self.text() and self.isHidden() != bool(text):
+            # The same words again (every quote lookup repeats the source's status): a relayout of the
+            # status bar and a repaint of its fields would show nothing new.
+            return
         super().setText(text)
         self.setToolTip(text)
         self.setVisible(bool(text))
