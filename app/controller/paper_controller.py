@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from app.controller.entry_quote import UNVERIFIED, EntryQuote, judge_entry, look_up
 from app.controller.risk_controller import Admission, RiskController
 from app.controller.day_views import day_positions, with_day
+from app.controller.views import PositionView
 from app.domain.day_change import TodayTrades, day_start, trading_day
 from app.domain.market_calendar import local_date
 from app.domain.models import AccountSummary, Order, OrderRequest, OrderStatus, Quote, TradingMode
@@ -85,6 +86,8 @@ class PaperTradingController(QObject):
         self._poller: asyncio.Task[None] | None = None
         self._polling = False
         self._risk: RiskController | None = None
+        #: The positions last emitted: an account revaluation that leaves them as they were emits none.
+        self._shown_positions: list[PositionView] | None = None
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -233,7 +236,7 @@ class PaperTradingController(QObject):
             account=engine.summary(self._marks),
             positions=engine.positions,
             quotes={request.symbol: quote} if quote is not None else {},
-            open_orders=len(engine.open_orders) - 1,
+            open_orders=engine.open_order_count - 1,
         )
 
     @qasync.asyncSlot()
@@ -371,7 +374,7 @@ class PaperTradingController(QObject):
             account=engine.summary(self._marks),
             positions=engine.positions,
             quotes={request.symbol: quote} if quote is not None else {},
-            open_orders=len(engine.open_orders),
+            open_orders=engine.open_order_count,
         )
 
     def _admit(self) -> Admission:
@@ -424,7 +427,10 @@ class PaperTradingController(QObject):
             self._prev_closes.clear()
         held = [(position, self._marks.get(symbol)) for symbol, position in sorted(engine.positions.items())]
         measured = day_positions(held, self._prev_closes, self._today)
-        self.positions_changed.emit(measured.views)
+        if measured.views != self._shown_positions:
+            # An order that rests changes no holding: the positions' views hear only of a change.
+            self._shown_positions = measured.views
+            self.positions_changed.emit(measured.views)
         summary: AccountSummary = with_day(engine.summary(self._marks), measured.pnls)
         self.account_changed.emit(summary)
 

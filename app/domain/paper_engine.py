@@ -161,6 +161,11 @@ class PaperEngine:
         return tuple(entry.order for entry in sorted(self._book.entries.values(), key=entry_key))
 
     @property
+    def open_order_count(self) -> int:
+        """How many orders are working, without ordering them."""
+        return len(self._book.entries)
+
+    @property
     def positions(self) -> dict[str, Position]:
         """Positions by symbol; closed ones stay, with quantity 0, because they carry realized P&L."""
         return dict(self._positions)
