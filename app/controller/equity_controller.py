@@ -13,8 +13,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import qasync
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
+from app.controller.background import BackgroundTasks
 from app.controller.equity_views import EquityCurveView, curve_view, with_point
 from app.domain.equity_curve import EquityPoint, end_of_day_curve
 from app.domain.models import AccountSummary, Fill
@@ -53,6 +54,7 @@ class EquityController(QObject):
         self._last_sample: datetime | None = None
         self._started_at: datetime | None = None
         self.view: EquityCurveView | None = None
+        self._samples = BackgroundTasks()
 
     async def reload(self) -> EquityCurveView | None:
         """Rebuild the curve from the journal, the cached closes and the saved samples."""
@@ -86,15 +88,22 @@ class EquityController(QObject):
         if fills:
             await self.reload_slot()
 
-    @qasync.asyncSlot(object)
-    async def on_account(self, summary: AccountSummary) -> None:
-        """The paper account was revalued: keep a sample at most once per ``sample_every``."""
+    @Slot(object)
+    def on_account(self, summary: AccountSummary) -> None:
+        """The paper account was revalued: keep a sample at most once per ``sample_every``.
+
+        Decided here, synchronously: the account is revalued on every order and quote, and a sample is
+        due about once a minute, so the rest start no task at all.
+        """
         now = self._clock()
         if self._started_at is None or now < self._started_at:
             return
         if self._last_sample is not None and now - self._last_sample < self._sample_every:
             return
         self._last_sample = now
+        self._samples.start(self._save_sample(now, summary))
+
+    async def _save_sample(self, now: datetime, summary: AccountSummary) -> None:
         try:
             await self._worker.run(lambda s: add_equity_sample(s, now, summary.cash, summary.equity))
         except Exception:
