@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
@@ -41,6 +40,7 @@ from app.ui.orders_model import OrdersTableModel
 from app.ui.table_menus import attach_row_menu
 from app.ui.table_model import Column, RecordTableModel, symbol_column
 from app.ui.table_sort import RecordSortProxy
+from app.ui.steady_label import SteadyLabel
 from app.ui.view_throttle import PaintThrottle
 
 if TYPE_CHECKING:
@@ -190,9 +190,8 @@ class OrdersPane(QMainWindow):
         self.cancel_button = QPushButton("Cancel order", objectName="orders.cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_all_button = QPushButton("Cancel all…", objectName="orders.cancel_all")
-        self.count = QLabel(objectName="orders.count")
-        self.message = QLabel(objectName="orders.message")
-        self.message.setWordWrap(True)
+        self.count = SteadyLabel("orders.count")
+        self.message = SteadyLabel("orders.message", word_wrap=True)
         self._mode = TradingMode.PAPER
         self._announced = ""
         self._sized = False
