@@ -10,11 +10,11 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.controller.equity_views import EquityCurveView
-from app.domain.equity_curve import EquityPoint
 from app.ui.formatting import fmt_money
 
 if TYPE_CHECKING:
+    from app.controller.equity_views import EquityCurveView
+    from app.domain.equity_curve import EquityPoint
     from app.ui.equity_plot import EquityPlot
 
 

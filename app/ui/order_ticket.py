@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 
 from app.controller.trading_views import ModeView
 from app.domain.models import OrderType, Side, TimeInForce, TradingMode
-from app.domain.validation import TicketError, build_order_request
 from app.ui.quote_strip import QuoteStrip
 from app.ui.ticket_estimate import EstimateLine
 
@@ -208,6 +207,9 @@ class OrderTicket(QGroupBox):
         event.accept()
 
     def _errors_for(self, values: dict[str, object]) -> dict[str, str]:
+        # The order rules are imported with the first check, not to draw the window.
+        from app.domain.validation import TicketError, build_order_request
+
         try:
             build_order_request(**values)  # type: ignore[arg-type]
         except TicketError as exc:
