@@ -43,11 +43,15 @@ class ThemeController:
 
     def __init__(self, app: QApplication) -> None:
         self._app = app
-        self._system_style = app.style().name()
+        # Read when a theme is first applied, before it changes anything: asking Qt for the style from Python
+        # builds the style's bindings (tens of milliseconds), which the window's first frame does not need.
+        self._system_style: str | None = None
         self._system_palette = QPalette(app.palette())
         self.current = "system"
 
     def apply(self, theme: str) -> None:
+        if self._system_style is None:
+            self._system_style = self._app.style().name()
         if theme not in THEMES:
             theme = "system"
         self.current = theme
