@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from app.event_loop import DesktopEventLoop
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication, QTableView
 
 from app.domain.models import OrderStatus, Quote
+from app.event_loop import DesktopEventLoop
 from app.main import start_app
 from benchmarks.bare_window import BareModel, load_rows
 from benchmarks.harness import Figure, median

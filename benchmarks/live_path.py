@@ -27,10 +27,10 @@ from pathlib import Path
 
 import httpx
 import keyring
-from app.event_loop import DesktopEventLoop
 from PySide6.QtWidgets import QApplication
 
 from app.brokers.alpaca.connector import RATE_PER_MINUTE
+from app.event_loop import DesktopEventLoop
 from app.main import start_app
 from app.paths import AppPaths
 from benchmarks.desk import MovingQuotes

@@ -20,10 +20,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.event_loop import DesktopEventLoop  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.domain.models import Quote  # noqa: E402
+from app.event_loop import DesktopEventLoop  # noqa: E402
 from app.main import start_app  # noqa: E402
 from app.paths import AppPaths  # noqa: E402
 

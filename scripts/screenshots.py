@@ -21,11 +21,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.event_loop import DesktopEventLoop  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDockWidget  # noqa: E402
 
 from app.domain.bars import INTERVAL_LENGTH, bucket_start  # noqa: E402
 from app.domain.models import Bar, BarInterval, Quote  # noqa: E402
+from app.event_loop import DesktopEventLoop  # noqa: E402
 from app.main import start_app  # noqa: E402
 from app.paths import AppPaths  # noqa: E402
 from app.storage.bar_repository import save_bars  # noqa: E402

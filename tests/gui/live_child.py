@@ -13,10 +13,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from app.event_loop import DesktopEventLoop
 from PySide6.QtWidgets import QApplication
 
 from app.domain.models import Quote
+from app.event_loop import DesktopEventLoop
 from app.main import start_app
 from app.paths import AppPaths
 from tests.fakes.alpaca import KEY_ID, SECRET_KEY
