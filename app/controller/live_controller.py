@@ -25,13 +25,12 @@ from app.brokers.base import (
     AccountInfo,
     AuthError,
     BrokerError,
-    OrderNotFound,
     OrderPreview,
-    OrderRef,
     OrderRejected,
     RateLimited,
 )
 from app.controller.entry_quote import UNVERIFIED, judge_entry
+from app.controller.live_cancel import LiveCanceller
 from app.controller.live_follow import AuditHook, LiveFollower
 from app.controller.live_pretrade import PreSendCheck, admit_live, pre_send_refusal, read_pretrade_facts
 from app.controller.live_views import LiveSession, confirm_view, report_of
@@ -84,17 +83,14 @@ class LiveOrderController(QObject):
         #: Orders past the risk check and not yet in the journal: they count as open orders meanwhile.
         self._checked: set[str] = set()
         self._unverified: set[str] = set()
-        #: Confirmed orders on their way to the broker. Cancelling all (and the kill switch) leaves them to
-        #: ``place``: it refuses to send once halted, and cancels the order as soon as the broker has it.
-        self._sending: set[str] = set()
-        self._cancel_when_sent: set[str] = set()
-        #: Orders whose outcome was unknown when all were cancelled: cancelled once the broker shows them working.
-        self._cancel_when_resolved: set[str] = set()
         self._risk: RiskController | None = None
+        self.canceller = LiveCanceller(
+            follower, message=self.message.emit, error=self.error.emit,
+            halted=lambda: self._risk is not None and self._risk.halted,
+        )
         for name in ("orders_upserted", "fills_recorded", "fills_corrected", "positions_changed", "account_changed", "positions_status"):
             getattr(follower, name).connect(getattr(self, name))
         follower.reconciled.connect(self._on_reconciled)
-        follower.audit_hooks.append(self._after_order_event)
 
     @property
     def audit_hooks(self) -> list[AuditHook]:
@@ -268,19 +264,9 @@ class LiveOrderController(QObject):
 
     async def place(self, client_order_id: str) -> Order | None:
         """Send a confirmed order: journal row first, then one request; never resent."""
-        self._sending.add(client_order_id)
-        try:
+        with self.canceller.sending(client_order_id):
             order = await self._place(client_order_id)
-        finally:
-            self._sending.discard(client_order_id)
-        wanted = client_order_id in self._cancel_when_sent or (self._risk is not None and self._risk.halted)
-        self._cancel_when_sent.discard(client_order_id)
-        if order is not None and wanted and order.status.is_cancelable:
-            # Cancel all or the kill switch came while the request was on its way: the broker holds it now.
-            self.message.emit(f"Order {client_order_id} was on its way to the broker when trading was halted or all "
-                              "orders were cancelled: cancelling it now.")
-            return await self.cancel(client_order_id) or order
-        return order
+        return await self.canceller.after_sent(client_order_id, order)
 
     async def _place(self, client_order_id: str) -> Order | None:
         request = self._awaiting.pop(client_order_id, None)
@@ -367,60 +353,7 @@ class LiveOrderController(QObject):
 
     async def cancel(self, client_order_id: str) -> Order | None:
         """Ask the broker to cancel; if the order filled first, it ends as filled, with one message."""
-        session = self.follower.session
-        order = self.follower.order(client_order_id)
-        if session is None or order is None:
-            self.error.emit("That live order is not followed right now (no verified broker connection).")
-            return None
-        if self.follower.is_unresolved(client_order_id):
-            self.error.emit("That order's outcome is still being checked with the broker; it can't be cancelled yet.")
-            return None
-        if not order.status.is_cancelable:
-            self.error.emit(f"The order is {order.status.value.replace('_', ' ')} and can't be cancelled.")
-            return None
-        self.follower.audit("cancel_requested", order)
-        try:
-            answer = await session.broker.cancel_order(OrderRef.of(order))
-        except (OrderRejected, OrderNotFound) as exc:
-            # Most often the order finished first (a fill racing the cancel): show what the broker has.
-            found = await self._lookup(session, client_order_id)
-            updated = await self.follower.apply(client_order_id, report_of(found)) if found else order
-            final = updated or order
-            if final.status is OrderStatus.FILLED:
-                self.message.emit(f"Order {client_order_id} filled before it could be cancelled.")
-            else:
-                self.error.emit(f"{session.broker_name} did not cancel the order: {exc}")
-            return final
-        except BrokerError as exc:
-            self.error.emit(f"Cancel not confirmed by {session.broker_name}: {exc}. The order is still followed.")
-            return order
-        updated = await self.follower.apply(client_order_id, report_of(answer))
-        self.message.emit(f"Cancel requested for {client_order_id}.")
-        return updated
-
-    def _after_order_event(self, event: str, order: Order) -> None:
-        """An order whose outcome was unknown turned out to be working: cancelled if all orders were cancelled
-        meanwhile or trading is halted, since the trader could not cancel it then."""
-        if event != "resolved":
-            return
-        client_order_id = order.client_order_id
-        wanted = client_order_id in self._cancel_when_resolved or (self._risk is not None and self._risk.halted)
-        self._cancel_when_resolved.discard(client_order_id)
-        if wanted and order.status.is_cancelable:
-            self.message.emit(f"Order {client_order_id} turned out to be working at the broker after trading was "
-                              "halted or all orders were cancelled: cancelling it now.")
-            self.follower.spawn(self._cancel_when_written(client_order_id))
-
-    async def _cancel_when_written(self, client_order_id: str) -> None:
-        # Called while the follower applies the resolving report: cancel once it is recorded as working.
-        await self.follower.updates_written()
-        await self.cancel(client_order_id)
-
-    async def _lookup(self, session: LiveSession, client_order_id: str):  # type: ignore[no-untyped-def]
-        try:
-            return await session.broker.get_order(client_order_id)
-        except BrokerError:
-            return None
+        return await self.canceller.cancel(client_order_id)
 
     @qasync.asyncSlot()
     async def cancel_all(self) -> None:
@@ -429,29 +362,4 @@ class LiveOrderController(QObject):
 
     async def cancel_all_open(self) -> int:
         """Returns how many cancels were sent; outside orders are never touched."""
-        targets = [
-            o
-            for o in self.follower.followed()
-            if not o.external and o.status.is_cancelable and not self.follower.is_unresolved(o.client_order_id)
-        ]
-        # An order still being sent is cancelled by ``place`` once the broker has answered, never before.
-        in_flight = [o for o in targets if o.client_order_id in self._sending]
-        self._cancel_when_sent.update(o.client_order_id for o in in_flight)
-        # An order whose outcome is unknown can't be cancelled yet: it is, as soon as the broker shows it working.
-        unresolved = [
-            o.client_order_id
-            for o in self.follower.followed()
-            if not o.external and self.follower.is_unresolved(o.client_order_id)
-        ]
-        self._cancel_when_resolved.update(unresolved)
-        for order in targets:
-            if order.client_order_id not in self._sending:
-                await self.cancel(order.client_order_id)
-        if unresolved:
-            self.message.emit(
-                f"{len(unresolved)} order(s) sent without a clear answer from the broker: each is cancelled as soon "
-                "as the broker shows it working."
-            )
-        elif not targets:
-            self.message.emit("No open live orders to cancel.")
-        return len(targets)
+        return await self.canceller.cancel_all_open()
