@@ -121,10 +121,13 @@ def qt_loop(qapp, monkeypatch: pytest.MonkeyPatch) -> Iterator[QtLoop]:
     try:
         yield qt_loop
     finally:
-        _shut_down_leftovers(qt_loop)
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-        asyncio.set_event_loop(None)
+        try:
+            _shut_down_leftovers(qt_loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            # Closed whatever happened above: an unclosed loop's wake-up sockets would warn in a later test.
+            loop.close()
+            asyncio.set_event_loop(None)
         # Collect the loop's Qt timers here, on the Qt thread, not later from whichever thread GC runs in.
         del loop
         gc.collect()
