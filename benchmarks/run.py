@@ -7,8 +7,11 @@ process and minute. Benchmarks are not tests: nothing in `make test` depends on 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
+import json
 import os
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -21,12 +24,27 @@ HERE = Path(__file__).resolve().parent
 SUITES = ("engine_quotes", "startup", "desk", "journal", "live_path", "chart")
 
 
+def _run_apart(name: str) -> list[Figure]:
+    """One benchmark in a process of its own: nothing an earlier one left behind (apps, threads, caches, a
+    grown heap) weighs on its figures."""
+    child = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--one", name],
+        check=True, stdout=subprocess.PIPE, cwd=HERE.parent,
+    )
+    return [Figure(**fields) for fields in json.loads(child.stdout.decode().strip().splitlines()[-1])]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("only", nargs="*", help="run only these benchmarks (module names)")
     parser.add_argument("--no-write", action="store_true", help="print the table but leave RESULTS.md alone")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.one:
+        found = importlib.import_module(f"benchmarks.{args.one}").run()
+        print(json.dumps([dataclasses.asdict(f) for f in found]))
+        return 0
     described = machine()
     started = time.perf_counter()
     figures: list[Figure] = []
@@ -36,9 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if not (HERE / f"{name}.py").exists():
             continue
-        module = importlib.import_module(f"benchmarks.{name}")
         begun = time.perf_counter()
-        found = module.run()
+        found = _run_apart(name)
         figures.extend(found)
         print(f"  {name}: {time.perf_counter() - begun:.1f} s", file=sys.stderr, flush=True)
         notes.extend(f"- #{f.number} {f.note}" for f in found if f.note)
