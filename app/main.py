@@ -100,6 +100,8 @@ class AppServices:
         await self.live.follower.stop(mark=False)
         if self.account_equity is not None:
             await self.account_equity.stop()
+        if self.equity is not None:
+            await self.equity.flush()
         if self.risk is not None:
             await self.risk.flush()
         if self.audit is not None:

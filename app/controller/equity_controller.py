@@ -103,6 +103,10 @@ class EquityController(QObject):
         self._last_sample = now
         self._samples.start(self._save_sample(now, summary))
 
+    async def flush(self) -> None:
+        """Wait for the samples being saved (shutdown, before the database closes)."""
+        await self._samples.settle()
+
     async def _save_sample(self, now: datetime, summary: AccountSummary) -> None:
         try:
             await self._worker.run(lambda s: add_equity_sample(s, now, summary.cash, summary.equity))
