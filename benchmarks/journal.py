@@ -1,7 +1,7 @@
 """#5 Durable journal: paper orders written per second (synchronous=FULL), against bare sqlite3 with the same pragmas.
 
 Both sides do what placing a paper order writes, one transaction per order: the account's cash and the
-order row. Ours goes through the app's Database, session and `save_paper_update`; the baseline is
+order row. Ours goes through the app's Database (`Database.write`) and `save_paper_update`; the baseline is
 sqlite3 with the two statements written out by hand on the same schema.
 """
 
@@ -77,9 +77,9 @@ def run(repeats: int = 7) -> list[Figure]:
 
                 def work() -> None:
                     for order in batch:
-                        ours_db.transaction(
-                            lambda s, o=order: save_paper_update(
-                                s, cash=Decimal(100_000), orders=(o,), fills=(), positions=()
+                        ours_db.write(
+                            lambda c, o=order: save_paper_update(
+                                c, cash=Decimal(100_000), orders=(o,), fills=(), positions=()
                             )
                         )
 

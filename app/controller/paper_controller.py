@@ -392,9 +392,9 @@ class PaperTradingController(QObject):
         if not update:
             return False
         try:
-            await self._worker.run(
-                lambda s: save_paper_update(
-                    s, cash=update.cash, orders=update.orders, fills=update.fills, positions=update.positions
+            await self._worker.write(
+                lambda c: save_paper_update(
+                    c, cash=update.cash, orders=update.orders, fills=update.fills, positions=update.positions
                 )
             )
         except Exception:

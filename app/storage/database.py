@@ -17,7 +17,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.storage import backups
+from app.storage.write_connection import WriteConnection
 from app.storage.migration import (
     MigrationFailed,
     alembic_config,
@@ -171,11 +172,20 @@ class Database:
     path: Path
     engine: Engine
     sessions: sessionmaker[Session]
+    writes: WriteConnection = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.writes = WriteConnection(self.engine)
 
     def transaction(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction: committed if it returns, rolled back if it raises."""
         with self.sessions.begin() as session:
             return work(session)
+
+    def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run prepared writes (`prepared_writes`) in one transaction on the write connection, without a
+        session: committed if ``work`` returns, rolled back if it raises. For the journal's per-step writes."""
+        return self.writes.transaction(work)
 
     def checkpoint(self) -> None:
         """Move the write-ahead log into the database and empty it (after deleting something sensitive)."""
@@ -183,6 +193,7 @@ class Database:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def dispose(self) -> None:
+        self.writes.close()
         self.engine.dispose()
         _private_sidecars(self.path)
 

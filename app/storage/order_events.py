@@ -39,7 +39,7 @@ def record_events(session: Session, orders: list[Order]) -> None:
 
 
 def write_events(connection: sqlite3.Connection, orders: list[Order]) -> None:
-    """`record_events` as prepared SQL on the sqlite3 connection under a session (see `prepared_writes`)."""
+    """`record_events` as prepared SQL on a sqlite3 connection in a transaction (see `prepared_writes`)."""
     if orders:
         rows = [event_values(o) for o in orders]
         prepared_insert(OrderEventRow.__table__, tuple(rows[0])).run(connection, rows)

@@ -113,7 +113,7 @@ def save_orders(session: Session, orders: Iterable[Order], broker: str) -> None:
 
 
 def write_orders(connection: sqlite3.Connection, orders: Iterable[Order], broker: str) -> None:
-    """`save_orders` on the sqlite3 connection under a session (see `prepared_writes`)."""
+    """`save_orders` on a sqlite3 connection in a transaction (see `prepared_writes`)."""
     orders = list(orders)
     rows = [order_values(order, broker) for order in orders]
     if not rows:
@@ -129,7 +129,7 @@ def save_fills(session: Session, fills: Iterable[Fill]) -> None:
 
 
 def write_fills(connection: sqlite3.Connection, fills: Iterable[Fill]) -> None:
-    """`save_fills` on the sqlite3 connection under a session (see `prepared_writes`)."""
+    """`save_fills` on a sqlite3 connection in a transaction (see `prepared_writes`)."""
     rows = [
         {
             "fill_id": fill.fill_id or f"{fill.client_order_id}-{fill.filled_at.timestamp():.6f}",

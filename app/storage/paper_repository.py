@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.domain.models import AssetClass, Fill, Order, OrderStatus, Position, TradingMode
 from app.storage.orders_repository import row_to_order, write_fills, write_orders
 from app.storage.order_events import delete_events_of
-from app.storage.prepared_writes import driver_connection, insert, prepared
+from app.storage.prepared_writes import insert, prepared
 from app.storage.schema import FillRow, OrderRow, PaperAccountRow, PaperPositionRow
 
 ACCOUNT_ID = 1
@@ -56,20 +57,19 @@ def load_paper_state(session: Session, default_cash: Decimal, now: datetime) -> 
 
 
 def save_paper_update(
-    session: Session,
+    connection: sqlite3.Connection,
     *,
     cash: Decimal,
     orders: Iterable[Order],
     fills: Iterable[Fill],
     positions: Iterable[Position],
 ) -> None:
-    """Persist what one engine step changed; all of it or none of it.
+    """Persist what one engine step changed, inside ``Database.write``'s transaction: all of it or none of it.
 
     A handful of prepared statements whatever the step changed (cash, orders, fills, positions), with no
-    read before a write, on the session's connection (see `prepared_writes`), so an engine step costs one
+    read before a write, on the write connection (see `prepared_writes`), so an engine step costs one
     durable commit and little else.
     """
-    connection = driver_connection(session)
     if _ACCOUNT_CASH.run(connection, [{"cash": cash, "id": ACCOUNT_ID}]) != 1:
         raise RuntimeError("the paper account has not been created")
     write_orders(connection, orders, PAPER_BROKER)

@@ -1,11 +1,11 @@
-"""Prepared SQL run on the sqlite3 connection under a session's transaction: the journal's per-step writes.
+"""Prepared SQL for the journal's per-step writes, run with ``executemany`` on the write connection.
 
 An engine step writes a handful of rows and commits; at that size SQLAlchemy's per-statement work (compiled
-cache lookup, parameter processing, result objects) cost more than SQLite itself. These statements go to the
-DB-API connection of the session's own connection, so they are part of the same transaction (committed or
-rolled back with it), and their values pass through the very bind processors of the tables' column types,
-so a row is stored exactly as a Core or ORM write of it would store it (Decimal as its exact text, times
-as ISO-8601 UTC, booleans as 0/1).
+cache lookup, parameter processing, result objects) cost more than SQLite itself. These statements run on
+the database's write connection (`write_connection`), inside the transaction it drives, and their values
+pass through the very bind processors of the tables' column types, so a row is stored exactly as a Core or
+ORM write of it would store it (Decimal as its exact text, times as ISO-8601 UTC, booleans as 0/1).
+The same statements can also join a session's transaction, through `driver_connection`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.orm import Session
+
+from app.storage.write_connection import storage_error
 
 _DIALECT = SQLiteDialect_pysqlite()
 _quote = _DIALECT.identifier_preparer.quote
@@ -40,7 +42,11 @@ class PreparedWrite:
 
     def run(self, connection: sqlite3.Connection, rows: Iterable[Mapping[str, Any]]) -> int:
         """Execute for every row (one ``executemany``); the number of rows it changed."""
-        return connection.executemany(self.sql, [self.parameters(row) for row in rows]).rowcount
+        parameters = [self.parameters(row) for row in rows]
+        try:
+            return connection.executemany(self.sql, parameters).rowcount
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.sql, parameters, many=True) from exc
 
 
 def prepared(table: Table, sql: str, columns: tuple[str, ...]) -> PreparedWrite:
@@ -60,5 +66,6 @@ def insert(table: Table, columns: tuple[str, ...], conflict: str | None = None) 
 
 
 def driver_connection(session: Session) -> sqlite3.Connection:
-    """The sqlite3 connection that carries ``session``'s transaction (begun here if it was not yet)."""
+    """The sqlite3 connection that carries ``session``'s transaction (begun here if it was not yet): for
+    prepared writes that belong in one transaction with a session's other work."""
     return cast(sqlite3.Connection, session.connection().connection.driver_connection)

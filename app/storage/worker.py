@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -43,6 +44,11 @@ class DatabaseWorker:
         """Run ``work(session)`` in one transaction on the worker thread."""
         database = self.database
         return await self.call(database.transaction, work)
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run prepared writes ``work(connection)`` in one transaction on the worker thread (`Database.write`)."""
+        database = self.database
+        return await self.call(database.write, work)
 
     async def close(self) -> None:
         """Finish the work already queued, then close every connection; later calls are refused."""

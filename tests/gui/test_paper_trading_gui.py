@@ -217,10 +217,16 @@ def test_the_qt_thread_never_touches_the_database(qtbot, qt_loop, app_paths, fee
 
     feed.set("AAPL", bid="189.50", ask="189.60", last="189.55")
     threads: set[str] = set()
+    written: set[str] = set()
 
     async def scenario() -> None:
         services = await start(qtbot, app_paths, feed, clock)
         event.listen(services.worker.database.engine, "checkout", lambda *_: threads.add(threading.current_thread().name))
+        # The journal's writes run on a connection of their own: SQLite's trace names the thread of each statement.
+        writes = services.worker.database.writes
+        await services.worker.call(
+            lambda: writes.connection().set_trace_callback(lambda _sql: written.add(threading.current_thread().name))
+        )
         window = services.window
         _fill_ticket(qtbot, window, symbol="AAPL", side="buy", quantity="2", order_type="limit", limit_price="175")
         qtbot.mouseClick(window.findChild(QPushButton, "ticket.submit"), Qt.MouseButton.LeftButton)
@@ -234,4 +240,5 @@ def test_the_qt_thread_never_touches_the_database(qtbot, qt_loop, app_paths, fee
 
     qt_loop.run(scenario())
     assert threads, "no database work was observed"
-    assert all(name.startswith("tradebridge-db") for name in threads), threads
+    assert written, "no journal write was observed"
+    assert all(name.startswith("tradebridge-db") for name in threads | written), threads | written

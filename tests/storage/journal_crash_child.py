@@ -33,7 +33,6 @@ from app.domain.symbols import parse_symbol
 from app.paths import AppPaths
 from app.storage.database import Database, open_database
 from app.storage.paper_repository import load_paper_state, save_paper_update
-from app.storage.prepared_writes import driver_connection
 
 OPENED = datetime(2026, 3, 11, 14, 30, tzinfo=UTC)
 FILLED_AT = OPENED + timedelta(minutes=7)
@@ -83,14 +82,14 @@ POSITION = Position("AAPL", AssetClass.EQUITY, Decimal(10), Decimal("189.05"), D
 
 def first_step(db: Database) -> None:
     db.transaction(lambda s: load_paper_state(s, Decimal(100000), OPENED))
-    db.transaction(lambda s: save_paper_update(s, cash=Decimal(100000), orders=[RESTING], fills=[], positions=[]))
+    db.write(lambda c: save_paper_update(c, cash=Decimal(100000), orders=[RESTING], fills=[], positions=[]))
 
 
 def second_step(db: Database) -> None:
     """Fills the resting order and places another: cash, two orders (and their events), a fill, a position."""
-    db.transaction(
-        lambda s: save_paper_update(
-            s, cash=Decimal("98108.50"), orders=[FILLED, SECOND], fills=[FILL], positions=[POSITION]
+    db.write(
+        lambda c: save_paper_update(
+            c, cash=Decimal("98108.50"), orders=[FILLED, SECOND], fills=[FILL], positions=[POSITION]
         )
     )
 
@@ -106,7 +105,7 @@ def _write(folder: Path, kill_at: int, record: Path | None) -> None:
         if len(statements) == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    db.transaction(lambda s: driver_connection(s).set_trace_callback(traced))
+    db.writes.connection().set_trace_callback(traced)
     second_step(db)
     if record is not None:
         record.write_text("\n".join(statements) + "\n")

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain.models import Fill, Order, OrderStatus
 from app.paths import AppPaths
@@ -63,13 +64,17 @@ def test_a_step_whose_later_statement_fails_leaves_nothing_of_it_on_disk(tmp_pat
     before = _dump(paths.database)
     # The fills statement comes after cash, orders and their events: its fill names an order that does not exist.
     stray = replace(FILL, client_order_id="tb-never-placed", fill_id="f-stray")
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        db.transaction(
-            lambda s: save_paper_update(
-                s, cash=Decimal("1.00"), orders=[FILLED, SECOND], fills=[FILL, stray], positions=[POSITION]
+    with pytest.raises(IntegrityError, match="FOREIGN KEY") as failed:
+        db.write(
+            lambda c: save_paper_update(
+                c, cash=Decimal("1.00"), orders=[FILLED, SECOND], fills=[FILL, stray], positions=[POSITION]
             )
         )
     assert _dump(paths.database) == before
+    # Reported as the rest of storage reports a failed statement, with the statement that failed.
+    assert isinstance(failed.value.orig, sqlite3.IntegrityError)
+    assert not isinstance(failed.value, sqlite3.Error)
+    assert failed.value.statement is not None and failed.value.statement.startswith("INSERT INTO fills")
     # The connection is usable afterwards, and the same step without the stray fill is written whole.
     second_step(db)
     state = db.transaction(lambda s: load_paper_state(s, Decimal(5), OPENED))
@@ -84,18 +89,21 @@ def test_a_step_that_finds_the_disk_full_leaves_nothing_of_it_and_the_next_one_s
     before = _dump(paths.database)
     # SQLite's own "database or disk is full": the file may not grow past the pages it has now.
     pages = db.transaction(lambda s: s.connection().exec_driver_sql("PRAGMA page_count").scalar())
+    # Every connection is opened again through the engine, the write connection too, with the limit.
+    db.writes.close()
     db.engine.dispose()
     full = event.listens_for(db.engine, "connect")(lambda conn, _record: conn.execute(f"PRAGMA max_page_count={pages}"))
     reasons = [
         replace(SECOND, request=replace(SECOND.request, client_order_id=f"tb-bulk-{n}"), status_reason="x" * 2000)
         for n in range(200)
     ]
-    with pytest.raises(sqlite3.OperationalError, match="full"):
-        db.transaction(
-            lambda s: save_paper_update(s, cash=Decimal("7"), orders=[FILLED, *reasons], fills=[FILL], positions=[])
+    with pytest.raises(OperationalError, match="full"):
+        db.write(
+            lambda c: save_paper_update(c, cash=Decimal("7"), orders=[FILLED, *reasons], fills=[FILL], positions=[])
         )
     assert _dump(paths.database) == before
     event.remove(db.engine, "connect", full)
+    db.writes.close()
     db.engine.dispose()
     second_step(db)
     state = db.transaction(lambda s: load_paper_state(s, Decimal(5), OPENED))
@@ -120,7 +128,7 @@ def test_sigkill_at_every_statement_of_a_step_keeps_the_step_whole_or_absent(tmp
     # Each row of each statement is a kill point, from BEGIN to COMMIT: cash, two orders, their two events, the
     # fill, the position.
     assert [" ".join(q.split()[:3]) for q in statements] == [
-        "BEGIN", "UPDATE paper_account SET", "INSERT INTO orders", "INSERT INTO orders", "INSERT INTO order_events",
+        "BEGIN IMMEDIATE", "UPDATE paper_account SET", "INSERT INTO orders", "INSERT INTO orders", "INSERT INTO order_events",
         "INSERT INTO order_events", "INSERT INTO fills", "INSERT INTO paper_positions", "COMMIT",
     ]
     assert count == len(statements)
@@ -196,8 +204,8 @@ def test_prepared_rows_are_the_rows_the_orm_stores_and_read_back_identical(
     fill = replace(FILL, quantity=quantity, price=price, commission=price / 7)
     ours_paths, ours = _after_first_step(tmp_path_factory.mktemp("prepared"))
     orm_paths, orm = _after_first_step(tmp_path_factory.mktemp("orm"))
-    ours.transaction(
-        lambda s: save_paper_update(s, cash=price * 3, orders=[filled, SECOND], fills=[fill], positions=[POSITION])
+    ours.write(
+        lambda c: save_paper_update(c, cash=price * 3, orders=[filled, SECOND], fills=[fill], positions=[POSITION])
     )
     _written_through_the_orm(orm, price * 3, [filled, SECOND], [fill])
     read = ours.transaction(

@@ -26,7 +26,6 @@ from app.paths import AppPaths
 from app.storage.database import open_database
 from app.storage.orders_repository import load_fills, load_orders
 from app.storage.paper_repository import load_paper_state, reset_paper_account, save_paper_update
-from app.storage.prepared_writes import driver_connection
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -56,9 +55,9 @@ def test_state_survives_reopening_the_database(paths: AppPaths) -> None:
 
     db = open_database(paths.database, paths.backups)
     db.transaction(lambda s: load_paper_state(s, Decimal("100000"), NOW))
-    db.transaction(
-        lambda s: save_paper_update(
-            s, cash=Decimal("99431.79"), orders=[filled, resting], fills=[fill], positions=[position]
+    db.write(
+        lambda c: save_paper_update(
+            c, cash=Decimal("99431.79"), orders=[filled, resting], fills=[fill], positions=[position]
         )
     )
     db.dispose()
@@ -92,22 +91,22 @@ def test_an_engine_step_updates_orders_in_place_without_reading_first(paths: App
     position = Position("AAPL", AssetClass.EQUITY, Decimal(3), Decimal("189.07"))
     db = open_database(paths.database, paths.backups)
     db.transaction(lambda s: load_paper_state(s, Decimal("100000"), NOW))
-    db.transaction(lambda s: save_paper_update(s, cash=Decimal(100000), orders=[resting, *others], fills=[], positions=[]))
+    db.write(lambda c: save_paper_update(c, cash=Decimal(100000), orders=[resting, *others], fills=[], positions=[]))
 
     statements: list[str] = []
     # SQLite's own trace of the connection: every statement it runs, whichever API sent it.
-    db.transaction(lambda s: driver_connection(s).set_trace_callback(statements.append))
-    db.transaction(
-        lambda s: save_paper_update(s, cash=Decimal("99432.79"), orders=[filled], fills=[fill], positions=[position])
+    db.writes.connection().set_trace_callback(statements.append)
+    db.write(
+        lambda c: save_paper_update(c, cash=Decimal("99432.79"), orders=[filled], fills=[fill], positions=[position])
     )
-    db.transaction(lambda s: driver_connection(s).set_trace_callback(None))
+    db.writes.connection().set_trace_callback(None)
     state = db.transaction(lambda s: load_paper_state(s, Decimal("5"), NOW))
     journal = db.transaction(lambda s: load_orders(s, TradingMode.PAPER))
     db.dispose()
 
     # cash, the orders upserted, their history events, the fills, the positions: one statement each, no read.
     assert [" ".join(q.split()[:3]) for q in statements] == [
-        "BEGIN",
+        "BEGIN IMMEDIATE",
         "UPDATE paper_account SET",
         "INSERT INTO orders",
         "INSERT INTO order_events",
@@ -127,8 +126,8 @@ def test_closed_position_row_is_removed(paths: AppPaths) -> None:
     db.transaction(lambda s: load_paper_state(s, Decimal("100000"), NOW))
     opened = Position("MSFT", AssetClass.EQUITY, Decimal(2), Decimal("400"), Decimal("0"))
     closed = Position("MSFT", AssetClass.EQUITY, Decimal(0), Decimal("0"), Decimal("0"))
-    db.transaction(lambda s: save_paper_update(s, cash=Decimal("1"), orders=[], fills=[], positions=[opened]))
-    db.transaction(lambda s: save_paper_update(s, cash=Decimal("1"), orders=[], fills=[], positions=[closed]))
+    db.write(lambda c: save_paper_update(c, cash=Decimal("1"), orders=[], fills=[], positions=[opened]))
+    db.write(lambda c: save_paper_update(c, cash=Decimal("1"), orders=[], fills=[], positions=[closed]))
     state = db.transaction(lambda s: load_paper_state(s, Decimal("100000"), NOW))
     db.dispose()
     assert state.positions == ()
@@ -139,9 +138,9 @@ def test_reset_clears_paper_history_and_restores_cash(paths: AppPaths) -> None:
     fill = Fill(order.client_order_id, "AAPL", Side.BUY, Decimal(3), Decimal("189.07"), Decimal("0"), NOW, "f-2")
     db = open_database(paths.database, paths.backups)
     db.transaction(lambda s: load_paper_state(s, Decimal("100000"), NOW))
-    db.transaction(
-        lambda s: save_paper_update(
-            s,
+    db.write(
+        lambda c: save_paper_update(
+            c,
             cash=Decimal("10"),
             orders=[order],
             fills=[fill],
