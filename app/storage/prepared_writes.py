@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -33,12 +34,28 @@ class PreparedWrite:
     sql: str
     columns: tuple[str, ...]
     converters: tuple[Callable[[Any], Any] | None, ...]
+    # Resolved once per statement: one C call picks a row's values in column order, and only the columns
+    # whose type converts its values are touched after that.
+    _pick: Callable[[Mapping[str, Any]], Any] = field(init=False, repr=False, compare=False)
+    _converted: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, repr=False, compare=False)
 
-    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if convert is None else convert(value)
-            for convert, value in zip(self.converters, [values[name] for name in self.columns], strict=True)
-        )
+    def __post_init__(self) -> None:
+        if len(self.converters) != len(self.columns):
+            raise ValueError("one converter (or None) per column")
+        pick = itemgetter(*self.columns)
+        single = len(self.columns) == 1
+        object.__setattr__(self, "_pick", (lambda row: (pick(row),)) if single else pick)
+        converted = tuple((n, convert) for n, convert in enumerate(self.converters) if convert is not None)
+        object.__setattr__(self, "_converted", converted)
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | list[Any]:
+        picked = self._pick(values)
+        if not self._converted:
+            return picked  # type: ignore[no-any-return]
+        parameters = list(picked)
+        for index, convert in self._converted:
+            parameters[index] = convert(parameters[index])
+        return parameters
 
     def run(self, connection: sqlite3.Connection, rows: Iterable[Mapping[str, Any]]) -> int:
         """Execute for every row (one ``executemany``); the number of rows it changed."""
