@@ -116,7 +116,8 @@ class OpeningWindow:
 
     def __init__(self, app: QApplication, args: argparse.Namespace, guard: InstanceGuard, started: float) -> None:
         self._app = app
-        self.window = MainWindow()
+        # Only what the first frame shows; the hidden tabs and docks are built once the app is loaded (start_app).
+        self.window = MainWindow(defer_hidden=True)
         self.window.show_loading()
         self.drawn_at: float | None = None
         self.closed = False

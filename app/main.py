@@ -487,6 +487,8 @@ async def start_app(
     )
     owns_window = window is None
     window = MainWindow() if window is None else window
+    # A window shown before the app loaded has only what its first frame showed: the rest is built before wiring.
+    window.build_hidden()
     orders_table = OrdersTableController(worker, clock)
     window.set_locations(paths.data_dir, paths.logs, __version__)
     wire(window, paper, mode, router)

@@ -28,26 +28,26 @@ from PySide6.QtWidgets import (
 from app.controller.preferences import DesktopPreferences
 from app.controller.trading_views import ModeView
 from app.domain.models import TradingMode
-from app.ui.audit_pane import AuditPane
-from app.ui.display_settings import DisplaySettingsBox
 from app.ui.formatting import set_display_zone
-from app.ui.market_settings import MarketDataSettingsBox
-from app.ui.notifier import DesktopNotifier
 from app.ui.menus import MenuBar
-from app.ui.mode_pane import TradingModePane
 from app.ui.orders_pane import OrdersPane
-from app.ui.risk_settings import RiskSettingsBox
 from app.ui.safety_controls import SafetyControls
-from app.ui.chart_pane import ChartPane
-from app.ui.equity_pane import EquityPane
-from app.ui.settings_pane import SettingsPane
 from app.ui.status_bar import StatusFields
 from app.ui.table_export import write_csv
 from app.ui.theme import ThemeController
-from app.ui.watchlist_pane import WatchlistPane
 
 if TYPE_CHECKING:
+    from app.ui.audit_pane import AuditPane
+    from app.ui.chart_pane import ChartPane
+    from app.ui.display_settings import DisplaySettingsBox
+    from app.ui.equity_pane import EquityPane
+    from app.ui.market_settings import MarketDataSettingsBox
+    from app.ui.mode_pane import TradingModePane
+    from app.ui.notifier import DesktopNotifier
     from app.ui.order_details import OrderDetailsDialog
+    from app.ui.risk_settings import RiskSettingsBox
+    from app.ui.settings_pane import SettingsPane
+    from app.ui.watchlist_pane import WatchlistPane
 
 _BADGE = "color: white; padding: 4px 12px; border-radius: 4px; font-weight: bold; background: "
 BADGE_STYLES = {
@@ -79,7 +79,9 @@ class MainWindow(QMainWindow):
     #: The trader is closing the window: the layout is saved before the app shuts down.
     layout_changed = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, *, defer_hidden: bool = False) -> None:
+        """The window with every tab and pane; with ``defer_hidden`` only what the first frame shows (the Orders
+        tab's ticket, tables and positions, the header, menus and status bar), the rest by ``build_hidden``."""
         super().__init__()
         self.setObjectName("main_window")
         self.setWindowTitle("TradeBridge")
@@ -95,22 +97,17 @@ class MainWindow(QMainWindow):
         self.log_dir: Path | None = None
         self.docs_dir = DOCS
         self.version = QApplication.applicationVersion() or "development"
+        self._hidden_built = False
+        self._mode = TradingMode.PAPER
+        self._mode_view = ModeView(TradingMode.PAPER)
 
         self.badge = QLabel(objectName="mode_badge")
         self.orders_pane = OrdersPane()
-        self.mode_pane = TradingModePane()
-        self.settings_pane = SettingsPane()
         self.tabs = QTabWidget(objectName="main.tabs")
         self.tabs.addTab(self.orders_pane, "Orders")
-        self.tabs.addTab(self.mode_pane, "Trading Mode")
-        settings_scroll = QScrollArea(objectName="settings.scroll")
-        settings_scroll.setWidgetResizable(True)
-        settings_scroll.setWidget(self.settings_pane)
-        self.tabs.addTab(settings_scroll, "Settings")
-        self.risk_settings = RiskSettingsBox()
-        self.settings_pane.add_section(self.risk_settings)
-        self.audit_pane = AuditPane()
-        self.tabs.addTab(self.audit_pane, "Audit log")
+        # Until build_hidden puts the panes in, the other tabs hold empty pages under their titles.
+        for title in ("Trading Mode", "Settings", "Audit log"):
+            self.tabs.addTab(QWidget(), title)
 
         header = QHBoxLayout()
         title = QLabel("TradeBridge")
@@ -124,31 +121,14 @@ class MainWindow(QMainWindow):
         layout.addLayout(header)
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
-        self.watchlist_pane = WatchlistPane()
-        self.add_pane_dock("watchlist", "Watchlist", self.watchlist_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.chart_pane = ChartPane()
-        chart_dock = self.add_pane_dock("chart", "Chart", self.chart_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.equity_pane = EquityPane()
-        equity_dock = self.add_pane_dock("equity", "Equity curve", self.equity_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
-        # The plots (pyqtgraph, numpy) are built the first time their dock is in view, not with the window.
-        chart_dock.visibilityChanged.connect(self._chart_in_view)
-        equity_dock.visibilityChanged.connect(self._equity_in_view)
         self.status = StatusFields()
         self.setStatusBar(self.status)
         self.quotes_status = self.status.quotes
         self.menus = MenuBar(self, self)
         self.setMenuBar(self.menus)
-        self._mode = TradingMode.PAPER
-        self.show_mode(TradingMode.PAPER)
         self.theme = ThemeController(QApplication.instance())  # type: ignore[arg-type]
         self.preferences = DesktopPreferences()
-        self._default_layout = (self.saveState(), self.orders_pane.saveState())
         self.orders_pane.export_requested.connect(self.export_table)
-        self.notifier = DesktopNotifier(self)
-        self.display_settings = DisplaySettingsBox()
-        self.settings_pane.add_section(self.display_settings)
-        self.market_settings = MarketDataSettingsBox()
-        self.settings_pane.add_section(self.market_settings)
         self.order_details: OrderDetailsDialog | None = None
         cancel_all = QAction("&Cancel all orders…", self.menus.trading)
         cancel_all.setObjectName("menu.trading.cancel_all")
@@ -159,7 +139,61 @@ class MainWindow(QMainWindow):
         self.add_trading_action(self.safety.kill_action)
         self.add_trading_action(self.safety.lift_action)
         self.connection_status = self.status.connection
-        self.show_mode_view(ModeView(TradingMode.PAPER))
+        self.show_mode(TradingMode.PAPER)
+        self.show_mode_view(self._mode_view)
+        if not defer_hidden:
+            self.build_hidden()
+
+    def build_hidden(self) -> None:
+        """Build, and import, what the first frame does not show: the Trading Mode, Settings and Audit log tabs,
+        the watchlist, chart and equity docks, the notifier. Called once before anything is wired to them."""
+        if self._hidden_built:
+            return
+        from app.ui.audit_pane import AuditPane
+        from app.ui.chart_pane import ChartPane
+        from app.ui.display_settings import DisplaySettingsBox
+        from app.ui.equity_pane import EquityPane
+        from app.ui.market_settings import MarketDataSettingsBox
+        from app.ui.mode_pane import TradingModePane
+        from app.ui.notifier import DesktopNotifier
+        from app.ui.risk_settings import RiskSettingsBox
+        from app.ui.settings_pane import SettingsPane
+        from app.ui.watchlist_pane import WatchlistPane
+
+        self.mode_pane = TradingModePane()
+        self.settings_pane = SettingsPane()
+        settings_scroll = QScrollArea(objectName="settings.scroll")
+        settings_scroll.setWidgetResizable(True)
+        settings_scroll.setWidget(self.settings_pane)
+        self.risk_settings = RiskSettingsBox()
+        self.settings_pane.add_section(self.risk_settings)
+        self.display_settings = DisplaySettingsBox()
+        self.settings_pane.add_section(self.display_settings)
+        self.market_settings = MarketDataSettingsBox()
+        self.settings_pane.add_section(self.market_settings)
+        self.audit_pane = AuditPane()
+        current = self.tabs.currentIndex()
+        for index, page in enumerate((self.mode_pane, settings_scroll, self.audit_pane), start=1):
+            title, empty = self.tabs.tabText(index), self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, page, title)
+            empty.deleteLater()
+        self.tabs.setCurrentIndex(current)
+        self.watchlist_pane = WatchlistPane()
+        self.add_pane_dock("watchlist", "Watchlist", self.watchlist_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.chart_pane = ChartPane()
+        chart_dock = self.add_pane_dock("chart", "Chart", self.chart_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.equity_pane = EquityPane()
+        equity_dock = self.add_pane_dock("equity", "Equity curve", self.equity_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # The plots (pyqtgraph, numpy) are built the first time their dock is in view, not with the window.
+        chart_dock.visibilityChanged.connect(self._chart_in_view)
+        equity_dock.visibilityChanged.connect(self._equity_in_view)
+        self.notifier = DesktopNotifier(self)
+        self._default_layout = (self.saveState(), self.orders_pane.saveState())
+        self._hidden_built = True
+        self.mode_pane.show_mode(self._mode)
+        self.mode_pane.show_mode_view(self._mode_view)
+        self.sync_trading_menu()
 
     # ---- state shown -------------------------------------------------------------------------
 
@@ -213,7 +247,8 @@ class MainWindow(QMainWindow):
             "Live: orders go to your broker with real money." if mode is TradingMode.LIVE else "Paper: simulated orders."
         )
         self.orders_pane.set_mode(mode)
-        self.mode_pane.show_mode(mode)
+        if self._hidden_built:
+            self.mode_pane.show_mode(mode)
         self.sync_trading_menu()
 
     @Slot(object)
@@ -246,13 +281,15 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def show_mode_view(self, view: ModeView) -> None:
         """Badge, title, ticket line and mode pane say the same thing: paper, live (which account), sandbox or held."""
+        self._mode_view = view
         self.badge.setText(view.badge)
         self.badge.setStyleSheet(BADGE_KIND_STYLES[view.kind])
         self.badge.setToolTip(_BADGE_TIPS[view.kind])
         self.setWindowTitle(view.title)
         self.orders_pane.set_mode(view.mode)
         self.orders_pane.ticket.show_mode_view(view)
-        self.mode_pane.show_mode_view(view)
+        if self._hidden_built:
+            self.mode_pane.show_mode_view(view)
 
     @Slot(str)
     def show_connection_status(self, text: str) -> None:
@@ -341,6 +378,10 @@ class MainWindow(QMainWindow):
     def sync_trading_menu(self) -> None:
         self.menus.paper.setChecked(self._mode is TradingMode.PAPER)
         self.menus.live.setChecked(self._mode is TradingMode.LIVE)
+        if not self._hidden_built:
+            # Live trading is offered once the mode pane, which says whether it can be, is built and loaded.
+            self.menus.live.setEnabled(False)
+            return
         self.menus.live.setEnabled(self.mode_pane.live.isEnabled() or self._mode is TradingMode.LIVE)
         self.menus.live.setToolTip(self.mode_pane.live_reason.text())
 

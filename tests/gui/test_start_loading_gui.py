@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from app.main import start_app
 from app.ui.main_window import LOADING_MESSAGE, MainWindow
@@ -19,7 +19,8 @@ def test_the_loading_window_takes_no_order_then_the_loaded_one_places_it(
     qtbot, qt_loop: QtLoop, app_paths, feed, clock
 ) -> None:
     feed.set("MSFT", bid="410.10", ask="410.30", last="410.20")
-    window = MainWindow()
+    # As the launcher builds it: only what the first frame shows.
+    window = MainWindow(defer_hidden=True)
     qtbot.addWidget(window)
     window.show_loading()
     window.show()
@@ -40,6 +41,12 @@ def test_the_loading_window_takes_no_order_then_the_loaded_one_places_it(
     kill.triggered.connect(lambda *_: killed.append(True))
     qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert submitted == [] and killed == []
+    # The other tabs are there by title, empty until the app has loaded; Live can't be chosen from the menu.
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert titles == ["Orders", "Trading Mode", "Settings", "Audit log"]
+    assert window.findChild(QWidget, "settings_pane") is None and window.findChild(QWidget, "mode_pane") is None
+    assert "watchlist" not in window.orders_pane.panes
+    assert not window.findChild(QAction, "menu.trading.live").isEnabled()
 
     async def scenario() -> None:
         services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=0.05, window=window)
@@ -47,6 +54,11 @@ def test_the_loading_window_takes_no_order_then_the_loaded_one_places_it(
         # Wired and loaded, but input waits for the launcher's word.
         assert not window.isEnabled()
         assert badge.text() == "PAPER"
+        # Every tab and dock is built before anything is wired to it, the Orders tab still in front.
+        assert [window.tabs.widget(i).objectName() for i in (1, 3)] == ["mode_pane", "audit_pane"]
+        assert window.findChild(QWidget, "settings_pane") is not None
+        assert {"watchlist", "chart", "equity"} <= set(window.orders_pane.panes)
+        assert window.tabs.currentIndex() == 0
         assert window.orders_pane.ticket.mode_label.text() == "Paper order: simulated, no money at risk."
         window.show_loaded()
         assert window.isEnabled() and submit.isEnabled()
