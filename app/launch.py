@@ -231,7 +231,8 @@ def bring_to_front(window: MainWindow) -> None:
 
 def claim_or_hand_over(args: argparse.Namespace, paths: AppPaths) -> InstanceGuard | int:
     """The data folder's lock, or the exit code of a start that found another app on the folder."""
-    claim = claim_data_folder(paths.data_dir, contact_running=not _headless(args))
+    # The local server listens once the first frame is drawn (see main), before any state is touched.
+    claim = claim_data_folder(paths.data_dir, contact_running=not _headless(args), listen=False)
     if isinstance(claim, AlreadyRunning):
         if claim.reached:
             print(f"TradeBridge: {claim.message}", file=sys.stderr)
@@ -362,6 +363,7 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
         # The first frame is drawn before the rest of the app is imported (which holds the Qt thread a while).
         # A smoke test waits for it as long as it takes, so its figures always come in the order they name.
         opening.wait_for_first_frame(SMOKE_PAINT_TIMEOUT if args.smoke_test else FIRST_FRAME_WAIT)
+        guard.listen()
         # asyncio and qasync are needed from here on, not to draw the window.
         import asyncio
 

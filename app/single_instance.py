@@ -3,21 +3,26 @@
 Two apps on one data folder would each keep their own paper account in memory and write over each
 other's cash and positions. The first start takes a ``QLockFile`` in the data folder (a lock left by
 a crashed process is recognised by its process id and taken over) and listens on a ``QLocalServer``
-named after the folder. A later start on the same folder writes nothing: it asks the running app to
-bring its window to the front and exits, or says why it can't.
+named after the folder (the launcher starts listening once the window's first frame is drawn, so QtNetwork
+is not imported before it; a later start that finds the lock but no server yet keeps trying for a few
+seconds). A later start on the same folder writes nothing: it asks the running app to bring its window to
+the front and exits, or says why it can't.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLockFile
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +31,14 @@ ACTIVATE = b"activate\n"
 ACKNOWLEDGED = b"ok\n"
 #: How long a second start waits for the running app to answer before saying it can't reach it.
 ANSWER_TIMEOUT_MS = 5000
+#: How often a second start tries again to reach a running app that is not listening yet (it is still starting).
+RETRY_INTERVAL_S = 0.1
 
 
 def server_name(data_dir: Path) -> str:
     """A local socket name that is the same for every start on this folder and differs between folders."""
+    import hashlib
+
     digest = hashlib.sha256(str(data_dir.resolve()).encode("utf-8")).hexdigest()[:24]
     return f"tradebridge-{digest}"
 
@@ -45,13 +54,29 @@ class AlreadyRunning:
 class InstanceGuard:
     """Holds the data folder's lock and answers later starts; ``release()`` when the app has shut down."""
 
-    def __init__(self, lock: QLockFile, server: QLocalServer) -> None:
+    def __init__(self, lock: QLockFile, data_dir: Path) -> None:
         self._lock = lock
-        self._server = server
+        self._data_dir = data_dir
+        self._server: QLocalServer | None = None
         self._on_activate: Callable[[], None] | None = None
         self._activation_pending = False
         self._sockets: set[QLocalSocket] = set()
+
+    def listen(self) -> None:
+        """Answer later starts on this folder from now on (before any state is touched)."""
+        if self._server is not None:
+            return
+        from PySide6.QtNetwork import QLocalServer
+
+        server = QLocalServer()
+        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        name = server_name(self._data_dir)
+        # We hold the lock, so any socket of this name was left by a crashed app.
+        QLocalServer.removeServer(name)
+        if not server.listen(name):
+            log.warning("A later start can't reach this window (%s); it will be told so", server.errorString())
         server.newConnection.connect(self._accept)
+        self._server = server
 
     def on_activate(self, bring_to_front: Callable[[], None]) -> None:
         """Call ``bring_to_front`` whenever another start asks; a request that came early is honoured now."""
@@ -64,10 +89,12 @@ class InstanceGuard:
         for socket in list(self._sockets):
             socket.abort()
         self._sockets.clear()
-        self._server.close()
+        if self._server is not None:
+            self._server.close()
         self._lock.unlock()
 
     def _accept(self) -> None:
+        assert self._server is not None
         while (socket := self._server.nextPendingConnection()) is not None:
             self._sockets.add(socket)
             socket.readyRead.connect(lambda s=socket: self._read(s))
@@ -96,11 +123,14 @@ class InstanceGuard:
             self._on_activate()
 
 
-def claim_data_folder(data_dir: Path, *, contact_running: bool = True) -> InstanceGuard | AlreadyRunning:
+def claim_data_folder(
+    data_dir: Path, *, contact_running: bool = True, listen: bool = True
+) -> InstanceGuard | AlreadyRunning:
     """Take the folder's lock, or find out who holds it. Writes nothing in the folder unless the lock is taken.
 
     With ``contact_running`` the running app is asked to bring its window to the front; without it
-    (smoke tests) only the reason is returned.
+    (smoke tests) only the reason is returned. Without ``listen`` the guard answers later starts once
+    its ``listen()`` is called.
     """
     lock = QLockFile(str(data_dir / LOCK_FILE_NAME))
     # Age alone never makes a lock stale: the app may run for weeks. A lock is stale only when the
@@ -117,14 +147,10 @@ def claim_data_folder(data_dir: Path, *, contact_running: bool = True) -> Instan
                 reached=False,
             )
         return _hand_over(data_dir, lock, contact_running=contact_running)
-    server = QLocalServer()
-    server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-    name = server_name(data_dir)
-    # We hold the lock, so any socket of this name was left by a crashed app.
-    QLocalServer.removeServer(name)
-    if not server.listen(name):
-        log.warning("A later start can't reach this window (%s); it will be told so", server.errorString())
-    return InstanceGuard(lock, server)
+    guard = InstanceGuard(lock, data_dir)
+    if listen:
+        guard.listen()
+    return guard
 
 
 def _holder(lock: QLockFile) -> str:
@@ -138,10 +164,11 @@ def _hand_over(data_dir: Path, lock: QLockFile, *, contact_running: bool) -> Alr
     running = f"TradeBridge is already running on the data folder {data_dir}{_holder(lock)}"
     if not contact_running:
         return AlreadyRunning(f"{running}. Only one app may use a data folder at a time.", reached=False)
+    from PySide6.QtNetwork import QLocalSocket
+
     socket = QLocalSocket()
-    socket.connectToServer(server_name(data_dir))
     answered = False
-    if socket.waitForConnected(ANSWER_TIMEOUT_MS):
+    if _connect(socket, server_name(data_dir)):
         socket.write(ACTIVATE)
         socket.flush()
         while not socket.canReadLine() and socket.waitForReadyRead(ANSWER_TIMEOUT_MS):
@@ -153,3 +180,22 @@ def _hand_over(data_dir: Path, lock: QLockFile, *, contact_running: bool) -> Alr
     return AlreadyRunning(
         f"{running} but is not answering. Close it (or end its process) and start again.", reached=False
     )
+
+
+def _connect(socket: QLocalSocket, name: str) -> bool:
+    """Connect to the running app; one that holds the lock but is still starting is given a few seconds to listen."""
+    from PySide6.QtNetwork import QLocalSocket
+
+    not_listening = (
+        QLocalSocket.LocalSocketError.ServerNotFoundError,
+        QLocalSocket.LocalSocketError.ConnectionRefusedError,
+    )
+    deadline = time.monotonic() + ANSWER_TIMEOUT_MS / 1000
+    while True:
+        socket.connectToServer(name)
+        if socket.waitForConnected(ANSWER_TIMEOUT_MS):
+            return True
+        if socket.error() not in not_listening or time.monotonic() >= deadline:
+            return False
+        socket.abort()
+        time.sleep(RETRY_INTERVAL_S)

@@ -134,3 +134,41 @@ def test_a_request_that_comes_before_the_window_is_honoured_once_it_exists(qtbot
 def test_different_folders_do_not_share_a_channel(tmp_path: Path) -> None:
     assert server_name(tmp_path / "a") != server_name(tmp_path / "b")
     assert server_name(tmp_path / "a") == server_name(tmp_path / "x" / ".." / "a")
+
+
+#: Holds the folder's lock, listens only after a pause (as the app does until its first frame), then answers.
+_SLOW_LISTENER = """
+import sys, time
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication, QTimer
+from app.single_instance import claim_data_folder
+app = QCoreApplication([])
+guard = claim_data_folder(Path(sys.argv[1]), listen=False)
+print("locked", flush=True)
+raised = []
+guard.on_activate(lambda: (raised.append(1), print("raised", flush=True)))
+time.sleep(1.0)
+guard.listen()
+QTimer.singleShot(8000, app.quit)
+app.exec()
+guard.release()
+"""
+
+
+@pytest.mark.subprocess
+def test_a_second_start_waits_for_an_app_that_holds_the_folder_but_is_not_listening_yet(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_LISTENER, str(tmp_path)], cwd=ROOT, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        second = claim_data_folder(tmp_path)
+        assert isinstance(second, AlreadyRunning)
+        assert second.reached, second.message
+        assert "brought to the front" in second.message
+        assert holder.stdout.readline().strip() == "raised"
+    finally:
+        holder.kill()
+        holder.communicate()
