@@ -23,6 +23,7 @@ line, a qasync result or an ib_insync record is scrubbed from the very first req
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -47,10 +48,14 @@ _BARE = r"[^\s&#\"',;)}\]]+"
 # An HTTP auth scheme in front of the credential, kept out of the mask's way.
 _SCHEME = r"(?:(?:Bearer|Basic|Token|Digest|OAuth)\s+)?"
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+def _source(pattern: str, flags: int = 0) -> tuple[str, int]:
+    return pattern, flags
+
+
+_SHAPES: tuple[tuple[tuple[str, int], str], ...] = (
     # "access_token": "abc"  /  'Authorization': 'Bearer abc'
     (
-        re.compile(
+        _source(
             r"(?P<key>b?(?P<q>[\"'])" + _NAME + r"(?P=q)\s*:\s*b?(?P<vq>[\"']))(?:\\.|(?!(?P=vq)).)*(?P=vq)",
             re.IGNORECASE,
         ),
@@ -58,7 +63,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # (b'authorization', b'Bearer abc'): httpx/httpcore header tuples
     (
-        re.compile(
+        _source(
             r"(?P<key>\(\s*b?(?P<q>[\"'])" + _NAME + r"(?P=q)\s*,\s*b?(?P<vq>[\"']))(?:\\.|(?!(?P=vq)).)*(?P=vq)",
             re.IGNORECASE,
         ),
@@ -66,22 +71,22 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # "token": abc (JSON with a bare value, e.g. a number-like PIN)
     (
-        re.compile(r"(?P<key>b?(?P<q>[\"'])" + _NAME + r"(?P=q)\s*:\s*)(?![\"'\s]|null\b|None\b)" + _BARE, re.IGNORECASE),
+        _source(r"(?P<key>b?(?P<q>[\"'])" + _NAME + r"(?P=q)\s*:\s*)(?![\"'\s]|null\b|None\b)" + _BARE, re.IGNORECASE),
         r"\g<key>" + MASK,
     ),
     # access_token=abc in a URL, query string or form body; also api_key = abc in plain text
-    (re.compile(r"(?P<key>" + _NAME_START + _NAME + _NAME_END + r"\s*=\s*)(?![\s&])" + _BARE, re.IGNORECASE), r"\g<key>" + MASK),
+    (_source(r"(?P<key>" + _NAME_START + _NAME + _NAME_END + r"\s*=\s*)(?![\s&])" + _BARE, re.IGNORECASE), r"\g<key>" + MASK),
     # Authorization: Bearer abc  /  APCA-API-SECRET-KEY: abc (header lines, mid-line too)
     (
-        re.compile(r"(?P<key>" + _NAME_START + _NAME + _NAME_END + r"\s*:\s*)" + _SCHEME + r"(?![\s\"'])" + _BARE, re.IGNORECASE),
+        _source(r"(?P<key>" + _NAME_START + _NAME + _NAME_END + r"\s*:\s*)" + _SCHEME + r"(?![\s\"'])" + _BARE, re.IGNORECASE),
         r"\g<key>" + MASK,
     ),
     # A bearer credential anywhere else in free text.
-    (re.compile(r"(?P<key>\b(?:Bearer|Basic)\s+)(?!\*\*\*)[A-Za-z0-9\-._~+/]{6,}=*", re.IGNORECASE), r"\g<key>" + MASK),
+    (_source(r"(?P<key>\b(?:Bearer|Basic)\s+)(?!\*\*\*)[A-Za-z0-9\-._~+/]{6,}=*", re.IGNORECASE), r"\g<key>" + MASK),
     # https://user:password@host
-    (re.compile(r"(?P<key>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?!\*\*\*@)[^@\s/]+(?=@)", re.IGNORECASE), r"\g<key>" + MASK),
+    (_source(r"(?P<key>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?!\*\*\*@)[^@\s/]+(?=@)", re.IGNORECASE), r"\g<key>" + MASK),
     # Fernet tokens (our own encrypted credential blobs) have no business in a log either.
-    (re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}={0,2}"), MASK),
+    (_source(r"gAAAAA[A-Za-z0-9_-]{40,}={0,2}"), MASK),
 )
 
 
@@ -96,18 +101,25 @@ def _keep_last4(match: re.Match[str]) -> str:
     return f"{match.group('key')}{MASK}{value[-4:]}"
 
 
-_ACCOUNT_PATTERNS: tuple[re.Pattern[str], ...] = (
+_ACCOUNT_SHAPES: tuple[tuple[str, int], ...] = (
     # "account_number": "PA3FAKE0001"  /  'account': 'DU1234567'  /  account_number=VA12345678
-    re.compile(
+    _source(
         r"(?P<key>(?<![A-Za-z0-9_-])b?[\"']?" + _ACCOUNT_NAME + r"[\"']?\s*[:=]\s*b?[\"']?)(?P<value>" + _ACCOUNT_VALUE
         + r")(?![A-Za-z0-9-])",
         re.IGNORECASE,
     ),
     # /v1/accounts/VA12345678/balances
-    re.compile(r"(?P<key>/accounts?/)(?P<value>" + _ACCOUNT_VALUE + r")(?![A-Za-z0-9-])", re.IGNORECASE),
+    _source(r"(?P<key>/accounts?/)(?P<value>" + _ACCOUNT_VALUE + r")(?![A-Za-z0-9-])", re.IGNORECASE),
     # IBKR account ids in free text and wire dumps: U1234567, DU1234567, F1234567, DF1234567.
-    re.compile(r"(?P<key>)(?<![A-Za-z0-9])(?P<value>D?[UF]\d{6,9})(?![A-Za-z0-9])"),
+    _source(r"(?P<key>)(?<![A-Za-z0-9])(?P<value>D?[UF]\d{6,9})(?![A-Za-z0-9])"),
 )
+
+
+@functools.cache
+def _compiled() -> tuple[tuple[tuple[re.Pattern[str], str], ...], tuple[re.Pattern[str], ...]]:
+    """The shapes compiled on the first redaction, not when the module is imported (it is, before the window shows)."""
+    shapes = tuple((re.compile(pattern, flags), replacement) for (pattern, flags), replacement in _SHAPES)
+    return shapes, tuple(re.compile(pattern, flags) for pattern, flags in _ACCOUNT_SHAPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,12 +226,13 @@ def redact(text: str) -> str:
         text = _mask_fragments(text, known)
     if known.short_pattern is not None:
         text = known.short_pattern.sub(MASK, text)
-    for pattern, replacement in _PATTERNS:
+    shapes, account_shapes = _compiled()
+    for pattern, replacement in shapes:
         text = pattern.sub(replacement, text)
     for value, shown in known.accounts:
         if value in text:
             text = text.replace(value, shown)
-    for account_pattern in _ACCOUNT_PATTERNS:
+    for account_pattern in account_shapes:
         text = account_pattern.sub(_keep_last4, text)
     return text
 
