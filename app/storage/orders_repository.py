@@ -26,12 +26,12 @@ from app.domain.order_query import OrderFilter, OrderSort, StatusGroup, is_decim
 from app.domain.symbol_filter import readable_globs
 from app.domain.symbols import parse_symbol
 from app.storage.order_events import write_events
-from app.storage.prepared_writes import driver_connection, insert
+from app.storage.prepared_writes import insert
 from app.storage.schema import FillRow, OrderRow
 
 
 def order_values(order: Order, broker: str) -> dict[str, Any]:
-    """An order's journal row as column values: what `save_orders` writes and `order_to_row` sets."""
+    """An order's journal row as column values: what `write_orders` writes and `order_to_row` sets."""
     request = order.request
     return {
         "client_order_id": order.client_order_id,
@@ -102,18 +102,13 @@ def row_to_order(row: OrderRow) -> Order:
     )
 
 
-def save_orders(session: Session, orders: Iterable[Order], broker: str) -> None:
-    """Insert new orders and update known ones in one statement, with their history events: no read per
-    order, no flush per row.
+def write_orders(connection: sqlite3.Connection, orders: Iterable[Order], broker: str) -> None:
+    """Insert new orders and update known ones in one statement, with their history events, on a sqlite3
+    connection in a transaction (see `prepared_writes`): no read per order, no flush per row.
 
     The values are `order_values`, which `order_to_row` sets too, stored through the same column types, so
     the journal row of an order is the same whether it was written here or through the ORM.
     """
-    write_orders(driver_connection(session), orders, broker)
-
-
-def write_orders(connection: sqlite3.Connection, orders: Iterable[Order], broker: str) -> None:
-    """`save_orders` on a sqlite3 connection in a transaction (see `prepared_writes`)."""
     orders = list(orders)
     rows = [order_values(order, broker) for order in orders]
     if not rows:
@@ -123,13 +118,9 @@ def write_orders(connection: sqlite3.Connection, orders: Iterable[Order], broker
     write_events(connection, orders)
 
 
-def save_fills(session: Session, fills: Iterable[Fill]) -> None:
-    """Append executions (after their orders are saved), all in one statement."""
-    write_fills(driver_connection(session), fills)
-
-
 def write_fills(connection: sqlite3.Connection, fills: Iterable[Fill]) -> None:
-    """`save_fills` on a sqlite3 connection in a transaction (see `prepared_writes`)."""
+    """Append executions (after their orders are written), all in one statement, on a sqlite3 connection in a
+    transaction (see `prepared_writes`)."""
     rows = [
         {
             "fill_id": fill.fill_id or f"{fill.client_order_id}-{fill.filled_at.timestamp():.6f}",

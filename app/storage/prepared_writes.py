@@ -5,7 +5,6 @@ cache lookup, parameter processing, result objects) cost more than SQLite itself
 the database's write connection (`write_connection`), inside the transaction it drives, and their values
 pass through the very bind processors of the tables' column types, so a row is stored exactly as a Core or
 ORM write of it would store it (Decimal as its exact text, times as ISO-8601 UTC, booleans as 0/1).
-The same statements can also join a session's transaction, through `driver_connection`.
 """
 
 from __future__ import annotations
@@ -15,11 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.orm import Session
 
 from app.storage.write_connection import storage_error
 
@@ -80,9 +78,3 @@ def insert(table: Table, columns: tuple[str, ...], conflict: str | None = None) 
         assignments = ", ".join(f"{_quote(n)} = excluded.{_quote(n)}" for n in columns if n != conflict)
         sql += f" ON CONFLICT ({_quote(conflict)}) DO UPDATE SET {assignments}"
     return prepared(table, sql, columns)
-
-
-def driver_connection(session: Session) -> sqlite3.Connection:
-    """The sqlite3 connection that carries ``session``'s transaction (begun here if it was not yet): for
-    prepared writes that belong in one transaction with a session's other work."""
-    return cast(sqlite3.Connection, session.connection().connection.driver_connection)

@@ -13,7 +13,7 @@ from app.domain.models import Order, OrderStatus, TradingMode
 from app.domain.order_query import OrderSort
 from app.main import start_app
 from app.storage.database import open_database
-from app.storage.orders_repository import save_orders
+from app.storage.orders_repository import write_orders
 from app.storage.worker import DatabaseWorker
 from app.ui.orders_model import OrdersTableModel
 from tests.conftest import QtLoop, until
@@ -90,7 +90,7 @@ def test_a_change_of_the_sorted_value_moves_the_row(qapp) -> None:
 
 def _write_journal(app_paths, orders: list[Order]) -> None:
     database = open_database(app_paths.database, app_paths.backups)
-    database.transaction(lambda s: save_orders(s, orders, "paper"))
+    database.write(lambda c: write_orders(c, orders, "paper"))
     database.dispose()
 
 

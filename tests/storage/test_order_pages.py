@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -16,7 +18,7 @@ from app.domain.order_query import SORT_VALUES, OrderFilter, OrderSort, StatusGr
 from app.domain.symbols import parse_symbol
 from app.paths import AppPaths
 from app.storage.database import Database, open_database
-from app.storage.orders_repository import query_orders, save_orders
+from app.storage.orders_repository import query_orders, write_orders
 
 START = datetime(2026, 11, 2, 14, 30, tzinfo=UTC)
 SYMBOLS = ("AAPL", "AMD", "MSFT", "SPY", "AAPL261218C00200000", "AAPL261218P00200000", "AAPL270115C00202500")
@@ -56,18 +58,13 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
 
 
 def _replace_journal(database: Database, orders: list[Order]) -> None:
-    def write(session: object) -> None:
-        from sqlalchemy import delete
-
-        from app.storage.schema import FillRow, OrderEventRow, OrderRow
-
-        session.execute(delete(FillRow))  # type: ignore[attr-defined]
-        session.execute(delete(OrderEventRow))  # type: ignore[attr-defined]
-        session.execute(delete(OrderRow))  # type: ignore[attr-defined]
+    def write(connection: sqlite3.Connection) -> None:
+        for table in ("fills", "order_events", "orders"):
+            connection.execute(f"DELETE FROM {table}")
         for broker in ("paper", "alpaca"):
-            save_orders(session, [o for o in orders if o.broker == broker], broker)  # type: ignore[arg-type]
+            write_orders(connection, [o for o in orders if o.broker == broker], broker)
 
-    database.transaction(write)
+    database.write(write)
 
 
 def _all_pages(database: Database, order_filter: OrderFilter, sort: OrderSort, size: int) -> list[Order]:
