@@ -197,24 +197,10 @@ class TradierBroker:
             raise BrokerUnavailable(f"Tradier sent a preview this app cannot read ({exc}).") from exc
 
     async def cancel_order(self, ref: OrderRef) -> BrokerOrder:
-        order_id = ref.broker_order_id or self._order_ids.get(ref.client_order_id)
-        if order_id is None:
-            found = await self.get_order(ref.client_order_id)
-            if found is None:
-                raise OrderNotFound(f"Tradier has no order {ref.client_order_id}.")
-            order_id = found.broker_order_id
+        order_id = await self._order_id(ref)
         response = await self._send(self._trading, "DELETE", f"{self._orders_path}/{order_id}")
-        if response.status_code in (401, 404):
-            await self._raise_if_unauthorised(response)
-            raise OrderNotFound(f"Tradier has no order {order_id} on account …{self._account[-4:]}.")
-        if response.status_code == 400:
-            # "order already in finalized state: filled" (a plain-text body).
-            raise OrderRejected(readable(response))
-        if response.status_code >= 400:
-            raise self._error(response, order=True)
-        rejection = error_messages(json_or_none(response))
-        if rejection:
-            raise OrderRejected("; ".join(rejection))
+        # A 400 is "order already in finalized state: filled" (a plain-text body).
+        await self._accept_change(response, order_id)
         try:
             raw = await self._fetch_order(order_id)
         except BrokerError as exc:
@@ -238,12 +224,7 @@ class TradierBroker:
         (same order id, same tag); it has no way to change the quantity."""
         coid = ref.client_order_id
         check_change(change, broker="Tradier", quantity_allowed=False)
-        order_id = ref.broker_order_id or self._order_ids.get(coid)
-        if order_id is None:
-            found = await self.get_order(coid)
-            if found is None:
-                raise OrderNotFound(f"Tradier has no order {coid}.")
-            order_id = found.broker_order_id
+        order_id = await self._order_id(ref)
         raw = await self._fetch_order(order_id)
         if raw is None:
             raise OrderNotFound(f"Tradier has no order {order_id} on account …{self._account[-4:]}.")
@@ -255,6 +236,26 @@ class TradierBroker:
         response = await self._send(
             self._trading, "PUT", f"{self._orders_path}/{order_id}", client_order_id=coid, data=form
         )
+        await self._accept_change(response, order_id)
+        try:
+            changed = await self._fetch_order(order_id)
+        except BrokerError as exc:
+            log.warning("Tradier: change of %s accepted, state unread (%s)", order_id, type(exc).__name__)
+            changed = None
+        return self._remember(changed, coid) if changed is not None else current
+
+    async def _order_id(self, ref: OrderRef) -> str:
+        """Tradier's id of the order: given, remembered, or found by the order's tag."""
+        order_id = ref.broker_order_id or self._order_ids.get(ref.client_order_id)
+        if order_id is not None:
+            return order_id
+        found = await self.get_order(ref.client_order_id)
+        if found is None:
+            raise OrderNotFound(f"Tradier has no order {ref.client_order_id}.")
+        return found.broker_order_id
+
+    async def _accept_change(self, response: httpx.Response, order_id: str) -> None:
+        """Raise unless Tradier took a cancel or change of ``order_id``: unknown order, refusal, or error."""
         if response.status_code in (401, 404):
             await self._raise_if_unauthorised(response)
             raise OrderNotFound(f"Tradier has no order {order_id} on account …{self._account[-4:]}.")
@@ -265,12 +266,6 @@ class TradierBroker:
         rejection = error_messages(json_or_none(response))
         if rejection:
             raise OrderRejected("; ".join(rejection))
-        try:
-            changed = await self._fetch_order(order_id)
-        except BrokerError as exc:
-            log.warning("Tradier: change of %s accepted, state unread (%s)", order_id, type(exc).__name__)
-            changed = None
-        return self._remember(changed, coid) if changed is not None else current
 
     async def get_order(self, client_order_id: str) -> BrokerOrder | None:
         known = self._order_ids.get(client_order_id)
