@@ -26,7 +26,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
-from app.logs import configure_logging, hold_records, release_held_records
+from app.logs import configure_logging
 from app.paths import AppPaths, resolve_paths
 from app.security.crash_report import CrashReporter
 from app.security.redaction import redact
@@ -338,11 +338,14 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
     guard = claim_or_hand_over(args, paths)
     if isinstance(guard, int):
         return guard
-    # A failing log handler must not print the record it was given (it may hold a secret) to stderr.
-    logging.raiseExceptions = False
-    level = logging.DEBUG if args.debug else logging.INFO
-    # Held in memory until the first frame is drawn, then written to the log file (configure_logging below).
-    hold_records(level)
+    try:
+        # A failing log handler must not print the record it was given (it may hold a secret) to stderr.
+        logging.raiseExceptions = False
+        configure_logging(paths, logging.DEBUG if args.debug else logging.INFO)
+    except OSError as exc:
+        guard.release()
+        print(f"TradeBridge: the data folder {paths.data_dir} can't be used ({exc.strerror or exc}).", file=sys.stderr)
+        return EXIT_ERROR
     log.info("TradeBridge %s starting; data in %s", __version__, paths.data_dir)
     qInstallMessageHandler(_qt_message_handler)
     app.setApplicationName("TradeBridge")
@@ -361,15 +364,6 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
         # A smoke test waits for it as long as it takes, so its figures always come in the order they name.
         opening.wait_for_first_frame(SMOKE_PAINT_TIMEOUT if args.smoke_test else FIRST_FRAME_WAIT)
         guard.listen()
-        try:
-            configure_logging(paths, level)
-        except OSError as exc:
-            _show_fatal(
-                f"The data folder {paths.data_dir} can't be used: its log file can't be written "
-                f"({exc.strerror or exc}).",
-                interactive=not headless,
-            )
-            return EXIT_ERROR
         # asyncio and qasync are needed from here on, not to draw the window.
         import asyncio
 
@@ -387,5 +381,4 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
     finally:
         guard.release()
         qInstallMessageHandler(None)
-        release_held_records()
         logging.shutdown()

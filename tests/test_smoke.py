@@ -69,16 +69,3 @@ def test_an_empty_database_file_is_reported_as_damaged_not_replaced(tmp_path: Pa
     assert "empty (0 bytes)" in result.stderr
     assert (data_dir / "tradebridge.sqlite3").stat().st_size == 0
     assert "Smoke test passed" not in result.stderr
-
-
-def test_a_log_file_that_cant_be_written_is_refused_with_a_message_and_nothing_logged_is_lost(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    # A folder where the log file should be: the data folder is usable, its log file is not.
-    (data_dir / "logs" / "tradebridge.log").mkdir(parents=True)
-    result = _smoke(data_dir)
-    assert result.returncode == 1
-    assert "its log file can't be written" in result.stderr
-    # What the start logged before it knew is written where the trader can see it, not dropped.
-    assert "starting; data in" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (data_dir / "tradebridge.sqlite3").exists()

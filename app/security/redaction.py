@@ -23,7 +23,6 @@ line, a qasync result or an ib_insync record is scrubbed from the very first req
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
@@ -48,14 +47,10 @@ _BARE = r"[^\s&#\"',;)}\]]+"
 # An HTTP auth scheme in front of the credential, kept out of the mask's way.
 _SCHEME = r"(?:(?:Bearer|Basic|Token|Digest|OAuth)\s+)?"
 
-def _source(pattern: str, flags: int = 0) -> tuple[str, int]:
-    return pattern, flags
-
-
-_SHAPES: tuple[tuple[tuple[str, int], str], ...] = (
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # "access_token": "abc"  /  'Authorization': 'Bearer abc'
     (
-        _source(
+        re.compile(
             r"(?P<key>b?(?P<q>[\"'])" + _NAME + r"(?P=q)\s*:\s*b?(?P<vq>[\"']))(?:\\.|(?!(?P=vq)).)*(?P=vq)",
             re.IGNORECASE,
         ),
@@ -63,7 +58,7 @@ _SHAPES: tuple[tuple[tuple[str, int], str], ...] = (
     ),
     # (b'authorization', b'Bearer abc'): httpx/httpcore header tuples
     (
-        _source(
+        re.compile(
             r"(?P<key>\(\s*b?(?P<q>[\"'])" + _NAME + r"(?P=q)\s*,\s*b?(?P<vq>[\"']))(?:\\.|(?!(?P=vq)).)*(?P=vq)",
             re.IGNORECASE,
         ),
@@ -71,22 +66,22 @@ _SHAPES: tuple[tuple[tuple[str, int], str], ...] = (
     ),
     # "token": abc (JSON with a bare value, e.g. a number-like PIN)
     (
-        _source(r"(?P<key>b?(?P<q>[\"'])" + _NAME + r"(?P=q)\s*:\s*)(?![\"'\s]|null\b|None\b)" + _BARE, re.IGNORECASE),
+        re.compile(r"(?P<key>b?(?P<q>[\"'])" + _NAME + r"(?P=q)\s*:\s*)(?![\"'\s]|null\b|None\b)" + _BARE, re.IGNORECASE),
         r"\g<key>" + MASK,
     ),
     # access_token=abc in a URL, query string or form body; also api_key = abc in plain text
-    (_source(r"(?P<key>" + _NAME_START + _NAME + _NAME_END + r"\s*=\s*)(?![\s&])" + _BARE, re.IGNORECASE), r"\g<key>" + MASK),
+    (re.compile(r"(?P<key>" + _NAME_START + _NAME + _NAME_END + r"\s*=\s*)(?![\s&])" + _BARE, re.IGNORECASE), r"\g<key>" + MASK),
     # Authorization: Bearer abc  /  APCA-API-SECRET-KEY: abc (header lines, mid-line too)
     (
-        _source(r"(?P<key>" + _NAME_START + _NAME + _NAME_END + r"\s*:\s*)" + _SCHEME + r"(?![\s\"'])" + _BARE, re.IGNORECASE),
+        re.compile(r"(?P<key>" + _NAME_START + _NAME + _NAME_END + r"\s*:\s*)" + _SCHEME + r"(?![\s\"'])" + _BARE, re.IGNORECASE),
         r"\g<key>" + MASK,
     ),
     # A bearer credential anywhere else in free text.
-    (_source(r"(?P<key>\b(?:Bearer|Basic)\s+)(?!\*\*\*)[A-Za-z0-9\-._~+/]{6,}=*", re.IGNORECASE), r"\g<key>" + MASK),
+    (re.compile(r"(?P<key>\b(?:Bearer|Basic)\s+)(?!\*\*\*)[A-Za-z0-9\-._~+/]{6,}=*", re.IGNORECASE), r"\g<key>" + MASK),
     # https://user:password@host
-    (_source(r"(?P<key>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?!\*\*\*@)[^@\s/]+(?=@)", re.IGNORECASE), r"\g<key>" + MASK),
+    (re.compile(r"(?P<key>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?!\*\*\*@)[^@\s/]+(?=@)", re.IGNORECASE), r"\g<key>" + MASK),
     # Fernet tokens (our own encrypted credential blobs) have no business in a log either.
-    (_source(r"gAAAAA[A-Za-z0-9_-]{40,}={0,2}"), MASK),
+    (re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}={0,2}"), MASK),
 )
 
 
@@ -101,25 +96,18 @@ def _keep_last4(match: re.Match[str]) -> str:
     return f"{match.group('key')}{MASK}{value[-4:]}"
 
 
-_ACCOUNT_SHAPES: tuple[tuple[str, int], ...] = (
+_ACCOUNT_PATTERNS: tuple[re.Pattern[str], ...] = (
     # "account_number": "PA3FAKE0001"  /  'account': 'DU1234567'  /  account_number=VA12345678
-    _source(
+    re.compile(
         r"(?P<key>(?<![A-Za-z0-9_-])b?[\"']?" + _ACCOUNT_NAME + r"[\"']?\s*[:=]\s*b?[\"']?)(?P<value>" + _ACCOUNT_VALUE
         + r")(?![A-Za-z0-9-])",
         re.IGNORECASE,
     ),
     # /v1/accounts/VA12345678/balances
-    _source(r"(?P<key>/accounts?/)(?P<value>" + _ACCOUNT_VALUE + r")(?![A-Za-z0-9-])", re.IGNORECASE),
+    re.compile(r"(?P<key>/accounts?/)(?P<value>" + _ACCOUNT_VALUE + r")(?![A-Za-z0-9-])", re.IGNORECASE),
     # IBKR account ids in free text and wire dumps: U1234567, DU1234567, F1234567, DF1234567.
-    _source(r"(?P<key>)(?<![A-Za-z0-9])(?P<value>D?[UF]\d{6,9})(?![A-Za-z0-9])"),
+    re.compile(r"(?P<key>)(?<![A-Za-z0-9])(?P<value>D?[UF]\d{6,9})(?![A-Za-z0-9])"),
 )
-
-
-@functools.cache
-def _compiled() -> tuple[tuple[tuple[re.Pattern[str], str], ...], tuple[re.Pattern[str], ...]]:
-    """The shapes compiled on the first redaction, not when the module is imported (it is, before the window shows)."""
-    shapes = tuple((re.compile(pattern, flags), replacement) for (pattern, flags), replacement in _SHAPES)
-    return shapes, tuple(re.compile(pattern, flags) for pattern, flags in _ACCOUNT_SHAPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,13 +214,12 @@ def redact(text: str) -> str:
         text = _mask_fragments(text, known)
     if known.short_pattern is not None:
         text = known.short_pattern.sub(MASK, text)
-    shapes, account_shapes = _compiled()
-    for pattern, replacement in shapes:
+    for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     for value, shown in known.accounts:
         if value in text:
             text = text.replace(value, shown)
-    for account_pattern in account_shapes:
+    for account_pattern in _ACCOUNT_PATTERNS:
         text = account_pattern.sub(_keep_last4, text)
     return text
 

@@ -67,9 +67,6 @@ def test_the_first_frame_is_drawn_before_the_loop_the_storage_and_the_domain_are
               "app.ui.watchlist_pane", "app.ui.chart_pane", "app.ui.equity_pane", "app.ui.notifier"}
     assert hidden & shown == set()
     assert hidden <= set(report["modules"])
-    # The log file's rotating handler and the second-start channel are set up once the first frame is drawn.
-    assert {"logging.handlers", "PySide6.QtNetwork"} & shown == set()
-    assert {"logging.handlers", "PySide6.QtNetwork"} <= set(report["modules"])
     assert {"asyncio", "qasync", "app.main", "app.controller.views"} <= set(report["modules"])
 
 
