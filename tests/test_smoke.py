@@ -69,3 +69,15 @@ def test_an_empty_database_file_is_reported_as_damaged_not_replaced(tmp_path: Pa
     assert "empty (0 bytes)" in result.stderr
     assert (data_dir / "tradebridge.sqlite3").stat().st_size == 0
     assert "Smoke test passed" not in result.stderr
+
+
+def test_a_log_file_that_cant_be_written_is_refused_with_a_message_before_anything_is_opened(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    # A folder where the log file should be: the data folder exists, its log file can't be opened.
+    (data_dir / "logs" / "tradebridge.log").mkdir(parents=True)
+    result = _smoke(data_dir)
+    assert result.returncode == 1
+    assert f"the data folder {data_dir} can't be used" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "main window shown" not in result.stdout
+    assert not (data_dir / "tradebridge.sqlite3").exists()
