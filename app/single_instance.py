@@ -146,7 +146,12 @@ def claim_data_folder(
                 "check that the folder is writable.",
                 reached=False,
             )
-        return _hand_over(data_dir, lock, contact_running=contact_running)
+        handed = _hand_over(data_dir, lock, contact_running=contact_running)
+        if handed is not None:
+            return handed
+        # The app holding the folder ended while this start waited for it: the lock is this start's now.
+        if os.name == "posix":
+            os.chmod(data_dir / LOCK_FILE_NAME, 0o600)
     guard = InstanceGuard(lock, data_dir)
     if listen:
         guard.listen()
@@ -160,7 +165,8 @@ def _holder(lock: QLockFile) -> str:
     return ""
 
 
-def _hand_over(data_dir: Path, lock: QLockFile, *, contact_running: bool) -> AlreadyRunning:
+def _hand_over(data_dir: Path, lock: QLockFile, *, contact_running: bool) -> AlreadyRunning | None:
+    """Ask the app holding the folder to come to the front; ``None`` if it ended meanwhile and ``lock`` is taken."""
     running = f"TradeBridge is already running on the data folder {data_dir}{_holder(lock)}"
     if not contact_running:
         return AlreadyRunning(f"{running}. Only one app may use a data folder at a time.", reached=False)
@@ -168,7 +174,10 @@ def _hand_over(data_dir: Path, lock: QLockFile, *, contact_running: bool) -> Alr
 
     socket = QLocalSocket()
     answered = False
-    if _connect(socket, server_name(data_dir)):
+    reached = _connect(socket, server_name(data_dir), lock)
+    if reached is None:
+        return None
+    if reached:
         socket.write(ACTIVATE)
         socket.flush()
         while not socket.canReadLine() and socket.waitForReadyRead(ANSWER_TIMEOUT_MS):
@@ -182,8 +191,10 @@ def _hand_over(data_dir: Path, lock: QLockFile, *, contact_running: bool) -> Alr
     )
 
 
-def _connect(socket: QLocalSocket, name: str) -> bool:
-    """Connect to the running app; one that holds the lock but is still starting is given a few seconds to listen."""
+def _connect(socket: QLocalSocket, name: str, lock: QLockFile) -> bool | None:
+    """Connect to the running app; one that holds the lock but is still starting is given about 5 s to listen.
+
+    ``None`` when, meanwhile, that app ended and ``lock`` could be taken."""
     from PySide6.QtNetwork import QLocalSocket
 
     not_listening = (
@@ -199,3 +210,5 @@ def _connect(socket: QLocalSocket, name: str) -> bool:
             return False
         socket.abort()
         time.sleep(RETRY_INTERVAL_S)
+        if lock.tryLock(0):
+            return None

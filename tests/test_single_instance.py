@@ -172,3 +172,39 @@ def test_a_second_start_waits_for_an_app_that_holds_the_folder_but_is_not_listen
     finally:
         holder.kill()
         holder.communicate()
+
+
+#: Holds the folder's lock without listening, then gives up (a start that failed before its window was drawn).
+_FAILED_START = """
+import sys, time
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication
+from app.single_instance import claim_data_folder
+app = QCoreApplication([])
+guard = claim_data_folder(Path(sys.argv[1]), listen=False)
+print("locked", flush=True)
+time.sleep(0.5)
+guard.release()
+print("released", flush=True)
+"""
+
+
+@pytest.mark.subprocess
+def test_a_second_start_takes_the_folder_when_the_app_holding_it_ends_before_listening(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _FAILED_START, str(tmp_path)], cwd=ROOT, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        second = claim_data_folder(tmp_path)
+        assert isinstance(second, InstanceGuard), second
+        assert holder.stdout.readline().strip() == "released"
+        # The folder is this start's: a third start finds it taken, by this process.
+        third = claim_data_folder(tmp_path, contact_running=False)
+        assert isinstance(third, AlreadyRunning) and f"process {os.getpid()}" in third.message
+        second.release()
+    finally:
+        holder.kill()
+        holder.communicate()
