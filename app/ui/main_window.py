@@ -81,7 +81,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, *, defer_hidden: bool = False) -> None:
         """The window with every tab and pane; with ``defer_hidden`` only what the first frame shows (the Orders
-        tab's ticket, tables and positions, the header, menus and status bar), the rest by ``build_hidden``."""
+        tab's ticket, account, orders, positions and fills, the header, menus and status bar), the rest by
+        ``build_hidden``."""
         super().__init__()
         self.setObjectName("main_window")
         self.setWindowTitle("TradeBridge")
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self._hidden_built = False
         self._mode = TradingMode.PAPER
         self._mode_view = ModeView(TradingMode.PAPER)
+        self._default_layout: tuple[QByteArray, QByteArray] | None = None
 
         self.badge = QLabel(objectName="mode_badge")
         self.orders_pane = OrdersPane()
@@ -141,6 +143,10 @@ class MainWindow(QMainWindow):
         self.connection_status = self.status.connection
         self.show_mode(TradingMode.PAPER)
         self.show_mode_view(self._mode_view)
+        # Choosing paper and resetting the pane layout need the mode pane and every dock: offered once built.
+        self._needs_hidden = [self.menus.paper, self.menus.reset_layout]
+        for action in self._needs_hidden:
+            action.setEnabled(False)
         if not defer_hidden:
             self.build_hidden()
 
@@ -191,6 +197,8 @@ class MainWindow(QMainWindow):
         self.notifier = DesktopNotifier(self)
         self._default_layout = (self.saveState(), self.orders_pane.saveState())
         self._hidden_built = True
+        for action in self._needs_hidden:
+            action.setEnabled(True)
         self.mode_pane.show_mode(self._mode)
         self.mode_pane.show_mode_view(self._mode_view)
         self.sync_trading_menu()
@@ -339,6 +347,8 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(int(tab))
 
     def reset_layout(self) -> None:
+        if self._default_layout is None:
+            return
         window, panes = self._default_layout
         self.restoreState(window)
         self.orders_pane.restoreState(panes)
@@ -368,10 +378,14 @@ class MainWindow(QMainWindow):
         self.theme_requested.emit(theme)
 
     def choose_paper(self) -> None:
+        if not self._hidden_built:
+            return
         self.mode_pane.paper.click()
         self.sync_trading_menu()
 
     def choose_live(self) -> None:
+        if not self._hidden_built:
+            return
         self.mode_pane.live.click()
         self.sync_trading_menu()
 

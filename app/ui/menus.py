@@ -51,7 +51,7 @@ class MenuBar(QMenuBar):
         self.panes = self.view.addMenu("&Panes")
         self.panes.setObjectName("menu.view.panes")
         self.panes.aboutToShow.connect(lambda: host.fill_panes_menu(self.panes))
-        _action(self.view, "menu.view.reset_layout", "&Reset pane layout", host.reset_layout)
+        self.reset_layout = _action(self.view, "menu.view.reset_layout", "&Reset pane layout", host.reset_layout)
         self.theme = self.view.addMenu("&Theme")
         self.theme.setObjectName("menu.view.theme")
         self.theme_group = QActionGroup(self.theme)

@@ -46,7 +46,10 @@ def test_the_loading_window_takes_no_order_then_the_loaded_one_places_it(
     assert titles == ["Orders", "Trading Mode", "Settings", "Audit log"]
     assert window.findChild(QWidget, "settings_pane") is None and window.findChild(QWidget, "mode_pane") is None
     assert "watchlist" not in window.orders_pane.panes
-    assert not window.findChild(QAction, "menu.trading.live").isEnabled()
+    needs_panes = [window.findChild(QAction, name) for name in ("menu.trading.live", "menu.trading.paper", "menu.view.reset_layout")]
+    assert [action.isEnabled() for action in needs_panes] == [False, False, False]
+    window.reset_layout()
+    window.choose_paper()
 
     async def scenario() -> None:
         services = await start_app(app_paths, quotes=feed, clock=clock, poll_interval=0.05, window=window)
@@ -59,6 +62,8 @@ def test_the_loading_window_takes_no_order_then_the_loaded_one_places_it(
         assert window.findChild(QWidget, "settings_pane") is not None
         assert {"watchlist", "chart", "equity"} <= set(window.orders_pane.panes)
         assert window.tabs.currentIndex() == 0
+        assert window.findChild(QAction, "menu.trading.paper").isEnabled()
+        assert window.findChild(QAction, "menu.view.reset_layout").isEnabled()
         assert window.orders_pane.ticket.mode_label.text() == "Paper order: simulated, no money at risk."
         window.show_loaded()
         assert window.isEnabled() and submit.isEnabled()
