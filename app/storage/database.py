@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,19 +174,36 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     writes: WriteConnection = field(init=False, repr=False)
+    #: Which kind of transaction this thread has open: a session's and a prepared write's are two connections,
+    #: and one opened inside the other would wait for the outer one's lock until the busy timeout.
+    _open: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.writes = WriteConnection(self.engine)
 
     def transaction(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction: committed if it returns, rolled back if it raises."""
-        with self.sessions.begin() as session:
-            return work(session)
+        outer = getattr(self._open, "kind", None)
+        if outer == "write":
+            raise RuntimeError("a session transaction can't be opened inside a prepared write")
+        self._open.kind = "session"
+        try:
+            with self.sessions.begin() as session:
+                return work(session)
+        finally:
+            self._open.kind = outer
 
     def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run prepared writes (`prepared_writes`) in one transaction on the write connection, without a
         session: committed if ``work`` returns, rolled back if it raises. For the journal's per-step writes."""
-        return self.writes.transaction(work)
+        outer = getattr(self._open, "kind", None)
+        if outer == "session":
+            raise RuntimeError("a prepared write can't run inside a session transaction")
+        self._open.kind = "write"
+        try:
+            return self.writes.transaction(work)
+        finally:
+            self._open.kind = outer
 
     def checkpoint(self) -> None:
         """Move the write-ahead log into the database and empty it (after deleting something sensitive)."""

@@ -9,14 +9,15 @@ is then detached from the pool. It is used only from the thread that runs the da
 `DatabaseWorker`), one call at a time.
 
 Errors come out as the rest of storage reports them: SQLite's errors wrapped in SQLAlchemy's
-``DBAPIError`` family (``IntegrityError``, ``OperationalError``, ...) with the statement that failed, never
-as raw ``sqlite3`` exceptions.
+``DBAPIError`` family (``IntegrityError``, ``OperationalError``, ...), with the statement that failed where
+it is known (a `PreparedWrite` attaches its own), never as raw ``sqlite3`` exceptions.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
@@ -50,6 +51,8 @@ class WriteConnection:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: sqlite3.Connection | None = None
+        #: The thread that first opened the connection (the database's worker); no other may use it.
+        self._owner: int | None = None
 
     def connection(self) -> sqlite3.Connection:
         """The connection, opened through the engine on first use (or after `close`)."""
@@ -64,6 +67,11 @@ class WriteConnection:
 
     def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work(connection)`` in one transaction: committed if it returns, rolled back if it raises."""
+        caller = threading.get_ident()
+        if self._owner is None:
+            self._owner = caller
+        elif caller != self._owner:
+            raise RuntimeError("the write connection is used only by the thread that runs the database's work")
         connection = self.connection()
         if connection.in_transaction:
             raise RuntimeError("a write transaction is already open on this connection")

@@ -149,6 +149,42 @@ def test_a_write_inside_a_write_is_refused_and_the_outer_one_rolled_back(db: Dat
     assert _saved_cash(db) == Decimal(100000)
 
 
+def test_a_write_and_a_session_transaction_inside_each_other_are_refused_at_once(db: Database) -> None:
+    def write_in_session(session: Any) -> None:
+        db.write(lambda c: _pay(c, "6.00"))
+
+    def session_in_write(connection: sqlite3.Connection) -> None:
+        _pay(connection, "7.00")
+        db.transaction(lambda session: None)
+
+    # Each would otherwise wait for the other's lock until the busy timeout, then fail as "locked".
+    with pytest.raises(RuntimeError, match="inside a session transaction"):
+        db.transaction(write_in_session)
+    with pytest.raises(RuntimeError, match="inside a prepared write"):
+        db.write(session_in_write)
+    assert _saved_cash(db) == Decimal(100000)
+    # Neither refusal leaves the database thinking a transaction is still open.
+    db.write(lambda c: _pay(c, "8.00"))
+    assert _saved_cash(db) == Decimal("8.00")
+
+
+def test_the_write_connection_refuses_a_thread_other_than_the_one_that_opened_it(db: Database) -> None:
+    db.write(lambda c: _pay(c, "6.00"))
+    refused: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            db.write(lambda c: _pay(c, "7.00"))
+        except RuntimeError as exc:
+            refused.append(exc)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert len(refused) == 1 and "only by the thread" in str(refused[0])
+    assert _saved_cash(db) == Decimal("6.00")
+
+
 async def test_the_workers_writes_run_on_its_own_thread(tmp_path: Path) -> None:
     paths = AppPaths(tmp_path / "data").ensure()
     worker = DatabaseWorker()
