@@ -64,9 +64,12 @@ def test_the_first_frame_is_drawn_before_the_loop_the_storage_and_the_domain_are
     assert {"app.main", "sqlalchemy", "app.controller.views", "app.domain.paper_engine"} & shown == set()
     # The tabs and docks the first frame does not show are built, and their modules imported, after it.
     hidden = {"app.ui.settings_pane", "app.ui.mode_pane", "app.ui.audit_pane", "app.ui.risk_settings",
-              "app.ui.watchlist_pane", "app.ui.chart_pane", "app.ui.equity_pane", "app.ui.notifier"}
+              "app.ui.display_settings", "app.ui.market_settings", "app.ui.watchlist_pane", "app.ui.chart_pane",
+              "app.ui.equity_pane", "app.ui.notifier"}
     assert hidden & shown == set()
     assert hidden <= set(report["modules"])
+    # The second-start channel listens once the first frame is drawn.
+    assert "PySide6.QtNetwork" not in shown and "PySide6.QtNetwork" in report["modules"]
     assert {"asyncio", "qasync", "app.main", "app.controller.views"} <= set(report["modules"])
 
 
