@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.Qt.internals import PrimitiveArray
 from PySide6.QtCore import QLineF, QRectF
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 
@@ -45,6 +46,34 @@ def merged(arrays: BarArrays, first: int, last: int, columns: int) -> tuple[Floa
     )
 
 
+class Primitives:
+    """Lines or rectangles written column by column into one numpy block and handed to QPainter in one call.
+
+    A zoomed-out chart paints a wick and a body for every pixel column; building a QLineF and a QRectF
+    object per candle cost more than painting them. pyqtgraph's own bar and curve items draw through
+    the same array (``PrimitiveArray``), which lends QPainter the numpy memory directly.
+    """
+
+    def __init__(self, kind: type[QLineF] | type[QRectF]) -> None:
+        self._array = PrimitiveArray(kind, 4)
+        self._lines = kind is QLineF
+
+    def draw(self, painter: QPainter, *columns: FloatArray) -> None:
+        """Draw one primitive per row of ``columns`` (x1, y1, x2, y2 for lines; x, y, width, height for rectangles)."""
+        count = len(columns[0])
+        if not count:
+            return
+        self._array.resize(count)
+        memory = self._array.ndarray()
+        for index, column in enumerate(columns):
+            memory[:, index] = column
+        args = self._array.drawargs()
+        if self._lines:
+            painter.drawLines(*args)
+        else:
+            painter.drawRects(*args)
+
+
 class _WindowedItem(pg.GraphicsObject):
     """Bars on an index x axis (bar i at x = i), painted for the visible range only."""
 
@@ -52,6 +81,8 @@ class _WindowedItem(pg.GraphicsObject):
         super().__init__()
         self._arrays: BarArrays | None = None
         self._bounds = QRectF()
+        self._lines = Primitives(QLineF)
+        self._rects = Primitives(QRectF)
 
     def set_bars(self, arrays: BarArrays) -> None:
         self.prepareGeometryChange()
@@ -123,11 +154,9 @@ class CandleItem(_WindowedItem):
             pen.setCosmetic(True)
             painter.setPen(pen)
             painter.setBrush(QBrush(color))
-            xs, hs, ls = x[mask], h[mask], l[mask]
-            painter.drawLines([QLineF(xi, lo, xi, hi) for xi, lo, hi in zip(xs.tolist(), ls.tolist(), hs.tolist())])
-            bottoms = np.minimum(o[mask], c[mask]).tolist()
-            heights = np.abs(c[mask] - o[mask]).tolist()
-            painter.drawRects([QRectF(xi - width, b, 2 * width, hh) for xi, b, hh in zip(xs.tolist(), bottoms, heights)])
+            xs = x[mask]
+            self._lines.draw(painter, xs, l[mask], xs, h[mask])
+            self._rects.draw(painter, xs - width, np.minimum(o[mask], c[mask]), np.full(len(xs), 2 * width), np.abs(c[mask] - o[mask]))
 
 
 class VolumeItem(_WindowedItem):
@@ -146,7 +175,7 @@ class VolumeItem(_WindowedItem):
         width = 0.4 * (x[1] - x[0] if len(x) > 1 else 1.0)
         painter.setPen(QPen(QColor(0, 0, 0, 0)))
         painter.setBrush(QBrush(VOLUME))
-        painter.drawRects([QRectF(xi - width, 0.0, 2 * width, vi) for xi, vi in zip(x.tolist(), v.tolist())])
+        self._rects.draw(painter, x - width, np.zeros(len(x)), np.full(len(x), 2 * width), v)
 
 
 class ChartGrid(pg.GraphicsObject):

@@ -1,0 +1,107 @@
+"""The chart's drawing items: candles and volume drawn from numpy blocks look exactly as drawn bar by bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QLineF, QRectF
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
+
+from app.controller.chart_views import BarArrays
+from app.ui import candles
+from app.ui.chart_plot import ChartPlot
+
+
+def walk(seed: int, count: int) -> BarArrays:
+    rng = np.random.default_rng(seed)
+    closes = 100 + np.cumsum(rng.normal(0, 0.4, count))
+    opens = np.concatenate(([closes[0]], closes[:-1]))
+    # Some bars open and close at the same price: a flat body is drawn as a line.
+    flat = rng.random(count) < 0.1
+    opens[flat] = closes[flat]
+    highs = np.maximum(opens, closes) + np.abs(rng.normal(0, 0.2, count))
+    lows = np.minimum(opens, closes) - np.abs(rng.normal(0, 0.2, count))
+    starts = 1_700_000_000 + 60.0 * np.arange(count)
+    return BarArrays(starts, opens, highs, lows, closes, rng.integers(1, 10_000, count).astype(np.float64))
+
+
+def candles_bar_by_bar(item: candles.CandleItem, painter: QPainter, *_args: object) -> None:
+    """How candles were drawn before: a QLineF and a QRectF object per candle."""
+    window = item._visible()
+    if window is None or item.arrays is None:
+        return
+    x, o, h, l, c, _v = candles.merged(item.arrays, *window)  # noqa: E741
+    width = 0.35 * (x[1] - x[0] if len(x) > 1 else 1.0)
+    rising = c >= o
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    for mask, color in ((rising, candles.UP), (~rising, candles.DOWN)):
+        pen = QPen(color)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(QBrush(color))
+        xs, hs, ls = x[mask].tolist(), h[mask].tolist(), l[mask].tolist()
+        painter.drawLines([QLineF(xi, lo, xi, hi) for xi, lo, hi in zip(xs, ls, hs, strict=True)])
+        bottoms, heights = np.minimum(o[mask], c[mask]).tolist(), np.abs(c[mask] - o[mask]).tolist()
+        painter.drawRects([QRectF(xi - width, b, 2 * width, hh) for xi, b, hh in zip(xs, bottoms, heights, strict=True)])
+
+
+def volume_bar_by_bar(item: candles.VolumeItem, painter: QPainter, *_args: object) -> None:
+    window = item._visible()
+    if window is None or item.arrays is None:
+        return
+    x, _o, _h, _l, _c, v = candles.merged(item.arrays, *window)
+    width = 0.4 * (x[1] - x[0] if len(x) > 1 else 1.0)
+    painter.setPen(QPen(QColor(0, 0, 0, 0)))
+    painter.setBrush(QBrush(candles.VOLUME))
+    painter.drawRects([QRectF(xi - width, 0.0, 2 * width, vi) for xi, vi in zip(x.tolist(), v.tolist(), strict=True)])
+
+
+@pytest.fixture(scope="module")
+def chart(qapp) -> Iterator[ChartPlot]:  # type: ignore[no-untyped-def]
+    plot = ChartPlot()
+    plot.view.resize(700, 400)
+    plot.view.show()
+    try:
+        yield plot
+    finally:
+        plot.view.close()
+
+
+def painted(item: candles.CandleItem | candles.VolumeItem, paint: Callable[..., None]) -> QImage:
+    """The item painted by ``paint`` onto an image of the chart's window, where the chart would put it."""
+    view = item.scene().views()[0]
+    image = QImage(view.viewport().size(), QImage.Format.Format_ARGB32)
+    image.fill(0)
+    painter = QPainter(image)
+    painter.setTransform(item.deviceTransform(view.viewportTransform()))
+    paint(item, painter)
+    painter.end()
+    return image
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    count=st.integers(1, 3_000),
+    window=st.tuples(st.floats(0, 1), st.floats(0.001, 1)),
+)
+def test_candles_and_volume_look_as_drawn_bar_by_bar(chart: ChartPlot, seed: int, count: int, window: tuple[float, float]) -> None:
+    arrays = walk(seed, count)
+    chart.candles.set_bars(arrays)
+    chart.volume.set_bars(arrays)
+    # From a few bars wide to more bars than pixel columns (merged per column).
+    left = window[0] * (count - 1)
+    shown = (left - 0.5, left + max(window[1] * count, 3))
+    chart.price_plot.setXRange(*shown, padding=0)
+    for plot, item in ((chart.price_plot, chart.candles), (chart.volume_plot, chart.volume)):
+        plot.setYRange(*item.dataBounds(1, orthoRange=shown), padding=0.05)
+    chart.view.grab()
+    for item, bar_by_bar in ((chart.candles, candles_bar_by_bar), (chart.volume, volume_bar_by_bar)):
+        drawn = painted(item, type(item).paint)
+        assert drawn == painted(item, bar_by_bar)
+        # The comparison means something: the bars in view left their mark.
+        assert drawn != painted(item, lambda *_args: None)
