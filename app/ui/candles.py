@@ -8,6 +8,7 @@ the screen can show, not what the history holds.
 
 from __future__ import annotations
 
+from math import ceil
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -178,6 +179,22 @@ class VolumeItem(_WindowedItem):
         self._rects.draw(painter, x - width, np.zeros(len(x)), np.full(len(x), 2 * width), v)
 
 
+def major_ticks(axis: pg.AxisItem, low: float, high: float, size: float) -> list[float]:
+    """The values ``axis`` puts its major (labelled) ticks at for the range ``low..high`` over ``size`` pixels.
+
+    The same values as the first level of ``AxisItem.tickValues``, without the work that method does to
+    drop minor ticks hiding under major ones, which the grid does not draw.
+    """
+    low, high = sorted((low, high))
+    levels = axis.tickSpacing(low * axis.scale, high * axis.scale, size)
+    if not levels:
+        return []
+    spacing, offset = levels[0]
+    start = (ceil((low * axis.scale - offset) / spacing) * spacing) + offset
+    count = int((high * axis.scale - start) / spacing) + 1
+    return ((np.arange(count) * spacing + start) / axis.scale).tolist()
+
+
 class ChartGrid(pg.GraphicsObject):
     """Light lines at the axes' major ticks, drawn in one pass behind the candles.
 
@@ -208,8 +225,7 @@ class ChartGrid(pg.GraphicsObject):
         lines: list[QLineF] = []
         for name, horizontal in ((self._vertical_axis, True), ("bottom", False)):
             low, high = sorted((view.top(), view.bottom()) if horizontal else (view.left(), view.right()))
-            ticks = self._plot.getAxis(name).tickValues(low, high, box.height() if horizontal else box.width())
-            for value in ticks[0][1] if ticks else ():
+            for value in major_ticks(self._plot.getAxis(name), low, high, box.height() if horizontal else box.width()):
                 if horizontal:
                     lines.append(QLineF(view.left(), value, view.right(), value))
                 else:

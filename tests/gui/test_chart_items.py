@@ -105,3 +105,16 @@ def test_candles_and_volume_look_as_drawn_bar_by_bar(chart: ChartPlot, seed: int
         assert drawn == painted(item, bar_by_bar)
         # The comparison means something: the bars in view left their mark.
         assert drawn != painted(item, lambda *_args: None)
+
+
+@given(
+    low=st.floats(-1e6, 1e6),
+    width=st.floats(1e-3, 1e6),
+    size=st.floats(20, 4000),
+    axis=st.sampled_from(["right", "bottom"]),
+)
+def test_the_grid_lines_sit_at_the_axis_major_ticks(chart: ChartPlot, low: float, width: float, size: float, axis: str) -> None:
+    item = chart.price_plot.getAxis(axis)
+    expected = item.tickValues(low, low + width, size)[0][1]
+    assert candles.major_ticks(item, low, low + width, size) == expected
+    assert candles.major_ticks(item, low + width, low, size) == expected
