@@ -61,6 +61,10 @@ class ChartPlot:
             plot.hideButtons()
             plot.showAxis("right")
             plot.hideAxis("left")
+            # The axes carry no unit label, so an SI prefix never shows; left on, every range step of
+            # every axis (the hidden ones too) rewrites the label's HTML and resizes the axis.
+            for name in ("left", "right", "top", "bottom"):
+                plot.getAxis(name).enableAutoSIPrefix(False)
         self.theme = PlotTheme(self.view, (self.price_plot, self.volume_plot), self.grids)
         self.price_plot.getViewBox().setAutoVisible(y=True)
         self.volume_plot.getViewBox().setAutoVisible(y=True)
