@@ -17,23 +17,42 @@ from app.ui.plot_theme import PlotTheme
 
 
 class TimeAxis(pg.AxisItem):
-    """Bars sit at x = 0, 1, 2 … (no gaps for nights and weekends); ticks show each bar's time."""
+    """Bars sit at x = 0, 1, 2 … (no gaps for nights and weekends); ticks show each bar's time.
+
+    Each label is formatted once per bar start and kept: a drag or a zoom asks for the same few dozen
+    labels frame after frame. Keyed by the start itself, a label stays right when bars are appended
+    or the chart changes symbol; only the interval (days drop the time of day) changes the format.
+    """
 
     def __init__(self) -> None:
         super().__init__(orientation="bottom")
         self.starts: np.ndarray = np.empty(0)
-        self.daily = False
+        self._daily = False
+        self._labels: dict[float, str] = {}
+
+    @property
+    def daily(self) -> bool:
+        return self._daily
+
+    @daily.setter
+    def daily(self, daily: bool) -> None:
+        if daily != self._daily:
+            self._daily = daily
+            self._labels.clear()
+
+    def bar_label(self, index: int) -> str:
+        """The tick label of bar ``index`` (its start in the trader's time zone), or "" past either end."""
+        if not 0 <= index < len(self.starts):
+            return ""
+        start = float(self.starts[index])
+        label = self._labels.get(start)
+        if label is None:
+            moment = datetime.fromtimestamp(start, UTC).astimezone()
+            label = self._labels[start] = moment.strftime("%d %b %y" if self._daily else "%d %b %H:%M")
+        return label
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's name
-        labels = []
-        for value in values:
-            index = int(round(value))
-            if 0 <= index < len(self.starts):
-                moment = datetime.fromtimestamp(self.starts[index], UTC).astimezone()
-                labels.append(moment.strftime("%d %b %y" if self.daily else "%d %b %H:%M"))
-            else:
-                labels.append("")
-        return labels
+        return [self.bar_label(int(round(value))) for value in values]
 
 
 def crosshair_line(angle: int) -> pg.InfiniteLine:

@@ -1,8 +1,9 @@
-"""The chart's drawing items: candles and volume drawn from numpy blocks look exactly as drawn bar by bar."""
+"""The chart's drawing items draw what they drew bar by bar: candles and volume, grid lines at the major ticks, time labels."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -101,10 +102,10 @@ def test_candles_and_volume_look_as_drawn_bar_by_bar(chart: ChartPlot, seed: int
         plot.setYRange(*item.dataBounds(1, orthoRange=shown), padding=0.05)
     chart.view.grab()
     for item, bar_by_bar in ((chart.candles, candles_bar_by_bar), (chart.volume, volume_bar_by_bar)):
-        drawn = painted(item, type(item).paint)
-        assert drawn == painted(item, bar_by_bar)
-        # The comparison means something: the bars in view left their mark.
-        assert drawn != painted(item, lambda *_args: None)
+        assert painted(item, type(item).paint) == painted(item, bar_by_bar)
+    # The comparison means something: the candles in view left their mark (a wick is never thinner than
+    # a pixel; a volume bar can be, when the view reaches far past the last bar).
+    assert painted(chart.candles, candles.CandleItem.paint) != painted(chart.candles, lambda *_args: None)
 
 
 @given(
@@ -118,3 +119,36 @@ def test_the_grid_lines_sit_at_the_axis_major_ticks(chart: ChartPlot, low: float
     expected = item.tickValues(low, low + width, size)[0][1]
     assert candles.major_ticks(item, low, low + width, size) == expected
     assert candles.major_ticks(item, low + width, low, size) == expected
+
+
+def formatted(starts: np.ndarray, values: list[float], daily: bool) -> list[str]:
+    """Each tick's label worked out afresh: the bar's start in local time, or nothing past the bars."""
+    labels = []
+    for value in values:
+        index = int(round(value))
+        if 0 <= index < len(starts):
+            moment = datetime.fromtimestamp(starts[index], UTC).astimezone()
+            labels.append(moment.strftime("%d %b %y" if daily else "%d %b %H:%M"))
+        else:
+            labels.append("")
+    return labels
+
+
+@settings(max_examples=40)
+@given(
+    first=st.integers(1_500_000_000, 1_900_000_000),
+    count=st.integers(1, 5_000),
+    zooms=st.lists(st.tuples(st.floats(-50, 5_050), st.floats(3, 6_000), st.booleans()), min_size=1, max_size=6),
+    later_start=st.integers(-86_400 * 400, 86_400 * 400),
+)
+def test_time_labels_stay_right_through_zooms_new_bars_and_interval_changes(
+    chart: ChartPlot, first: int, count: int, zooms: list[tuple[float, float, bool]], later_start: int
+) -> None:
+    axis = chart.axis
+    for starts in (first + 60.0 * np.arange(count), first + later_start + 300.0 * np.arange(count + 7)):
+        axis.starts = starts
+        for left, width, daily in zooms:
+            axis.daily = daily
+            axis.setRange(left, left + width)
+            for spacing, values in axis.tickValues(left, left + width, 1100):
+                assert axis.tickStrings(values, 1.0, spacing) == formatted(starts, values, daily)
