@@ -29,9 +29,9 @@ SIZE = (1200, 600)
 FRAME_MS = 16.0
 REPEATS = 5
 NOTE = (
-    "chart: candles and volume paint in about 1.5 ms a frame whatever the history (only the bars in view, merged "
-    "per pixel column); most of the rest is pyqtgraph's axes (the grid is our own single-pass item: its axis grid "
-    "cost 15–20 ms a frame)."
+    "chart: candles and volume paint in about 1–2 ms a frame whatever the history (only the bars in view, merged "
+    "per pixel column, handed to the painter as one numpy block); most of the rest is pyqtgraph's axes (the grid is "
+    "our own single-pass item: its axis grid cost 15–20 ms a frame)."
 )
 
 
