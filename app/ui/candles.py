@@ -2,8 +2,10 @@
 
 A chart of 50,000 bars would cost a paint of 50,000 rectangles. These items draw only the bars in
 the visible x range and, when there are more bars than pixel columns, merge neighbours into one
-candle (first open, highest high, lowest low, last close, summed volume): each paint costs what
-the screen can show, not what the history holds.
+candle (first open, highest high, lowest low, last close) and one volume bar (the tallest): each paint
+costs what the screen can show, not what the history holds. A merged column is the envelope of the bars
+it stands for, what drawing every bar into that pixel column would show, so the volume plot keeps the
+scale of single bars that its axis is ranged on.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def merged(arrays: BarArrays, first: int, last: int, columns: int) -> tuple[Floa
         np.maximum.reduceat(h, edges),
         np.minimum.reduceat(l, edges),
         c[tails],
-        np.add.reduceat(v, edges),
+        np.maximum.reduceat(v, edges),
     )
 
 
@@ -160,6 +162,13 @@ class CandleItem(_WindowedItem):
             self._rects.draw(painter, xs - width, np.minimum(o[mask], c[mask]), np.full(len(xs), 2 * width), np.abs(c[mask] - o[mask]))
 
 
+def volume_half_width(x: FloatArray) -> float:
+    """Half a volume bar's width: single bars keep a gap between them; merged columns (more bars than pixel
+    columns) touch, since a bar narrower than its pixel column would be left out of some columns when filled."""
+    spacing = float(x[1] - x[0]) if len(x) > 1 else 1.0
+    return (0.5 if spacing > 1 else 0.4) * spacing
+
+
 class VolumeItem(_WindowedItem):
     def _range_columns(self) -> tuple[FloatArray, FloatArray]:
         assert self._arrays is not None
@@ -173,7 +182,7 @@ class VolumeItem(_WindowedItem):
         if window is None or self._arrays is None:
             return
         x, _o, _h, _l, _c, v = merged(self._arrays, *window)
-        width = 0.4 * (x[1] - x[0] if len(x) > 1 else 1.0)
+        width = volume_half_width(x)
         painter.setPen(QPen(QColor(0, 0, 0, 0)))
         painter.setBrush(QBrush(VOLUME))
         self._rects.draw(painter, x - width, np.zeros(len(x)), np.full(len(x), 2 * width), v)

@@ -55,7 +55,7 @@ def volume_bar_by_bar(item: candles.VolumeItem, painter: QPainter, *_args: objec
     if window is None or item.arrays is None:
         return
     x, _o, _h, _l, _c, v = candles.merged(item.arrays, *window)
-    width = 0.4 * (x[1] - x[0] if len(x) > 1 else 1.0)
+    width = candles.volume_half_width(x)
     painter.setPen(QPen(QColor(0, 0, 0, 0)))
     painter.setBrush(QBrush(candles.VOLUME))
     painter.drawRects([QRectF(xi - width, 0.0, 2 * width, vi) for xi, vi in zip(x.tolist(), v.tolist(), strict=True)])
@@ -152,3 +152,28 @@ def test_time_labels_stay_right_through_zooms_new_bars_and_interval_changes(
             axis.setRange(left, left + width)
             for spacing, values in axis.tickValues(left, left + width, 1100):
                 assert axis.tickStrings(values, 1.0, spacing) == formatted(starts, values, daily)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    count=st.integers(1, 5_000),
+    window=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+    columns=st.integers(1, 2_000),
+)
+def test_a_merged_column_is_the_envelope_of_its_bars_and_fits_the_single_bar_ranges(
+    seed: int, count: int, window: tuple[float, float], columns: int
+) -> None:
+    arrays = walk(seed, count)
+    first, last = sorted(int(w * (count - 1)) for w in window)
+    x, o, h, l, c, v = candles.merged(arrays, first, last, columns)  # noqa: E741
+    assert len(x) <= max(columns, 1)
+    step = int(np.ceil((last - first + 1) / columns))
+    for column in range(len(x)):
+        bars = slice(first + column * step, min(first + (column + 1) * step, last + 1))
+        assert o[column] == arrays.open[bars][0] and c[column] == arrays.close[bars][-1]
+        assert h[column] == arrays.high[bars].max() and l[column] == arrays.low[bars].min()
+        # The tallest bar's volume, not the sum: the volume axis is ranged on single bars (dataBounds).
+        assert v[column] == arrays.volume[bars].max()
+    assert v.max() == arrays.volume[first : last + 1].max()
+    assert h.max() == arrays.high[first : last + 1].max() and l.min() == arrays.low[first : last + 1].min()
