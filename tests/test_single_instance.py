@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -155,23 +157,31 @@ guard.release()
 """
 
 
-@pytest.mark.subprocess
-def test_a_second_start_waits_for_an_app_that_holds_the_folder_but_is_not_listening_yet(tmp_path: Path) -> None:
+@contextmanager
+def _holding(script: str, folder: Path) -> Iterator[Callable[[], str]]:
+    """Run ``script`` as another process on ``folder`` until it has the lock; yields a reader of its next line."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_LISTENER, str(tmp_path)], cwd=ROOT, env=_env(),
+        [sys.executable, "-c", script, str(folder)], cwd=ROOT, env=_env(),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "locked"
+        out = holder.stdout
+        assert out.readline().strip() == "locked"
+        yield lambda: out.readline().strip()
+    finally:
+        holder.kill()
+        holder.communicate()
+
+
+@pytest.mark.subprocess
+def test_a_second_start_waits_for_an_app_that_holds_the_folder_but_is_not_listening_yet(tmp_path: Path) -> None:
+    with _holding(_SLOW_LISTENER, tmp_path) as next_line:
         second = claim_data_folder(tmp_path)
         assert isinstance(second, AlreadyRunning)
         assert second.reached, second.message
         assert "brought to the front" in second.message
-        assert holder.stdout.readline().strip() == "raised"
-    finally:
-        holder.kill()
-        holder.communicate()
+        assert next_line() == "raised"
 
 
 #: Holds the folder's lock without listening, then gives up (a start that failed before its window was drawn).
@@ -191,20 +201,11 @@ print("released", flush=True)
 
 @pytest.mark.subprocess
 def test_a_second_start_takes_the_folder_when_the_app_holding_it_ends_before_listening(tmp_path: Path) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _FAILED_START, str(tmp_path)], cwd=ROOT, env=_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "locked"
+    with _holding(_FAILED_START, tmp_path) as next_line:
         second = claim_data_folder(tmp_path)
         assert isinstance(second, InstanceGuard), second
-        assert holder.stdout.readline().strip() == "released"
+        assert next_line() == "released"
         # The folder is this start's: a third start finds it taken, by this process.
         third = claim_data_folder(tmp_path, contact_running=False)
         assert isinstance(third, AlreadyRunning) and f"process {os.getpid()}" in third.message
         second.release()
-    finally:
-        holder.kill()
-        holder.communicate()
