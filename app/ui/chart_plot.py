@@ -16,12 +16,17 @@ from app.ui.candles import CandleItem, ChartGrid, VolumeItem
 from app.ui.plot_theme import PlotTheme
 
 
+#: Labels kept by the time axis; past this many (a long pan, many symbols) they are dropped and made again.
+LABELS_KEPT = 2_000
+
+
 class TimeAxis(pg.AxisItem):
     """Bars sit at x = 0, 1, 2 … (no gaps for nights and weekends); ticks show each bar's time.
 
     Each label is formatted once per bar start and kept: a drag or a zoom asks for the same few dozen
     labels frame after frame. Keyed by the start itself, a label stays right when bars are appended
-    or the chart changes symbol; only the interval (days drop the time of day) changes the format.
+    or the chart changes symbol; only the interval (days drop the time of day) changes the format. At most
+    ``LABELS_KEPT`` are kept, so a long pan across years of bars does not grow it without end.
     """
 
     def __init__(self) -> None:
@@ -48,6 +53,8 @@ class TimeAxis(pg.AxisItem):
         label = self._labels.get(start)
         if label is None:
             moment = datetime.fromtimestamp(start, UTC).astimezone()
+            if len(self._labels) >= LABELS_KEPT:
+                self._labels.clear()
             label = self._labels[start] = moment.strftime("%d %b %y" if self._daily else "%d %b %H:%M")
         return label
 

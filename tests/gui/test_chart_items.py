@@ -154,6 +154,19 @@ def test_time_labels_stay_right_through_zooms_new_bars_and_interval_changes(
                 assert axis.tickStrings(values, 1.0, spacing) == formatted(starts, values, daily)
 
 
+def test_a_pan_across_a_long_history_keeps_a_bounded_number_of_labels_and_each_right(chart: ChartPlot) -> None:
+    from app.ui.chart_plot import LABELS_KEPT
+
+    axis = chart.axis
+    starts = 1_700_000_000 + 60.0 * np.arange(3 * LABELS_KEPT)
+    axis.starts = starts
+    axis.daily = False
+    for first in range(0, len(starts), 50):
+        values = [float(i) for i in range(first, min(first + 50, len(starts)))]
+        assert axis.tickStrings(values, 1.0, 1.0) == formatted(starts, values, False)
+        assert len(axis._labels) <= LABELS_KEPT
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
