@@ -98,9 +98,9 @@ class MainWindow(QMainWindow):
         self.log_dir: Path | None = None
         self.docs_dir = DOCS
         self.version = QApplication.applicationVersion() or "development"
-        self._hidden_built = False
         self._mode = TradingMode.PAPER
         self._mode_view = ModeView(TradingMode.PAPER)
+        #: Taken by build_hidden once every dock is in: until then the hidden panes do not exist.
         self._default_layout: tuple[QByteArray, QByteArray] | None = None
 
         self.badge = QLabel(objectName="mode_badge")
@@ -150,6 +150,10 @@ class MainWindow(QMainWindow):
         if not defer_hidden:
             self.build_hidden()
 
+    @property
+    def _hidden_built(self) -> bool:
+        return self._default_layout is not None
+
     def build_hidden(self) -> None:
         """Build, and import, what the first frame does not show: the Trading Mode, Settings and Audit log tabs,
         the watchlist, chart and equity docks, the notifier. Called once before anything is wired to them."""
@@ -196,7 +200,6 @@ class MainWindow(QMainWindow):
         equity_dock.visibilityChanged.connect(self._equity_in_view)
         self.notifier = DesktopNotifier(self)
         self._default_layout = (self.saveState(), self.orders_pane.saveState())
-        self._hidden_built = True
         for action in self._needs_hidden:
             action.setEnabled(True)
         self.mode_pane.show_mode(self._mode)
